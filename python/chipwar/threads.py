@@ -1,0 +1,18 @@
+"""Thread control for the C++ kernels."""
+
+from __future__ import annotations
+
+from . import _core
+
+
+def set_num_threads(n: int) -> None:
+    """Set how many threads long C++ kernels use (default: all cores, or ``CHIPWAR_NUM_THREADS``).
+
+    Results do not depend on the number of threads.
+    """
+    _core.set_num_threads(int(n))
+
+
+def get_num_threads() -> int:
+    """Return how many threads long C++ kernels use."""
+    return int(_core.num_threads())
