@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def shared_path(*parts: str) -> Path:
-    """Path of a file under ../shared/data, or skip the test saying which file is missing."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"reference data {path} is absent (../shared/data is not beside this checkout)")
-    return path
+from _support import shared_path
 
 
-@pytest.fixture
-def shared() -> object:
+@pytest.fixture(scope="session")
+def shared():
+    """``shared("reference", "panel", "Cigar.csv")`` -> path, or skip when ../shared/data is absent."""
     return shared_path

@@ -1,0 +1,138 @@
+"""``feols``: least squares with any number of high-dimensional fixed effects."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .. import _core
+from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
+from ..design import Design, build_design
+from ..formula import parse_formula
+from ..vcov import parse_vcov
+from .result import FitCore, RegressionResult
+
+#: a column whose sum of squares shrinks by this factor when the fixed effects are projected out is absorbed
+ABSORBED_TOL = 1e-10
+
+
+def demean_design(
+    design: Design, columns: np.ndarray, names: list[str], tol: float, max_iter: int
+) -> np.ndarray:
+    """Project the design's fixed effects out of ``columns`` (n x p); warn naming any column that did not converge."""
+    if not design.fe_names:
+        return columns
+    values, _, converged = _core.demean(
+        np.asfortranarray(columns), design.fe_codes, design.n_groups, design.weights, tol, max_iter
+    )
+    bad = [n for n, ok in zip(names, converged) if not ok]
+    if bad:
+        warnings.warn(
+            f"demeaning did not converge in {max_iter} iterations for {bad}; raise fixef_maxiter or fixef_tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return values
+
+
+def absorbed_columns(original: np.ndarray, demeaned: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+    """Columns the fixed effects explain entirely (nothing left after demeaning)."""
+    w = np.ones(original.shape[0]) if weights is None else weights
+    before = (w[:, None] * original**2).sum(axis=0)
+    after = (w[:, None] * demeaned**2).sum(axis=0)
+    return after <= ABSORBED_TOL * np.maximum(before, np.finfo(float).tiny)
+
+
+def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore:
+    """Estimate OLS with fixed effects on a prepared design."""
+    names = design.x_names
+    stacked = np.column_stack([design.y, design.x]) if design.x.size else design.y[:, None]
+    dm = demean_design(design, stacked, [design.formula.lhs[0], *names], fixef_tol, fixef_maxiter)
+    y_dm, x_dm = dm[:, 0], dm[:, 1:]
+
+    dropped: list[str] = []
+    usable = np.ones(len(names), dtype=bool)
+    if design.fe_names and names:
+        absorbed = absorbed_columns(design.x, x_dm, design.weights)
+        dropped += [f"{n} (absorbed by the fixed effects)" for n, a in zip(names, absorbed) if a]
+        usable &= ~absorbed
+    idx = np.flatnonzero(usable)
+    kept_mask, coef, bread, resid = _core.ols(np.asfortranarray(x_dm[:, idx]), y_dm, design.weights, collin_tol)
+    kept_idx = idx[np.asarray(kept_mask, dtype=bool)]
+    dropped += [f"{names[j]} (collinear)" for j in idx[~np.asarray(kept_mask, dtype=bool)]]
+    if dropped:
+        warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
+    if kept_idx.size == 0 and names:
+        raise ChipwarError(
+            f"every regressor was removed ({', '.join(dropped)}); nothing is left to estimate"
+        )
+    x_kept = x_dm[:, kept_idx]
+    w = design.weights
+    scores = x_kept * (resid if w is None else w * resid)[:, None]
+    fitted = design.y - resid
+    fe_sum = None
+    if design.fe_names:
+        fe_sum = fitted - design.x[:, kept_idx] @ coef
+    return FitCore(
+        design=design,
+        coef=np.asarray(coef),
+        names=[names[j] for j in kept_idx],
+        dropped=dropped,
+        bread=np.asarray(bread),
+        scores=scores,
+        resid=resid,
+        fitted=fitted,
+        dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
+        fe_sum=fe_sum,
+        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0]},
+    )
+
+
+def feols(
+    fml: str,
+    data: object,
+    vcov: object = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    fixef_rm: str = "singleton",
+    fixef_tol: float = 1e-8,
+    fixef_maxiter: int = 10000,
+    collin_tol: float = 1e-10,
+) -> RegressionResult:
+    """Least squares with high-dimensional fixed effects.
+
+    Parameters
+    ----------
+    fml : str
+        ``"y ~ x1 + x2 | fe1 + fe2"``; see :mod:`chipwar.formula` for the terms (``log(x)``, ``x1:x2``, ``C(cat)``,
+        ``i(var, by, ref=...)``, ``a^b`` combined fixed effects, ``0``/``1`` for no/with intercept).
+    data : DataFrame
+        pandas (or polars / pyarrow) table.
+    vcov : str or dict, optional
+        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``. See :mod:`chipwar.vcov` for the
+        small-sample corrections (fixest's defaults).
+    weights : str, optional
+        Column of analytic weights.
+    cluster : str, optional
+        Shorthand for ``vcov={"CRV1": cluster}``.
+    fixef_rm : {"singleton", "none"}
+        Drop observations that are alone in a fixed-effect group (default, as fixest).
+    fixef_tol, fixef_maxiter : float, int
+        Convergence tolerance and sweep cap of the demeaning (alternating projections with Irons-Tuck acceleration).
+    collin_tol : float
+        A term whose residual sum of squares on the earlier terms is below this fraction of its own is dropped.
+
+    Returns
+    -------
+    RegressionResult
+    """
+    formula = parse_formula(fml)
+    if formula.is_iv:
+        raise ChipwarError("IV formulas ('| endog ~ instruments') are not supported by this version of feols")
+    if vcov is not None and cluster is not None:
+        raise ChipwarError("give either vcov= or cluster=, not both")
+    spec = parse_vcov(vcov, default_cluster=cluster)
+    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+    core = fit_ols(design, fixef_tol, fixef_maxiter, collin_tol)
+    return RegressionResult(core, spec)

@@ -1,0 +1,286 @@
+"""The result of a fixed-effects regression: coefficients, inference, fit statistics, fixed effects, prediction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._errors import ChipwarError, ConvergenceWarning
+from .._results import Result, significance_stars
+from ..design import Design, combined_codes
+from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
+
+
+@dataclass
+class FitCore:
+    """What estimation produced, kept so variances can be recomputed without refitting."""
+
+    design: Design
+    coef: np.ndarray  # kept coefficients
+    names: list[str]
+    dropped: list[str]  # collinear or absorbed terms
+    bread: np.ndarray
+    scores: np.ndarray  # n x k
+    resid: np.ndarray  # y - fitted (working residuals for GLMs)
+    fitted: np.ndarray
+    dispersion: float | None
+    fe_sum: np.ndarray | None = None  # sum of fixed effects per observation (linear predictor scale)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class RegressionResult(Result):
+    """A fitted regression (fixest-style). Coefficients are pandas Series indexed by term name."""
+
+    method = "OLS"
+    t_reference = True  # Student t (OLS, IV); GLMs use the normal
+
+    def __init__(self, core: FitCore, vcov: object = None) -> None:
+        self._core = core
+        self._set_vcov(vcov)
+
+    # ---- inference ---------------------------------------------------------------------------------------
+    def _vcov_inputs(self) -> VcovInputs:
+        c = self._core
+        d = c.design
+        return VcovInputs(
+            bread=c.bread,
+            scores=c.scores,
+            n=d.nobs,
+            k=len(c.names),
+            fe_sizes=d.n_groups,
+            fe_codes=d.fe_codes,
+            codes_of=d.codes_of,
+            dispersion=c.dispersion,
+            fe_names=d.fe_names,
+        )
+
+    def _set_vcov(self, vcov: object) -> None:
+        spec = parse_vcov(vcov)
+        self._vcov_spec = spec
+        self._vcov_res: VcovResult = compute_vcov(spec, self._vcov_inputs(), t_reference=self.t_reference)
+
+    def with_vcov(self, vcov: object) -> RegressionResult:
+        """The same fit with another variance estimator (no refit)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._set_vcov(vcov)
+        return new
+
+    @property
+    def coef(self) -> pd.Series:
+        return pd.Series(self._core.coef, index=self._core.names, name="estimate")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        names = self._core.names
+        return pd.DataFrame(self._vcov_res.matrix, index=names, columns=names)
+
+    @property
+    def se(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._vcov_res.matrix)), index=self._core.names, name="std_error")
+
+    @property
+    def tstat(self) -> pd.Series:
+        return (self.coef / self.se).rename("statistic")
+
+    @property
+    def df_t(self) -> float:
+        """Degrees of freedom of the t reference distribution (inf for the normal)."""
+        return self._vcov_res.df
+
+    @property
+    def pvalue(self) -> pd.Series:
+        p = _core.t_pvalue(self.tstat.to_numpy(), self.df_t if np.isfinite(self.df_t) else 0.0)
+        return pd.Series(np.asarray(p, dtype=float), index=self._core.names, name="p_value")
+
+    def confint(self, level: float = 0.95) -> pd.DataFrame:
+        """Confidence intervals (columns ``lower``, ``upper``) from the same reference distribution as the p-values."""
+        if not 0 < level < 1:
+            raise ChipwarError(f"level must be between 0 and 1, got {level}")
+        q = float(_core.t_quantile(0.5 + level / 2, self.df_t if np.isfinite(self.df_t) else 0.0))
+        b, s = self.coef, self.se
+        return pd.DataFrame({"lower": b - q * s, "upper": b + q * s})
+
+    @property
+    def vcov_type(self) -> str:
+        return self._vcov_res.label
+
+    # ---- fit ---------------------------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return self._core.design.nobs
+
+    @property
+    def dropped_terms(self) -> list[str]:
+        return list(self._core.dropped)
+
+    @property
+    def n_dropped(self) -> dict[str, int]:
+        d = self._core.design
+        return {"missing": d.n_missing, "singletons": d.n_singletons, "zero_weight": d.n_zero_weight}
+
+    @property
+    def resid(self) -> np.ndarray:
+        return self._core.resid
+
+    @property
+    def fitted(self) -> np.ndarray:
+        return self._core.fitted
+
+    @property
+    def formula(self) -> str:
+        return self._core.design.formula.text
+
+    @property
+    def fixef_names(self) -> list[str]:
+        return list(self._core.design.fe_names)
+
+    def _weights(self) -> np.ndarray:
+        w = self._core.design.weights
+        return np.ones(self.nobs) if w is None else w
+
+    @property
+    def n_params(self) -> int:
+        """Coefficients plus fixed-effect coefficients (fixest's count)."""
+        from ..vcov import n_fixef_coefficients
+
+        return len(self._core.names) + n_fixef_coefficients(self._core.design.n_groups)
+
+    def fixef(self) -> dict[str, pd.Series]:
+        """Recovered fixed effects, one Series per fixed effect indexed by its levels.
+
+        The first fixed effect carries the level; in every further fixed effect the first level is the reference
+        (coefficient 0), as in fixest for connected designs.
+        """
+        c = self._core
+        d = c.design
+        if not d.fe_names or c.fe_sum is None:
+            raise ChipwarError("this model has no fixed effects")
+        coefs, converged = _core.recover_fixef(c.fe_sum, d.fe_codes, d.n_groups, d.weights)
+        if not converged:
+            import warnings
+
+            warnings.warn("fixed-effect recovery did not converge", ConvergenceWarning, stacklevel=2)
+        return {
+            name: pd.Series(vals, index=pd.Index(levels, name=name), name=name)
+            for name, vals, levels in zip(d.fe_names, coefs, d.fe_levels)
+        }
+
+    def predict(self, data: object = None) -> np.ndarray:
+        """Fitted values (linear predictor scale for OLS) on the estimation sample, or on new ``data``.
+
+        Rows of new data with missing values or with fixed-effect levels not seen in estimation get NaN.
+        """
+        c = self._core
+        if data is None:
+            return c.fitted.copy()
+        from ..design import _terms_block
+        from .._frame import as_pandas, require_columns
+
+        frame = as_pandas(data)
+        d = c.design
+        f = d.formula
+        require_columns(frame, [col for t in f.rhs for col in t.columns()] + [x for fe in f.fixef for x in fe])
+        block = _terms_block(f.rhs, frame, f.intercept)
+        names = (["(Intercept)"] if f.intercept else []) + block.names
+        values = np.column_stack([np.ones(len(frame)), block.values]) if f.intercept else block.values
+        lookup = dict(zip(names, values.T))
+        missing_terms = [n for n in c.names if n not in lookup]
+        if missing_terms:
+            raise ChipwarError(f"new data does not produce the terms {missing_terms} (factor levels not present?)")
+        eta = np.zeros(len(frame))
+        for name, b in zip(c.names, c.coef):
+            eta += b * lookup[name]
+        eta[~block.valid] = np.nan
+        if d.fe_names:
+            fe = self.fixef()
+            for cols, name in zip(f.fixef, d.fe_names):
+                codes, levels = combined_codes(frame, cols)
+                label = pd.Series(levels, dtype=object).astype(str).to_numpy()[np.maximum(codes, 0)]
+                known = fe[name].copy()
+                known.index = known.index.astype(str)
+                vals = known.reindex(label).to_numpy()
+                vals[codes < 0] = np.nan
+                eta += vals
+        return self._inverse_link(eta)
+
+    def _inverse_link(self, eta: np.ndarray) -> np.ndarray:
+        return eta
+
+    @property
+    def r2(self) -> float:
+        y = self._core.design.y
+        w = self._weights()
+        ybar = np.average(y, weights=w)
+        return 1.0 - float(np.sum(w * self.resid**2) / np.sum(w * (y - ybar) ** 2))
+
+    @property
+    def adj_r2(self) -> float:
+        n = self.nobs
+        return 1.0 - (1.0 - self.r2) * (n - 1) / (n - self.n_params)
+
+    @property
+    def r2_within(self) -> float:
+        """R2 of the model after projecting out the fixed effects (NaN without fixed effects)."""
+        if not self._core.design.fe_names:
+            return float("nan")
+        y_dm = self._core.extra["y_demeaned"]
+        w = self._weights()
+        return 1.0 - float(np.sum(w * self.resid**2) / np.sum(w * y_dm**2))
+
+    @property
+    def rmse(self) -> float:
+        return float(np.sqrt(np.sum(self._weights() * self.resid**2) / self.nobs))
+
+    # ---- presentation --------------------------------------------------------------------------------------
+    def tidy(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per term: ``term, estimate, std_error, statistic, p_value, conf_low, conf_high``."""
+        ci = self.confint(level)
+        return pd.DataFrame(
+            {
+                "term": self._core.names,
+                "estimate": self.coef.to_numpy(),
+                "std_error": self.se.to_numpy(),
+                "statistic": self.tstat.to_numpy(),
+                "p_value": self.pvalue.to_numpy(),
+                "conf_low": ci["lower"].to_numpy(),
+                "conf_high": ci["upper"].to_numpy(),
+            }
+        )
+
+    def _fit_lines(self) -> list[str]:
+        lines = [f"RMSE: {self.rmse:.6g}   R2: {self.r2:.6g}   Adj. R2: {self.adj_r2:.6g}"]
+        if self._core.design.fe_names:
+            lines[0] += f"   Within R2: {self.r2_within:.6g}"
+        return lines
+
+    def summary(self) -> str:
+        d = self._core.design
+        stat = "t value" if self.t_reference else "z value"
+        head = [
+            f"{self.method} estimation, Dep. Var.: {self._lhs}",
+            f"Observations: {self.nobs:,}"
+            + (f"   (dropped: {', '.join(f'{v} {k}' for k, v in self.n_dropped.items() if v)})" if any(self.n_dropped.values()) else ""),
+        ]
+        if d.fe_names:
+            head.append("Fixed effects: " + ", ".join(f"{n} ({g:,})" for n, g in zip(d.fe_names, d.n_groups)))
+        head.append(f"Standard errors: {self.vcov_type}")
+        t = self.tidy()
+        width = max([len(s) for s in t["term"]] + [12])
+        rows = [f"{'':<{width}} {'Estimate':>12} {'Std. Error':>12} {stat:>9} {'Pr(>|t|)':>10}"]
+        for r in t.itertuples():
+            rows.append(
+                f"{r.term:<{width}} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} {r.p_value:>10.4g} "
+                f"{significance_stars(r.p_value)}"
+            )
+        if self._core.dropped:
+            rows.append(f"Dropped (collinear): {', '.join(self._core.dropped)}")
+        return "\n".join(head + ["-" * len(rows[0])] + rows + ["---"] + self._fit_lines())
+
+    @property
+    def _lhs(self) -> str:
+        return self._core.extra.get("lhs", self._core.design.formula.lhs[0])
