@@ -47,6 +47,11 @@ def absorbed_columns(original: np.ndarray, demeaned: np.ndarray, weights: np.nda
 def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore:
     """Estimate OLS with fixed effects on a prepared design."""
     names = design.x_names
+    if design.nobs <= len(names):
+        raise ChipwarError(
+            f"only {design.nobs} observation(s) for {len(names)} coefficient(s) ({', '.join(names)}); "
+            "there are no residual degrees of freedom"
+        )
     stacked = np.column_stack([design.y, design.x]) if design.x.size else design.y[:, None]
     dm = demean_design(design, stacked, [design.formula.lhs[0], *names], fixef_tol, fixef_maxiter)
     y_dm, x_dm = dm[:, 0], dm[:, 1:]

@@ -203,7 +203,7 @@ class RegressionResult(Result):
                 label = pd.Series(levels, dtype=object).astype(str).to_numpy()[np.maximum(codes, 0)]
                 known = fe[name].copy()
                 known.index = known.index.astype(str)
-                vals = known.reindex(label).to_numpy()
+                vals = np.array(known.reindex(label), dtype=float)
                 vals[codes < 0] = np.nan
                 eta += vals
         return self._inverse_link(eta)
