@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 study: setup
-	$(PYTHON) -m chipwar study --out chipwar-report
+	$(PYTHON) -m chipwar demo
 
 test: setup
 	$(PYTHON) -m pytest
