@@ -64,6 +64,23 @@ void bind_fe(py::module_& m) {
       py::arg("codes"), py::arg("n_groups"), "Observations kept after iterative removal of singleton groups.");
 
   m.def(
+      "compact_codes",
+      [](const Codes& codes, const std::vector<int32_t>& n_groups) {
+        if (codes.ndim() != 2 || codes.shape(1) != static_cast<py::ssize_t>(n_groups.size()))
+          throw Error("compact_codes: codes must be (n x Q) with Q = len(n_groups)");
+        py::array_t<int32_t, py::array::f_style> out({codes.shape(0), codes.shape(1)});
+        std::copy(codes.data(), codes.data() + codes.size(), out.mutable_data());
+        std::vector<std::vector<int32_t>> used;
+        {
+          py::gil_scoped_release release;
+          used = fe::compact_codes(out.mutable_data(), codes.shape(0), n_groups);
+        }
+        return py::make_tuple(out, used);
+      },
+      py::arg("codes"), py::arg("n_groups"),
+      "Renumber each column of (n x Q) codes to the groups that occur, in order: (codes, old code per new group).");
+
+  m.def(
       "recover_fixef",
       [](const Eigen::Ref<const VectorXd>& d, const Codes& codes, const std::vector<int32_t>& n_groups,
          const std::optional<py::array_t<double, py::array::c_style>>& w, double tol, int max_iter) {

@@ -22,6 +22,14 @@ _FUNCS = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs
 
 def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Compact int32 codes (0..G-1, sorted levels) and the levels; missing values get code -1."""
+    arr = values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+    if arr.dtype.kind in "iu" and arr.size:
+        # integers in a modest range: offset codes renumbered in C++ (no hashing, no sort)
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo < max(4 * arr.size, 1024):
+            raw = np.asfortranarray((arr - lo).astype(np.int32).reshape(-1, 1))
+            codes, used = _core.compact_codes(raw, [hi - lo + 1])
+            return codes[:, 0], np.asarray(used[0], dtype=np.int64) + lo
     codes, levels = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), np.asarray(levels)
 
@@ -243,10 +251,11 @@ def build_design(
             raise ChipwarError(f"weights column {weights!r} has negative values; weights must be >= 0")
         valid &= ~np.isnan(w)
 
-    fe_codes_full = []
+    fe_codes_full, fe_levels_full = [], []
     for fe in formula.fixef:
-        codes, _ = combined_codes(frame, fe)
+        codes, levels = combined_codes(frame, fe)
         fe_codes_full.append(codes)
+        fe_levels_full.append(levels)
         valid &= codes >= 0
     for extra in extra_columns:
         codes, _ = combined_codes(frame, tuple(c.strip() for c in extra.split("^")))
@@ -262,11 +271,20 @@ def build_design(
 
     n_singletons = 0
     fe_names = formula.fixef_names
-    if formula.fixef and fixef_rm == "singleton" and keep.size:
-        codes_mat, n_groups = _compact(np.column_stack([c[keep] for c in fe_codes_full]))
-        mask = _core.singleton_keep_mask(codes_mat, n_groups)
-        n_singletons = int((~mask).sum())
-        keep = keep[mask]
+    fe_codes = np.zeros((keep.size, 0), dtype=np.int32, order="F")
+    fe_levels: list[np.ndarray] = []
+    if formula.fixef and keep.size:
+        fe_codes, used = _core.compact_codes(
+            np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
+        )
+        fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
+        if fixef_rm == "singleton":
+            mask = _core.singleton_keep_mask(fe_codes, [len(lv) for lv in fe_levels])
+            n_singletons = int((~mask).sum())
+            if n_singletons:
+                keep = keep[mask]
+                fe_codes, used = _core.compact_codes(fe_codes[mask], [len(lv) for lv in fe_levels])
+                fe_levels = [lv[u] for lv, u in zip(fe_levels, used)]
 
     if keep.size == 0:
         raise ChipwarError(
@@ -280,18 +298,6 @@ def build_design(
         warnings.warn(f"{n_zero_weight} observation(s) with zero weight removed", ChipwarWarning, stacklevel=3)
     if n_singletons:
         warnings.warn(f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)", ChipwarWarning, stacklevel=3)
-
-    fe_levels: list[np.ndarray] = []
-    if formula.fixef:
-        sub = frame.iloc[keep]
-        cols = []
-        for fe in formula.fixef:
-            codes, levels = combined_codes(sub, fe)
-            cols.append(codes)
-            fe_levels.append(levels)
-        fe_codes = np.asfortranarray(np.column_stack(cols))
-    else:
-        fe_codes = np.zeros((keep.size, 0), dtype=np.int32, order="F")
 
     return Design(
         formula=formula,
@@ -313,14 +319,3 @@ def build_design(
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
         instrument_names=[] if instr is None else instr.names,
     )
-
-
-def _compact(codes: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Renumber every column of an (n x Q) code matrix to 0..G-1 (Fortran order for the kernels)."""
-    out = np.empty(codes.shape, dtype=np.int32, order="F")
-    sizes = []
-    for q in range(codes.shape[1]):
-        uniq, inv = np.unique(codes[:, q], return_inverse=True)
-        out[:, q] = inv
-        sizes.append(len(uniq))
-    return out, sizes

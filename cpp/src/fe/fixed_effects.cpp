@@ -33,68 +33,108 @@ std::vector<VectorXd> inverse_group_weights(const FixedEffects& fe, const double
   return inv;
 }
 
-// One sweep of alternating projections: subtract every fixed effect's group means in turn.
-void sweep(double* r, const FixedEffects& fe, const double* w, const std::vector<VectorXd>& inv,
-           std::vector<VectorXd>& sums) {
-  for (int q = 0; q < fe.n_fe; ++q) {
-    const int32_t* c = fe.column(q);
-    VectorXd& s = sums[q];
-    s.setZero();
-    if (w) {
-      for (Index i = 0; i < fe.n; ++i) s[c[i]] += w[i] * r[i];
-    } else {
-      for (Index i = 0; i < fe.n; ++i) s[c[i]] += r[i];
-    }
-    s.array() *= inv[q].array();
-    for (Index i = 0; i < fe.n; ++i) r[i] -= s[c[i]];
+// Demeaning works in the space of fixed-effect coefficients, as fixest does: the residual r = x - sum_q a_q[code_q]
+// is kept in step with the coefficients a, one Gauss-Seidel sweep costs one pass over the data per fixed effect
+// (subtracting one fixed effect's update is fused with summing the residual for the next one), and the
+// Irons-Tuck extrapolation acts on the short coefficient vector rather than on n-vectors.
+class ColumnDemeaner {
+ public:
+  ColumnDemeaner(const FixedEffects& fe, const double* w, const std::vector<VectorXd>& inv)
+      : fe_(fe), w_(w), inv_(inv), offsets_(fe.n_fe + 1, 0) {
+    for (int q = 0; q < fe.n_fe; ++q) offsets_[q + 1] = offsets_[q] + fe.n_groups[q];
+    sums_.resize(fe.n_fe);
+    for (int q = 0; q < fe.n_fe; ++q) sums_[q].resize(fe.n_groups[q]);
   }
-}
 
-double max_abs_diff(const VectorXd& a, const VectorXd& b) { return (a - b).cwiseAbs().maxCoeff(); }
+  // Demeans col in place; returns the number of sweeps, negative if max_iter was reached first.
+  int run(Eigen::Ref<VectorXd> col, const DemeanOptions& opt) {
+    const Index total = offsets_.back();
+    const double scale = fe_.n > 0 ? std::sqrt(col.squaredNorm() / static_cast<double>(fe_.n)) : 0.0;
+    const double tol = opt.tol * (1.0 + scale);
+    a_ = VectorXd::Zero(total);
+    reset_residual(col, col);
+    if (fe_.n_fe == 1) {  // one fixed effect: a single exact projection
+      sweep(col);
+      return 1;
+    }
+    VectorXd a0(total), a1(total);
+    const VectorXd x = col;
+    int iter = 0;
+    while (iter < opt.max_iter) {
+      a0 = a_;
+      ++iter;
+      if (sweep(col) <= tol) return iter;
+      a1 = a_;
+      ++iter;
+      if (sweep(col) <= tol) return iter;
+      const VectorXd d1 = a_ - a1;
+      const VectorXd d2 = d1 - (a1 - a0);
+      const double denom = d2.squaredNorm();
+      if (denom > 0.0) {
+        a_ -= (d1.dot(d2) / denom) * d1;
+        reset_residual(x, col);
+      }
+    }
+    return -iter;
+  }
 
-// Demeans one column in place; returns the number of sweeps, negative if not converged.
-int demean_column(Eigen::Ref<VectorXd> col, const FixedEffects& fe, const double* w,
-                  const std::vector<VectorXd>& inv, const DemeanOptions& opt) {
-  std::vector<VectorXd> sums(fe.n_fe);
-  for (int q = 0; q < fe.n_fe; ++q) sums[q].resize(fe.n_groups[q]);
-  VectorXd x = col;
-  if (fe.n_fe == 1) {  // a single fixed effect is one exact projection
-    sweep(x.data(), fe, w, inv, sums);
-    col = x;
-    return 1;
-  }
-  const double scale = fe.n > 0 ? std::sqrt(x.squaredNorm() / static_cast<double>(fe.n)) : 0.0;
-  const double tol = opt.tol * (1.0 + scale);
-  VectorXd x1(fe.n), x2(fe.n);
-  int iter = 0;
-  while (iter < opt.max_iter) {
-    x1 = x;
-    sweep(x1.data(), fe, w, inv, sums);
-    ++iter;
-    if (max_abs_diff(x1, x) <= tol) {
-      col = x1;
-      return iter;
-    }
-    x2 = x1;
-    sweep(x2.data(), fe, w, inv, sums);
-    ++iter;
-    if (max_abs_diff(x2, x1) <= tol) {
-      col = x2;
-      return iter;
-    }
-    // Irons-Tuck extrapolation of the fixed-point iteration x -> T(x).
-    const VectorXd d1 = x2 - x1;
-    const VectorXd d2 = d1 - (x1 - x);
-    const double denom = d2.squaredNorm();
-    if (denom > 0.0) {
-      x = x2 - (d1.dot(d2) / denom) * d1;
-    } else {
-      x = x2;
+ private:
+  double weight(Index i) const { return w_ ? w_[i] : 1.0; }
+
+  // r = x - sum_q a_q[code_q], and the first fixed effect's group sums of r.
+  void reset_residual(const Eigen::Ref<const VectorXd>& x, Eigen::Ref<VectorXd> r) {
+    VectorXd& s0 = sums_[0];
+    s0.setZero();
+    const int32_t* c0 = fe_.column(0);
+    for (Index i = 0; i < fe_.n; ++i) {
+      double v = x[i];
+      for (int q = 0; q < fe_.n_fe; ++q) v -= a_[offsets_[q] + fe_.column(q)[i]];
+      r[i] = v;
+      s0[c0[i]] += weight(i) * v;
     }
   }
-  col = x;
-  return -iter;
-}
+
+  // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so.
+  double sweep(Eigen::Ref<VectorXd> r) {
+    double max_delta = 0.0;
+    for (int q = 0; q < fe_.n_fe; ++q) {
+      VectorXd& delta = sums_[q];
+      delta.array() *= inv_[q].array();
+      a_.segment(offsets_[q], delta.size()) += delta;
+      max_delta = std::max(max_delta, delta.cwiseAbs().maxCoeff());
+      const int next = (q + 1) % fe_.n_fe;
+      const int32_t* c = fe_.column(q);
+      const int32_t* cn = fe_.column(next);
+      if (next == q) {  // one fixed effect: subtract, then sum for the next sweep
+        for (Index i = 0; i < fe_.n; ++i) r[i] -= delta[c[i]];
+        delta.setZero();
+        for (Index i = 0; i < fe_.n; ++i) delta[c[i]] += weight(i) * r[i];
+        continue;
+      }
+      VectorXd& s = sums_[next];
+      s.setZero();
+      if (w_) {
+        for (Index i = 0; i < fe_.n; ++i) {
+          r[i] -= delta[c[i]];
+          s[cn[i]] += w_[i] * r[i];
+        }
+      } else {
+        for (Index i = 0; i < fe_.n; ++i) {
+          r[i] -= delta[c[i]];
+          s[cn[i]] += r[i];
+        }
+      }
+    }
+    return max_delta;
+  }
+
+  const FixedEffects& fe_;
+  const double* w_;
+  const std::vector<VectorXd>& inv_;
+  std::vector<Index> offsets_;
+  std::vector<VectorXd> sums_;
+  VectorXd a_;
+};
 
 }  // namespace
 
@@ -110,7 +150,8 @@ DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weig
   std::vector<int> iters(p, 0);
 #pragma omp parallel for schedule(dynamic) num_threads(num_threads())
   for (Index j = 0; j < p; ++j) {
-    iters[j] = demean_column(res.values.col(j), fe, weights, inv, opt);
+    ColumnDemeaner demeaner(fe, weights, inv);
+    iters[j] = demeaner.run(res.values.col(j), opt);
   }
   for (Index j = 0; j < p; ++j) {
     res.iterations[j] = std::abs(iters[j]);
@@ -144,6 +185,28 @@ std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe) {
     }
   }
   return keep;
+}
+
+std::vector<std::vector<int32_t>> compact_codes(int32_t* codes, Index n, const std::vector<int32_t>& n_groups) {
+  std::vector<std::vector<int32_t>> used(n_groups.size());
+  for (size_t q = 0; q < n_groups.size(); ++q) {
+    int32_t* c = codes + static_cast<Index>(q) * n;
+    const int32_t g = n_groups[q];
+    std::vector<int32_t> remap(g, -1);
+    for (Index i = 0; i < n; ++i) {
+      if (c[i] < 0 || c[i] >= g) throw Error("compact_codes: code outside 0.." + std::to_string(g - 1));
+      remap[c[i]] = 0;
+    }
+    int32_t next = 0;
+    for (int32_t k = 0; k < g; ++k) {
+      if (remap[k] == 0) {
+        remap[k] = next++;
+        used[q].push_back(k);
+      }
+    }
+    for (Index i = 0; i < n; ++i) c[i] = remap[c[i]];
+  }
+  return used;
 }
 
 FixefResult recover_fixef(const CRefVec& d, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {

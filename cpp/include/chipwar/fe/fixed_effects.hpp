@@ -38,6 +38,10 @@ DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weig
 // Marks observations to keep after iteratively dropping fixed-effect groups of size one.
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe);
 
+// Renumbers the codes of every fixed effect to 0..G'-1 over the groups that occur, keeping their order
+// (so sorted levels stay sorted). Returns, per fixed effect, the old code of each new group.
+std::vector<std::vector<int32_t>> compact_codes(int32_t* codes, Index n, const std::vector<int32_t>& n_groups);
+
 // Splits the fixed-effect component d (n) into per-fixed-effect coefficients. The first fixed effect carries
 // the level; in every later one the first group is the reference (coefficient 0) when the design is connected.
 struct FixefResult {
