@@ -1,0 +1,135 @@
+"""Chunked reading of delimited text files with errors that name the file, the line and the column.
+
+Line numbers count physical lines from 1 (the header) and assume no quoted field spans several lines, which holds for
+every format chipwar reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ChipwarError
+
+DEFAULT_CHUNKSIZE = 500_000
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
+
+
+def existing_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, or ChipwarError when it is not an existing file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChipwarError(f"{path}: no such {what} file; check the path (a directory or a typo gives this error)")
+    return path
+
+
+def _parser_error(path: Path, err: Exception, hint: str) -> ChipwarError:
+    message = str(err).strip()
+    found = re.search(r"line (\d+)|row (\d+)", message)
+    where = f", line {found.group(1) or int(found.group(2)) + 1}" if found else ""
+    return ChipwarError(f"{path}{where}: malformed row ({message}); {hint}")
+
+
+def read_header(path: Path, sep: str, encoding: str) -> list[str]:
+    """The column names of ``path`` (a leading byte-order mark and surrounding spaces removed)."""
+    try:
+        header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding, index_col=False)
+    except pd.errors.EmptyDataError as err:
+        raise ChipwarError(f"{path}: the file is empty; expected a header line with column names") from err
+    except UnicodeDecodeError as err:
+        raise ChipwarError(f"{path}, line 1: cannot decode the header as {encoding} ({err.reason})") from err
+    except pd.errors.ParserError as err:
+        raise _parser_error(path, err, "the header line must list the column names") from err
+    return [str(c).lstrip("\ufeff").strip() for c in header.columns]
+
+
+def require_header(path: Path, header: list[str], required: Iterable[str], fmt: str) -> None:
+    """Raise ChipwarError naming the file and the required columns missing from its header (line 1)."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ChipwarError(
+            f"{path}, line 1: column(s) {missing} missing from the header; a {fmt} file needs "
+            f"{list(required)} (found {header[:20]})"
+        )
+
+
+def iter_chunks(
+    path: Path,
+    columns: list[str],
+    sep: str = ",",
+    encoding: str = "utf-8",
+    chunksize: int = DEFAULT_CHUNKSIZE,
+    fmt: str = "CSV",
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Yield ``(chunk, first_line)``: string columns ``columns`` of ``path`` in chunks, with the line number of each
+    chunk's first row, so memory stays bounded by ``chunksize`` rows.
+
+    Every field stays text (missing fields are empty strings); convert with :func:`numbers`.
+    """
+    header = read_header(path, sep, encoding)
+    require_header(path, header, columns, fmt)
+    positions = [header.index(c) for c in columns]
+    hint = f"every line of a {fmt} file must have the {len(header)} fields of its header"
+    line = 2
+    try:
+        reader = pd.read_csv(
+            path, sep=sep, encoding=encoding, header=0, names=header, usecols=positions, dtype=str,
+            keep_default_na=False, na_filter=False, index_col=False, chunksize=chunksize,
+        )
+        for chunk in reader:
+            yield chunk[columns], line
+            line += len(chunk)
+    except pd.errors.ParserError as err:
+        raise _parser_error(path, err, hint) from err
+    except UnicodeDecodeError as err:
+        raise ChipwarError(
+            f"{path}, near line {line}: cannot decode the text as {encoding} ({err.reason}); re-save the file as "
+            f"{encoding} or pass the file's encoding"
+        ) from err
+
+
+def numbers(
+    chunk: pd.DataFrame,
+    column: str,
+    path: Path,
+    first_line: int,
+    integer: bool = False,
+    allow_missing: bool = True,
+) -> np.ndarray:
+    """Column ``column`` of a text chunk as float64 (NaN for missing), raising ChipwarError at the first bad value
+    with the file, line and column."""
+    text = chunk[column].str.strip()
+    missing = text.isin(MISSING_TOKENS).to_numpy()
+    values = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & ~missing
+    if integer:
+        bad |= ~np.isnan(values) & (np.mod(values, 1) != 0)
+    if not allow_missing:
+        bad |= missing
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        kind = "a whole number" if integer else "a number"
+        raise ChipwarError(
+            f"{path}, line {first_line + i}, column {column!r}: {chunk[column].iloc[i]!r} is not {kind}; "
+            f"correct or remove that row"
+        )
+    return values
+
+
+def years_from_dates(chunk: pd.DataFrame, column: str, path: Path, first_line: int) -> np.ndarray:
+    """Years (float, NaN for blank) of ISO dates ``YYYY-MM-DD`` in ``column``; a malformed date raises ChipwarError."""
+    text = chunk[column].str.strip()
+    blank = text.isin(MISSING_TOKENS).to_numpy()
+    ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
+    bad = ~ok & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChipwarError(
+            f"{path}, line {first_line + i}, column {column!r}: {chunk[column].iloc[i]!r} is not a date YYYY-MM-DD"
+        )
+    years = pd.to_numeric(text.str.slice(0, 4).where(ok, None), errors="coerce")
+    return years.to_numpy(dtype=float)
