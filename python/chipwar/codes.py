@@ -296,7 +296,7 @@ def cpc_technology(codes: pd.Series | Iterable) -> pd.Series:
     tech[subclass.eq("G11C").fillna(False).to_numpy(dtype=bool)] = "memory"
     ai = is_ai_cpc(codes) | (subclass.eq("G06N") & parts["main"].isna()).fillna(False).to_numpy(dtype=bool)
     tech[ai] = "ai"
-    return tech
+    return tech.where(tech.notna(), None)
 
 
 def targeted_cpc_table() -> pd.DataFrame:

@@ -72,17 +72,27 @@ def iter_chunks(
     """
     header = read_header(path, sep, encoding)
     require_header(path, header, columns, fmt)
-    positions = [header.index(c) for c in columns]
+    # one spare column catches a surplus field: empty it is a trailing delimiter (as on Comtrade data rows),
+    # otherwise the row is malformed
+    spare = "\0surplus"
+    names = [*header, spare]
     hint = f"every line of a {fmt} file must have the {len(header)} fields of its header"
     line = 2
     try:
-        reader = pd.read_csv(
-            path, sep=sep, encoding=encoding, header=0, names=header, usecols=positions, dtype=str,
-            keep_default_na=False, na_filter=False, index_col=False, chunksize=chunksize,
-        )
-        for chunk in reader:
-            yield chunk[columns], line
-            line += len(chunk)
+        with pd.read_csv(
+            # every column is read: pandas cannot select columns when the spare one is absent from all rows
+            path, sep=sep, encoding=encoding, header=None, skiprows=1, names=names, dtype=str,
+            keep_default_na=False, na_filter=False, chunksize=chunksize,
+        ) as reader:
+            for chunk in reader:
+                surplus = chunk[spare].to_numpy(dtype=object) != ""
+                if surplus.any():
+                    i = int(np.flatnonzero(surplus)[0])
+                    raise ChipwarError(
+                        f"{path}, line {line + i}: malformed row (more fields than the {len(header)} of the header); {hint}"
+                    )
+                yield chunk[columns], line
+                line += len(chunk)
     except pd.errors.ParserError as err:
         raise _parser_error(path, err, hint) from err
     except UnicodeDecodeError as err:

@@ -25,7 +25,14 @@ def _country_map(country_codes: str | Path | pd.DataFrame) -> pd.Series:
     for columns in (("country_code", "iso_3digit_alpha"), ("country_code", "country_iso3")):
         if set(columns) <= set(table.columns):
             codes = pd.to_numeric(table[columns[0]], errors="coerce")
-            return pd.Series(table[columns[1]].to_numpy(), index=codes.to_numpy()).loc[lambda s: s.index.notna()]
+            iso = pd.Series(table[columns[1]].str.strip().to_numpy(), index=codes.to_numpy())
+            iso = iso[iso.index.notna()]
+            # code 490, "Other Asia, nes", is Taiwan in UN trade statistics; it has no ISO code in the dictionary
+            iso[iso.index == 490] = "TWN"
+            # other groupings without an ISO code keep their numeric code, so no two of them merge
+            blank = iso.isin(["", "N/A", "NA"])
+            iso[blank] = iso.index[blank].astype(int).astype(str)
+            return iso
     raise ChipwarError(
         f"{source}: needs columns 'country_code' and 'iso_3digit_alpha' (BACI's country_codes file); "
         f"found {list(table.columns)}"
@@ -46,7 +53,8 @@ def read_baci(
         A BACI CSV (``BACI_HS17_Y2021_V202201.csv``, optionally compressed) with columns ``t, i, j, k, v, q``: year,
         exporter, importer, product, value in thousand US dollars, quantity in tonnes.
     country_codes : path, DataFrame or None
-        BACI's ``country_codes`` file (or that table) to turn numeric country codes into ISO 3-letter codes; None
+        BACI's ``country_codes`` file (or that table) to turn numeric country codes into ISO 3-letter codes (490,
+        "Other Asia, nes", becomes ``TWN``; other groupings without an ISO code keep their number as text); None
         keeps the numeric codes.
     hs6 : iterable of str, optional
         Keep only these products (e.g. ``cw.codes.controlled_hs6() + cw.codes.comparison_hs6()``), which keeps the

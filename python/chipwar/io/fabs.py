@@ -27,6 +27,8 @@ COLUMNS = {
 _UNKNOWN = ("", "-", "\u2014", "\u2013", "?", "n/a", "na", "unknown", "tbd", "tba", "planned", "under construction")
 # how a cell with several numbers ("200, 300"; "7, 5") becomes one: the largest wafer, the most advanced node
 _REDUCE = {"cost_usd_bn": "max", "start_year": "min", "wafer_size_mm": "max", "node_nm": "min", "capacity_wpm": "max"}
+# a start like "Q4 1999" holds other digits than the year
+_NUMBER = {"start_year": r"\b(1[89]\d{2}|2\d{3})\b"}
 
 
 def _clean(text: pd.Series) -> pd.Series:
@@ -36,7 +38,7 @@ def _clean(text: pd.Series) -> pd.Series:
 
 def _number_cells(chunk: pd.DataFrame, column: str, tidy: str, path: Path, first_line: int) -> np.ndarray:
     text = _clean(chunk[column])
-    numbers = text.str.replace(r"(?<=\d),(?=\d{3})", "", regex=True).str.extractall(r"(\d+(?:\.\d+)?)")[0]
+    numbers = text.str.replace(r"(?<=\d),(?=\d{3})", "", regex=True).str.extractall(_NUMBER.get(tidy, r"(\d+(?:\.\d+)?)"))[0]
     values = pd.to_numeric(numbers).groupby(level=0).agg(_REDUCE[tidy])
     result = np.full(len(chunk), np.nan)
     result[values.index.to_numpy()] = values.to_numpy()

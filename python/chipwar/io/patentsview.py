@@ -81,9 +81,9 @@ def _patent_codes(path: Path, patents: pd.Index, level: str, cpc_type: str | Non
     for chunk, _ in _chunks(path, ["patent_id", column, "cpc_type"], chunksize):
         keep = chunk[column].str.strip().ne("").to_numpy()
         if cpc_type is not None:
-            keep &= chunk["cpc_type"].str.strip().str.lower().eq(cpc_type).to_numpy()
+            keep = keep & chunk["cpc_type"].str.strip().str.lower().eq(cpc_type).to_numpy()
         where = patents.get_indexer(chunk["patent_id"].str.strip())
-        keep &= where >= 0
+        keep = keep & (where >= 0)
         part = pd.DataFrame({"patent": where[keep], "cpc": chunk[column].str.strip().str.replace(" ", "").to_numpy()[keep]})
         pairs.append(part.drop_duplicates())
     if not pairs:
