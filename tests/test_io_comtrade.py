@@ -59,6 +59,9 @@ def test_malformed_comtrade_names_line_and_column(tmp_path):
     path.write_bytes((HEADER + "\r\n" + good + good.replace(",,\r\n", ",,\"extra\"\r\n")).encode("latin-1"))
     with pytest.raises(cw.ChipwarError, match=r"line 3: malformed row"):
         cw.io.read_comtrade(path)
+    path.write_bytes((HEADER + "\r\n").encode("latin-1"))
+    with pytest.raises(cw.ChipwarError, match="no data rows"):
+        cw.io.read_comtrade(path)
     # Latin-1 names survive
     path.write_bytes((HEADER + "\r\n" + good.replace("China", "Côte d'Ivoire")).encode("latin-1"))
     assert cw.io.read_comtrade(path)["reporter_name"].tolist() == ["Côte d'Ivoire"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import chipwar as cw
@@ -17,6 +18,7 @@ def test_semiconductor_patents_china(shared):
     assert len(china) == 25 and china.index.min() == 1998
     assert t.loc[t["path"] == "World -> Asia -> China", "group"].iloc[0] == "Upper middle"
     assert t.query("path == 'World' and year == 1998")["value"].item() == 5675
+    assert pd.isna(t.loc[t["path"] == "World", "group"].iloc[0])  # "na" income group
 
 
 def test_layouts_with_totals_labels_and_wide_columns(shared):

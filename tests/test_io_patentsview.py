@@ -143,6 +143,17 @@ def test_patent_without_inventors_is_reported(tmp_path):
     assert panel["patents"].sum() == pytest.approx(4.0)
 
 
+def test_inventor_without_known_country_keeps_its_share(tmp_path):
+    tables = dict(TABLES)
+    header, rows = TABLES["g_inventor_disambiguated"]
+    tables["g_inventor_disambiguated"] = (header, [r if r[0] != "P4" else r[:-1] + ["L_UNKNOWN"] for r in rows])
+    panel = cw.io.read_patentsview(write_tables(tmp_path, tables=tables))
+    unknown = panel[panel["country"].isna()]
+    assert unknown[["cpc", "year"]].values.tolist() == [["G06N", 2019]]
+    assert unknown["patents"].tolist() == [1.0]
+    assert panel["patents"].sum() == pytest.approx(5.0)
+
+
 def test_malformed_tables_name_file_line_and_column(tmp_path):
     tables = dict(TABLES)
     header, rows = TABLES["g_application"]

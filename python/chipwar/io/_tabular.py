@@ -102,6 +102,14 @@ def iter_chunks(
         ) from err
 
 
+def _floats(text: np.ndarray) -> np.ndarray:
+    """Float64 of an object array of strings: NaN where a value is missing or not a number, inf kept."""
+    try:
+        return text.astype(np.float64)  # fast path (float() accepts surrounding spaces)
+    except (ValueError, TypeError):
+        return pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
 def numbers(
     chunk: pd.DataFrame,
     column: str,
@@ -112,10 +120,15 @@ def numbers(
 ) -> np.ndarray:
     """Column ``column`` of a text chunk as float64 (NaN for missing), raising ChipwarError at the first bad value
     with the file, line and column."""
-    text = chunk[column].str.strip()
-    missing = text.isin(MISSING_TOKENS).to_numpy()
-    values = pd.to_numeric(text.where(~missing, None), errors="coerce").to_numpy(dtype=float)
-    bad = np.isnan(values) & ~missing
+    text = chunk[column].to_numpy(dtype=object)
+    missing = chunk[column].isin(MISSING_TOKENS).to_numpy().copy()
+    values = np.full(len(text), np.nan)
+    values[~missing] = _floats(text[~missing])
+    # cells such as "   NA" (BACI pads its missing quantities) are missing too: only NaN cells need the slow check
+    unparsed = np.flatnonzero(np.isnan(values) & ~missing)
+    if len(unparsed):
+        missing[unparsed] = pd.Series(text[unparsed], dtype=object).str.strip().isin(MISSING_TOKENS).to_numpy()
+    bad = (np.isnan(values) & ~missing) | np.isinf(values)
     if integer:
         bad |= ~np.isnan(values) & (np.mod(values, 1) != 0)
     if not allow_missing:
@@ -124,22 +137,18 @@ def numbers(
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if integer else "a number"
         raise ChipwarError(
-            f"{path}, line {first_line + i}, column {column!r}: {chunk[column].iloc[i]!r} is not {kind}; "
-            f"correct or remove that row"
+            f"{path}, line {first_line + i}, column {column!r}: {text[i]!r} is not {kind}; correct or remove that row"
         )
     return values
 
 
 def years_from_dates(chunk: pd.DataFrame, column: str, path: Path, first_line: int) -> np.ndarray:
     """Years (float, NaN for blank) of ISO dates ``YYYY-MM-DD`` in ``column``; a malformed date raises ChipwarError."""
-    text = chunk[column].str.strip()
-    blank = text.isin(MISSING_TOKENS).to_numpy()
-    ok = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
-    bad = ~ok & ~blank
+    text = chunk[column].to_numpy(dtype=object)
+    blank = chunk[column].isin(MISSING_TOKENS).to_numpy()
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna() & ~blank
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ChipwarError(
-            f"{path}, line {first_line + i}, column {column!r}: {chunk[column].iloc[i]!r} is not a date YYYY-MM-DD"
-        )
-    years = pd.to_numeric(text.str.slice(0, 4).where(ok, None), errors="coerce")
-    return years.to_numpy(dtype=float)
+        raise ChipwarError(f"{path}, line {first_line + i}, column {column!r}: {text[i]!r} is not a date YYYY-MM-DD")
+    return dates.year.to_numpy(dtype=float, na_value=np.nan)

@@ -75,7 +75,9 @@ def read_comtrade(path: str | Path, encoding: str = "latin-1", chunksize: int = 
             )
         part["month"] = month
         parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if table.empty:
+        raise ChipwarError(f"{path}: the file has a header but no data rows")
     table["year"] = table["year"].astype(np.int64)
     first = ["reporter", "partner", "flow", "hs", "year", "period", "month", "value_usd"]
     return table[first + [c for c in table.columns if c not in first]]

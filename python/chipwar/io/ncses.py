@@ -72,7 +72,7 @@ def _read_long(path: Path, frame: pd.DataFrame, years: tuple[int, int] | None) -
     year = np.where(values_per_block == 1, np.nan, first + position - has_total)
     keep = ~label & ~(has_total & (position == 0))
     labels = pd.Series(np.where(label, frame["value"].str.strip(), None)).groupby(block).transform("first")
-    labels = labels.where(~labels.isin(["na", "NA"]), None)
+    labels = labels.where(~labels.isin(["na", "NA"]))
     paths = frame["time_period"].str.strip()
     return pd.DataFrame(
         {
@@ -134,7 +134,7 @@ def read_ncses(path: str | Path, years: tuple[int, int] | None = None) -> pd.Dat
     pandas.DataFrame
         Columns ``region`` (last element of the path, e.g. ``"China"``), ``path`` (``"World -> Asia -> China"``),
         ``year`` (nullable int; missing for a table of one value per region) and ``value`` (float; NaN where
-        suppressed). Long tables add ``group`` (the block's income group or field, None for ``na``); wide tables add
+        suppressed). Long tables add ``group`` (the block's income group or field; missing for ``na``); wide tables add
         ``measure`` when columns are ``field_<year>_<measure>`` and their descriptive ``field_`` columns. Total rows
         that some long tables put before the years are dropped.
 
