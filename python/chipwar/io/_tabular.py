@@ -1,0 +1,154 @@
+"""Chunked reading of delimited text files with errors that name the file, the line and the column.
+
+Line numbers count physical lines from 1 (the header) and assume no quoted field spans several lines, which holds for
+every format chipwar reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ChipwarError
+
+DEFAULT_CHUNKSIZE = 500_000
+MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
+
+
+def existing_file(path: str | Path, what: str) -> Path:
+    """``path`` as a Path, or ChipwarError when it is not an existing file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChipwarError(f"{path}: no such {what} file; check the path (a directory or a typo gives this error)")
+    return path
+
+
+def _parser_error(path: Path, err: Exception, hint: str) -> ChipwarError:
+    message = str(err).strip()
+    found = re.search(r"line (\d+)|row (\d+)", message)
+    where = f", line {found.group(1) or int(found.group(2)) + 1}" if found else ""
+    return ChipwarError(f"{path}{where}: malformed row ({message}); {hint}")
+
+
+def read_header(path: Path, sep: str, encoding: str) -> list[str]:
+    """The column names of ``path`` (a leading byte-order mark and surrounding spaces removed)."""
+    try:
+        header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding, index_col=False)
+    except pd.errors.EmptyDataError as err:
+        raise ChipwarError(f"{path}: the file is empty; expected a header line with column names") from err
+    except UnicodeDecodeError as err:
+        raise ChipwarError(f"{path}, line 1: cannot decode the header as {encoding} ({err.reason})") from err
+    except pd.errors.ParserError as err:
+        raise _parser_error(path, err, "the header line must list the column names") from err
+    return [str(c).lstrip("\ufeff").strip() for c in header.columns]
+
+
+def require_header(path: Path, header: list[str], required: Iterable[str], fmt: str) -> None:
+    """Raise ChipwarError naming the file and the required columns missing from its header (line 1)."""
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ChipwarError(
+            f"{path}, line 1: column(s) {missing} missing from the header; a {fmt} file needs "
+            f"{list(required)} (found {header[:20]})"
+        )
+
+
+def iter_chunks(
+    path: Path,
+    columns: list[str],
+    sep: str = ",",
+    encoding: str = "utf-8",
+    chunksize: int = DEFAULT_CHUNKSIZE,
+    fmt: str = "CSV",
+) -> Iterator[tuple[pd.DataFrame, int]]:
+    """Yield ``(chunk, first_line)``: string columns ``columns`` of ``path`` in chunks, with the line number of each
+    chunk's first row, so memory stays bounded by ``chunksize`` rows.
+
+    Every field stays text (missing fields are empty strings); convert with :func:`numbers`.
+    """
+    header = read_header(path, sep, encoding)
+    require_header(path, header, columns, fmt)
+    # one spare column catches a surplus field: empty it is a trailing delimiter (as on Comtrade data rows),
+    # otherwise the row is malformed
+    spare = "\0surplus"
+    names = [*header, spare]
+    hint = f"every line of a {fmt} file must have the {len(header)} fields of its header"
+    line = 2
+    try:
+        with pd.read_csv(
+            # every column is read: pandas cannot select columns when the spare one is absent from all rows
+            path, sep=sep, encoding=encoding, header=None, skiprows=1, names=names, dtype=str,
+            keep_default_na=False, na_filter=False, chunksize=chunksize,
+        ) as reader:
+            for chunk in reader:
+                surplus = chunk[spare].to_numpy(dtype=object) != ""
+                if surplus.any():
+                    i = int(np.flatnonzero(surplus)[0])
+                    raise ChipwarError(
+                        f"{path}, line {line + i}: malformed row (more fields than the {len(header)} of the header); {hint}"
+                    )
+                yield chunk[columns], line
+                line += len(chunk)
+    except pd.errors.ParserError as err:
+        raise _parser_error(path, err, hint) from err
+    except UnicodeDecodeError as err:
+        raise ChipwarError(
+            f"{path}, near line {line}: cannot decode the text as {encoding} ({err.reason}); re-save the file as "
+            f"{encoding} or pass the file's encoding"
+        ) from err
+
+
+def _floats(text: np.ndarray) -> np.ndarray:
+    """Float64 of an object array of strings: NaN where a value is missing or not a number, inf kept."""
+    try:
+        return text.astype(np.float64)  # fast path (float() accepts surrounding spaces)
+    except (ValueError, TypeError):
+        return pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+def numbers(
+    chunk: pd.DataFrame,
+    column: str,
+    path: Path,
+    first_line: int,
+    integer: bool = False,
+    allow_missing: bool = True,
+) -> np.ndarray:
+    """Column ``column`` of a text chunk as float64 (NaN for missing), raising ChipwarError at the first bad value
+    with the file, line and column."""
+    text = chunk[column].to_numpy(dtype=object)
+    missing = chunk[column].isin(MISSING_TOKENS).to_numpy().copy()
+    values = np.full(len(text), np.nan)
+    values[~missing] = _floats(text[~missing])
+    # cells such as "   NA" (BACI pads its missing quantities) are missing too: only NaN cells need the slow check
+    unparsed = np.flatnonzero(np.isnan(values) & ~missing)
+    if len(unparsed):
+        missing[unparsed] = pd.Series(text[unparsed], dtype=object).str.strip().isin(MISSING_TOKENS).to_numpy()
+    bad = (np.isnan(values) & ~missing) | np.isinf(values)
+    if integer:
+        bad |= ~np.isnan(values) & (np.mod(values, 1) != 0)
+    if not allow_missing:
+        bad |= missing
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        kind = "a whole number" if integer else "a number"
+        raise ChipwarError(
+            f"{path}, line {first_line + i}, column {column!r}: {text[i]!r} is not {kind}; correct or remove that row"
+        )
+    return values
+
+
+def years_from_dates(chunk: pd.DataFrame, column: str, path: Path, first_line: int) -> np.ndarray:
+    """Years (float, NaN for blank) of ISO dates ``YYYY-MM-DD`` in ``column``; a malformed date raises ChipwarError."""
+    text = chunk[column].to_numpy(dtype=object)
+    blank = chunk[column].isin(MISSING_TOKENS).to_numpy()
+    dates = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    bad = dates.isna() & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChipwarError(f"{path}, line {first_line + i}, column {column!r}: {text[i]!r} is not a date YYYY-MM-DD")
+    return dates.year.to_numpy(dtype=float, na_value=np.nan)

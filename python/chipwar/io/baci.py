@@ -1,0 +1,115 @@
+"""CEPII BACI trade flows (``t,i,j,k,v,q``) to a tidy exporter x importer x HS6 x year table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ChipwarError
+from ..codes import normalize_hs6
+from ._tabular import DEFAULT_CHUNKSIZE, existing_file, iter_chunks, numbers
+
+
+def _country_map(country_codes: str | Path | pd.DataFrame) -> pd.Series:
+    """BACI numeric country code -> ISO 3-letter code, from BACI's ``country_codes`` file or a DataFrame."""
+    if isinstance(country_codes, pd.DataFrame):
+        table = country_codes.astype(str)
+        source = "country_codes"
+    else:
+        source = existing_file(country_codes, "BACI country codes")
+        table = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    table.columns = [str(c).strip() for c in table.columns]
+    for columns in (("country_code", "iso_3digit_alpha"), ("country_code", "country_iso3")):
+        if set(columns) <= set(table.columns):
+            codes = pd.to_numeric(table[columns[0]], errors="coerce")
+            iso = pd.Series(table[columns[1]].str.strip().to_numpy(), index=codes.to_numpy())
+            iso = iso[iso.index.notna()]
+            # code 490, "Other Asia, nes", is Taiwan in UN trade statistics; it has no ISO code in the dictionary
+            iso[iso.index == 490] = "TWN"
+            # other groupings without an ISO code keep their numeric code, so no two of them merge
+            blank = iso.isin(["", "N/A", "NA"])
+            iso[blank] = iso.index[blank].astype(int).astype(str)
+            return iso
+    raise ChipwarError(
+        f"{source}: needs columns 'country_code' and 'iso_3digit_alpha' (BACI's country_codes file); "
+        f"found {list(table.columns)}"
+    )
+
+
+def read_baci(
+    path: str | Path,
+    country_codes: str | Path | pd.DataFrame | None = None,
+    hs6: Iterable[str] | None = None,
+    chunksize: int = DEFAULT_CHUNKSIZE,
+) -> pd.DataFrame:
+    """Read a BACI file into a tidy trade table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A BACI CSV (``BACI_HS17_Y2021_V202201.csv``, optionally compressed) with columns ``t, i, j, k, v, q``: year,
+        exporter, importer, product, value in thousand US dollars, quantity in tonnes.
+    country_codes : path, DataFrame or None
+        BACI's ``country_codes`` file (or that table) to turn numeric country codes into ISO 3-letter codes (490,
+        "Other Asia, nes", becomes ``TWN``; other groupings without an ISO code keep their number as text); None
+        keeps the numeric codes.
+    hs6 : iterable of str, optional
+        Keep only these products (e.g. ``cw.codes.controlled_hs6() + cw.codes.comparison_hs6()``), which keeps the
+        result small when reading a full year.
+    chunksize : int
+        Rows read at a time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year`` (int), ``exporter``, ``importer`` (ISO3 strings, or ints without ``country_codes``),
+        ``hs6`` (6-digit string; leading zeros restored), ``value_usd`` (US dollars, i.e. ``v`` x 1000) and
+        ``quantity`` (tonnes; NaN where BACI has none).
+
+    Raises
+    ------
+    ChipwarError
+        For a missing column or a malformed value (naming the file, line and column), or a country code absent from
+        ``country_codes``.
+    """
+    path = existing_file(path, "BACI")
+    wanted = None if hs6 is None else set(normalize_hs6(list(hs6)))
+    parts = []
+    for chunk, line in iter_chunks(path, ["t", "i", "j", "k", "v", "q"], chunksize=chunksize, fmt="BACI"):
+        product = chunk["k"].str.strip()
+        bad = ~product.str.fullmatch(r"\d{5,6}").to_numpy(dtype=bool)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ChipwarError(f"{path}, line {line + i}, column 'k': {chunk['k'].iloc[i]!r} is not an HS6 code")
+        part = pd.DataFrame(
+            {
+                "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False),
+                "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False),
+                "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False),
+                "hs6": product.str.zfill(6).to_numpy(dtype=object),
+                "value_usd": numbers(chunk, "v", path, line, allow_missing=False) * 1000.0,
+                "quantity": numbers(chunk, "q", path, line),
+            }
+        )
+        if wanted is not None:
+            part = part[part["hs6"].isin(wanted)]
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"]
+    )
+    for column in ("year", "exporter", "importer"):
+        table[column] = table[column].astype(np.int64)
+    if country_codes is not None:
+        iso = _country_map(country_codes)
+        for column in ("exporter", "importer"):
+            unknown = ~table[column].isin(iso.index)
+            if unknown.any():
+                raise ChipwarError(
+                    f"{path}: {column} code {int(table.loc[unknown, column].iloc[0])} is not in the country codes "
+                    "table; use the country_codes file of the same BACI release"
+                )
+            table[column] = table[column].map(iso).astype(object)
+    return table
