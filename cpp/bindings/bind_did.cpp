@@ -52,8 +52,11 @@ void bind_did(py::module_& m) {
       "logit",
       [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& d, const Eigen::Ref<const VectorXd>& w) {
         if (x.rows() != d.size() || w.size() != d.size()) throw Error("logit: inputs of different lengths");
-        py::gil_scoped_release release;
-        const auto fit = did::logit(x, d, w);
+        did::LogitFit fit;
+        {
+          py::gil_scoped_release release;
+          fit = did::logit(x, d, w);
+        }
         return py::make_tuple(fit.coef, fit.fitted, fit.converged, fit.iterations);
       },
       py::arg("x"), py::arg("d"), py::arg("w"), "Weighted logit by Newton-Raphson: (coef, fitted, converged, iterations).");

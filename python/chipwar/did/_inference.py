@@ -62,9 +62,20 @@ def seed_or_random(seed: int | None) -> int:
     return int(seed)
 
 
+def sup_t_critical(draws: np.ndarray, sigma: np.ndarray, alpha: float) -> float:
+    """did's uniform-band critical value: the 1 - alpha quantile (type 1) of max_k |draw_k / sigma_k|."""
+    if draws.shape[1] == 0:
+        return np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_max = np.max(np.abs(draws / sigma), axis=1)
+    t_max = t_max[np.isfinite(t_max)]
+    return float(np.quantile(t_max, 1 - alpha, method="inverted_cdf")) if t_max.size else np.nan
+
+
 @dataclass
 class BootstrapResult:
     draws: np.ndarray  # B x K, sqrt(G) * mean(v * rows)
+    sigma: np.ndarray  # K bootstrap scale (IQR / IQR of the normal) of the draws
     se: np.ndarray  # K bootstrap standard errors of the estimates (NaN for degenerate columns)
     crit: float  # sup-t critical value over the non-degenerate columns
     vcov: np.ndarray  # K x K covariance of the estimates implied by the draws
@@ -100,12 +111,6 @@ def multiplier_bootstrap(
     sigma = (q75 - q25) / _IQR_NORMAL
     good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE)
     se = np.where(good, sigma / np.sqrt(g), np.nan)
-    crit = np.nan
-    if good.any():
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t_max = np.max(np.abs(draws[:, good] / sigma[good]), axis=1)
-        t_max = t_max[np.isfinite(t_max)]
-        if t_max.size:
-            crit = float(np.quantile(t_max, 1 - alpha, method="inverted_cdf"))
+    crit = sup_t_critical(draws[:, good], sigma[good], alpha)
     vcov = np.cov(draws, rowvar=False).reshape(draws.shape[1], draws.shape[1]) / g
-    return BootstrapResult(draws, se, crit, vcov)
+    return BootstrapResult(draws, sigma, se, crit, vcov)
