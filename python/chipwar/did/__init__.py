@@ -3,6 +3,8 @@ the Goodman-Bacon decomposition of two-way fixed effects, and Rambachan & Roth s
 
 from __future__ import annotations
 
+from .aggregate import AggregatedResult
 from .att_gt import ATTgtResult, att_gt
+from .bacon import BaconResult, bacon
 
-__all__ = ["ATTgtResult", "att_gt"]
+__all__ = ["ATTgtResult", "AggregatedResult", "BaconResult", "att_gt", "bacon"]
