@@ -1,0 +1,480 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, as R's ``did::att_gt`` computes them."""
+
+from __future__ import annotations
+
+import warnings
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
+from .._frame import as_pandas
+from .._results import Result, significance_stars
+from . import _inference
+from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes
+
+_METHODS = {"dr": 0, "ipw": 1, "reg": 2}
+_CONTROLS = ("never", "notyet")
+_BASES = ("varying", "universal")
+# did refuses a cell when a fitted propensity score reaches this level (overlap failure).
+_OVERLAP_LIMIT = 0.999
+
+
+@dataclass
+class _Cells:
+    """The (g, t) cells to estimate, in did's order (by cohort, then period)."""
+
+    cohort: list[float] = field(default_factory=list)
+    period: list[int] = field(default_factory=list)  # period index of t
+    base: list[int] = field(default_factory=list)  # period index of the base period
+    control_after: list[float] = field(default_factory=list)
+
+    def add(self, g: float, t: int, base: int, control_after: float) -> None:
+        self.cohort.append(g)
+        self.period.append(t)
+        self.base.append(base)
+        self.control_after.append(control_after)
+
+
+def _plan_cells(
+    periods: np.ndarray, groups: np.ndarray, control: str, anticipation: int, base_period: str
+) -> _Cells:
+    """did's loop over groups and periods: which base period and which comparison units each ATT(g, t) uses."""
+    cells = _Cells()
+    first_t = 1 if base_period == "varying" else 0
+    for g in groups:
+        # Last period before treatment (net of anticipation): the base of every post-treatment cell.
+        last_pre = int(np.flatnonzero(periods + anticipation < g)[-1])
+        for t in range(first_t, len(periods)):
+            post = g <= periods[t]
+            base = last_pre if (post or base_period == "universal") else t - 1
+            # Not-yet-treated comparison units must be untreated (net of anticipation) in both periods.
+            after = NEVER if control == "never" else periods[max(t, base)] + anticipation
+            cells.add(float(g), t, base, float(after))
+    return cells
+
+
+def _validate_options(control: str, method: str, base_period: str, anticipation: Any, alpha: float) -> None:
+    if control not in _CONTROLS:
+        raise ChipwarError(f"control must be one of {_CONTROLS}, got {control!r}")
+    if method not in _METHODS:
+        raise ChipwarError(f"method must be one of {tuple(_METHODS)}, got {method!r}")
+    if base_period not in _BASES:
+        raise ChipwarError(f"base_period must be one of {_BASES}, got {base_period!r}")
+    if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise ChipwarError(f"anticipation must be a non-negative integer number of periods, got {anticipation!r}")
+    if not 0 < alpha < 1:
+        raise ChipwarError(f"alpha must be between 0 and 1, got {alpha!r}")
+
+
+def _unit_weights(panel: Panel, weights: str | None) -> np.ndarray:
+    if weights is None:
+        return np.ones(panel.n_units)
+    w = unit_constant(panel, weights, role="weights column")
+    if (w < 0).any() or not np.isfinite(w).all():
+        raise ChipwarError(f"weights column {weights!r} must be finite and non-negative")
+    if w.sum() <= 0:
+        raise ChipwarError(f"weights column {weights!r} sums to zero")
+    return w / w.mean()
+
+
+def _covariate_matrix(panel: Panel, covariates: list[str]) -> np.ndarray:
+    """(n * T) x k covariates, period-major, as the kernel expects; each covariate must vary."""
+    if not covariates:
+        return np.zeros((0, 0))
+    columns = []
+    for c in covariates:
+        wide = panel.wide(c)
+        if np.nanmax(wide) - np.nanmin(wide) <= 1e-12 * max(1.0, np.nanmax(np.abs(wide))):
+            raise ChipwarError(
+                f"covariate {c!r} has no variation (it is collinear with the intercept); drop it from covariates"
+            )
+        columns.append(wide.T.reshape(-1))
+    return np.asfortranarray(np.column_stack(columns))
+
+
+def att_gt(
+    data: Any,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    control: str = "never",
+    method: str = "dr",
+    covariates: list[str] | None = None,
+    anticipation: int = 0,
+    base_period: str = "varying",
+    weights: str | None = None,
+    cluster: str | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    panel: bool = True,
+    alpha: float = 0.05,
+    multiplier: str = "rademacher",
+    executor: Executor | None = None,
+    progress: bool | None = None,
+) -> ATTgtResult:
+    """Group-time average treatment effects of Callaway & Sant'Anna (2021).
+
+    Every ATT(g, t) -- the effect in period t on the units first treated in period g -- is a two-period DiD of
+    the cohort against a comparison group between t and a base period, computed as R's ``did::att_gt`` does
+    with DRDID's panel estimators: doubly robust (``drdid_panel``), normalised inverse probability weighting
+    (``std_ipw_did_panel``) or outcome regression (``reg_did_panel``), with a logit propensity score and a
+    linear outcome model of the change among comparison units, fitted in C++.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long balanced panel (units not observed in every period are dropped with a warning, as did does).
+    outcome, unit, time : str
+        Outcome, unit identifier and numeric period columns.
+    cohort : str
+        First treated period of each unit; 0 or NaN for never treated. As in did, a cohort after the last period
+        counts as never treated, and units treated in the first period (plus ``anticipation``) are not estimated.
+    control : {"never", "notyet"}
+        Comparison units: never treated, or never treated plus those not yet treated (by
+        ``max(t, base) + anticipation``).
+    method : {"dr", "ipw", "reg"}
+        Doubly robust, inverse probability weighting, or outcome regression.
+    covariates : list of str, optional
+        Covariates of the propensity score and outcome models, taken in the earlier of the two periods of each
+        cell (did's convention). An intercept is always included.
+    anticipation : int
+        Number of periods before ``cohort`` in which units may already react.
+    base_period : {"varying", "universal"}
+        did's base period: pre-treatment cells compare consecutive periods ("varying") or every period with
+        the last pre-treatment period ("universal", whose own cell is reported as 0 with a missing SE).
+    weights : str, optional
+        Sampling weights, constant within unit (normalised to mean 1).
+    cluster : str, optional
+        Cluster variable constant within unit. Influence functions are averaged within clusters as did does
+        (exactly did's bootstrap convention; the analytic SEs use the same cluster means). Clustering on
+        ``unit`` is the default and is ignored.
+    bootstrap : int, optional
+        Number of multiplier-bootstrap replicates. With it, SEs are bootstrap SEs (interquartile range) and
+        ``conf_low``/``conf_high`` are uniform (sup-t) bands, as did's default ``cband=TRUE``.
+    seed : int, optional
+        Seed of the bootstrap (a random one is drawn and stored in ``res.seed`` if None).
+    panel : bool
+        Only panel data (True) is implemented.
+    alpha : float
+        1 - confidence level.
+    multiplier : {"rademacher", "mammen"}
+        Bootstrap multiplier weights (did uses Rademacher).
+    executor : concurrent.futures.Executor, optional
+        Runs chunks of bootstrap replicates (the draws do not depend on where they run).
+    progress : bool, optional
+        Progress bar for the bootstrap (default: on in notebooks).
+
+    Returns
+    -------
+    ATTgtResult
+        ``.table`` (cohort, time, att, se, conf_low, conf_high, ...), ``.aggregate()``, ``.pretest()``.
+
+    Notes
+    -----
+    Analytic standard errors are ``sqrt(diag(inf' inf) / n**2)`` with did's influence functions (rescaled by
+    ``n / n_cell``); the results reproduce ``did`` 2.x to about 1e-10 on ``mpdta``.
+    """
+    _validate_options(control, method, base_period, anticipation, alpha)
+    if not panel:
+        raise ChipwarError(
+            "panel=False (repeated cross sections) is not implemented yet; pass a panel with one row per unit and "
+            "period"
+        )
+    covariates = list(covariates or [])
+    frame = as_pandas(data)
+    extra = [c for c in (weights, cluster) if c is not None]
+    p = make_panel(
+        frame,
+        unit,
+        time,
+        [outcome, cohort, *covariates, *extra],
+        numeric=[outcome, cohort, *covariates, *([weights] if weights else [])],
+        missing_allowed=[cohort],
+    )
+    p = balance(p)
+    g_unit = cohorts(p, cohort, anticipation)
+    periods = p.periods
+    if not np.all(np.diff(periods) > 0):  # pragma: no cover - periods are unique and sorted by construction
+        raise ChipwarError(f"time column {time!r} must be increasing")
+
+    already = np.isfinite(g_unit) & (g_unit <= periods[0] + anticipation)
+    groups = np.unique(g_unit[np.isfinite(g_unit) & ~already])
+    if already.any():
+        warnings.warn(
+            f"dropped {int(already.sum())} units of {unit!r} already treated in the first period "
+            f"(cohort column {cohort!r} <= {periods[0] + anticipation:g})",
+            ChipwarWarning,
+            stacklevel=2,
+        )
+        keep = ~already
+        p = make_panel(
+            p.frame.loc[keep[p.unit_codes]], unit, time, list(p.frame.columns), missing_allowed=list(p.frame.columns)
+        )
+        g_unit = g_unit[keep]
+    if groups.size == 0:
+        raise ChipwarError(
+            f"cohort column {cohort!r} has no treated cohort after the first period; it must hold the first "
+            "treated period (0 or NaN for never treated)"
+        )
+    if control == "never" and not np.isinf(g_unit).any():
+        raise ChipwarError(
+            f"no never-treated units (cohort column {cohort!r} is never 0/NaN); use control='notyet' or add "
+            "never-treated units"
+        )
+
+    w_unit = _unit_weights(p, weights)
+    clustering = _inference.Clustering()
+    if cluster is not None and cluster != unit:
+        clustering = _inference.Clustering(unit_level_codes(p, cluster, role="cluster column"))
+
+    cells = _plan_cells(periods, groups, control, int(anticipation), base_period)
+    y = np.asfortranarray(p.wide(outcome))
+    x = _covariate_matrix(p, covariates)
+    try:
+        att, inf, n_treated, n_control, ps_converged, max_ps = _core.did_group_time(
+            y, g_unit, x, w_unit, _METHODS[method], cells.period, cells.base, cells.cohort, cells.control_after
+        )
+    except ChipwarError as err:
+        raise _explain_cell_error(err, cells, periods, cohort, covariates) from None
+
+    zero_cell = np.asarray(cells.period) == np.asarray(cells.base)  # universal base period's own cell
+    att[zero_cell] = 0.0
+    inf[:, zero_cell] = 0.0
+    _check_propensity(method, cells, periods, max_ps, ps_converged, covariates)
+
+    res = ATTgtResult(
+        cohorts=np.asarray(cells.cohort),
+        times=periods[cells.period],
+        base_times=periods[cells.base],
+        att=att,
+        inf=inf,
+        n_treated=n_treated,
+        n_control=n_control,
+        unit_cohort=g_unit,
+        unit_weights=w_unit,
+        clustering=clustering,
+        alpha=alpha,
+        info=dict(
+            outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, method=method,
+            covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
+            weights=weights, multiplier=multiplier,
+        ),
+    )
+    res._infer(bootstrap, seed, executor, progress)
+    return res
+
+
+def _explain_cell_error(
+    err: ChipwarError, cells: _Cells, periods: np.ndarray, cohort: str, covariates: list[str]
+) -> ChipwarError:
+    """Turn the kernel's "cell j: ..." into a message naming the cohort, period, column and fix."""
+    text = str(err)
+    if text.startswith("cell "):
+        j = int(text.split(":")[0].split()[1])
+        what = text.split(": ", 1)[1]
+        g, t = cells.cohort[j], periods[cells.period[j]]
+        where = f"ATT(g={g:g}, t={t:g})"
+        if "comparison" in what:
+            return ChipwarError(
+                f"{where}: no comparison units -- no never-treated and no not-yet-treated units in cohort column "
+                f"{cohort!r}; add never-treated units or restrict the sample to periods before the last cohort "
+                "is treated"
+            )
+        if "singular" in what:
+            return ChipwarError(
+                f"{where}: {what}; covariates {covariates} cannot be fitted in this cell -- drop or recode them"
+            )
+        return ChipwarError(f"{where}: {what}")
+    return err
+
+
+def _check_propensity(
+    method: str,
+    cells: _Cells,
+    periods: np.ndarray,
+    max_ps: np.ndarray,
+    converged: list[bool],
+    covariates: list[str],
+) -> None:
+    if method == "reg":
+        return
+    bad = np.flatnonzero(max_ps >= _OVERLAP_LIMIT)
+    if bad.size:
+        j = bad[0]
+        raise ChipwarError(
+            f"overlap fails for ATT(g={cells.cohort[j]:g}, t={periods[cells.period[j]]:g}): a propensity score "
+            f"reaches {max_ps[j]:.4f} (covariates {covariates} nearly separate treated from comparison units); "
+            "use fewer or coarser covariates, or method='reg'"
+        )
+    not_conv = [j for j, ok in enumerate(converged) if not ok]
+    if not_conv:
+        j = not_conv[0]
+        warnings.warn(
+            f"the propensity-score logit did not converge in {len(not_conv)} cells, e.g. ATT(g={cells.cohort[j]:g}, "
+            f"t={periods[cells.period[j]]:g})",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+@dataclass(repr=False)
+class ATTgtResult(Result):
+    """Group-time ATTs with their influence functions; see :func:`att_gt`.
+
+    Attributes
+    ----------
+    table : DataFrame
+        cohort, time, att, se, conf_low, conf_high, base_time, post, n_treated, n_control.
+    vcov : ndarray
+        Covariance of the ATT(g, t) estimates (analytic, or bootstrap if requested).
+    crit : float
+        Critical value of the confidence intervals (normal, or sup-t with the bootstrap).
+    n_units : int
+        Units used.
+    seed : int or None
+        Bootstrap seed actually used.
+    """
+
+    cohorts: np.ndarray
+    times: np.ndarray
+    base_times: np.ndarray
+    att: np.ndarray
+    inf: np.ndarray  # n x cells influence functions (did's scale)
+    n_treated: np.ndarray
+    n_control: np.ndarray
+    unit_cohort: np.ndarray  # first treated period of each unit (inf: never)
+    unit_weights: np.ndarray
+    clustering: _inference.Clustering
+    alpha: float
+    info: dict[str, Any]
+    bootstrap: int | None = None
+    seed: int | None = None
+
+    @property
+    def n_units(self) -> int:
+        return self.inf.shape[0]
+
+    # -- inference ---------------------------------------------------------------------------------------
+    def _infer(self, bootstrap: int | None, seed: int | None, executor: Executor | None, progress: bool | None) -> None:
+        self.vcov = _inference.analytic_vcov(self.inf, self.clustering)
+        self.se = _inference.standard_errors(self.vcov)
+        self.crit = float(_core.normal_quantile(1 - self.alpha / 2))
+        self.boot: _inference.BootstrapResult | None = None
+        if bootstrap is not None:
+            self.bootstrap = int(bootstrap)
+            self.seed = _inference.seed_or_random(seed)
+            self.boot = _inference.multiplier_bootstrap(
+                self.inf, self.clustering, self.bootstrap, self.seed, self.alpha, self.info["multiplier"],
+                executor, progress,
+            )
+            self.se = self.boot.se
+            self.vcov = self.boot.vcov
+            if np.isfinite(self.boot.crit):
+                self.crit = self.boot.crit
+        self.executor = executor
+        self.progress = progress
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "cohort": self.cohorts,
+                "time": self.times,
+                "att": self.att,
+                "se": self.se,
+                "conf_low": self.att - self.crit * self.se,
+                "conf_high": self.att + self.crit * self.se,
+                "base_time": self.base_times,
+                "post": self.times >= self.cohorts,
+                "n_treated": self.n_treated,
+                "n_control": self.n_control,
+            }
+        )
+
+    def pretest(self) -> tuple[float, float]:
+        """Wald pre-test of parallel trends: all pre-treatment ATT(g, t) are zero (did's ``W``, ``Wpval``).
+
+        Returns
+        -------
+        (statistic, p_value)
+            Chi-squared statistic and its p-value (did rounds the p-value to 5 digits; this one is exact).
+        """
+        pre = (self.cohorts > self.times) & np.isfinite(self.se)
+        if not pre.any():
+            raise ChipwarError("there are no pre-treatment ATT(g, t) to test (no cohort has a period before it)")
+        a = self.att[pre]
+        v = self.vcov[np.ix_(pre, pre)]
+        try:
+            stat = float(a @ np.linalg.solve(v, a))
+        except np.linalg.LinAlgError:
+            raise ChipwarError("the covariance of the pre-treatment ATT(g, t) is singular; no Wald pre-test") from None
+        return stat, float(_core.chi2_sf(stat, int(pre.sum())))
+
+    def aggregate(
+        self,
+        type: str = "group",
+        balance_e: int | None = None,
+        min_e: float = -np.inf,
+        max_e: float = np.inf,
+    ) -> Any:
+        """Aggregate the ATT(g, t) as ``did::aggte``; see :func:`chipwar.did.aggregate.aggregate`."""
+        from .aggregate import aggregate
+
+        return aggregate(self, type, balance_e=balance_e, min_e=min_e, max_e=max_e)
+
+    # -- presentation ------------------------------------------------------------------------------------
+    def tidy(self) -> pd.DataFrame:
+        t = self.table
+        z = t["att"] / t["se"]
+        p = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy())))
+        return pd.DataFrame(
+            {
+                "term": [f"ATT({g:g},{tt:g})" for g, tt in zip(t["cohort"], t["time"])],
+                "cohort": t["cohort"],
+                "time": t["time"],
+                "estimate": t["att"],
+                "std_error": t["se"],
+                "statistic": z,
+                "p_value": p,
+                "conf_low": t["conf_low"],
+                "conf_high": t["conf_high"],
+            }
+        )
+
+    def summary(self) -> str:
+        i = self.info
+        band = (
+            f"uniform {100 * (1 - self.alpha):g}% band (multiplier bootstrap, {self.bootstrap} reps, seed {self.seed})"
+            if self.boot is not None
+            else f"pointwise {100 * (1 - self.alpha):g}% intervals (analytic SEs)"
+        )
+        lines = [
+            f"Group-time ATTs (Callaway & Sant'Anna 2021): {i['outcome']}, method={i['method']}, "
+            f"control={i['control']}, base_period={i['base_period']}",
+            f"units: {self.n_units}, cohorts: {', '.join(f'{g:g}' for g in np.unique(self.cohorts))}; {band}",
+            f"{'cohort':>8} {'time':>8} {'ATT':>11} {'SE':>10} {'low':>11} {'high':>11}",
+        ]
+        for r in self.table.itertuples():
+            p = 2 * (1 - float(_core.normal_cdf(abs(r.att / r.se)))) if np.isfinite(r.se) and r.se > 0 else np.nan
+            lines.append(
+                f"{r.cohort:>8g} {r.time:>8g} {r.att:>11.5f} {r.se:>10.5f} {r.conf_low:>11.5f} {r.conf_high:>11.5f} "
+                f"{significance_stars(p)}"
+            )
+        try:
+            stat, pval = self.pretest()
+            lines.append(f"Pre-test of parallel trends: W = {stat:.4f}, p = {pval:.5f}")
+        except ChipwarError:
+            pass
+        return "\n".join(lines)
+
+    def plot(self, ax: Any = None) -> Any:
+        """ATT(g, t) against time, one series per cohort, with the confidence intervals; returns the Axes."""
+        from ._plots import plot_group_time
+
+        return plot_group_time(self, ax)
