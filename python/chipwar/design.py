@@ -136,8 +136,8 @@ class Design:
     """Model arrays on the estimation sample (rows of the input kept, in their original order)."""
 
     formula: Formula
-    y: np.ndarray  # n
-    x: np.ndarray  # n x k, Fortran order
+    y: np.ndarray  # n (a view of column 0 of yx)
+    x: np.ndarray  # n x k, Fortran order (a view of columns 1.. of yx)
     x_names: list[str]
     fe_codes: np.ndarray  # n x Q int32, Fortran order
     fe_names: list[str]
@@ -153,6 +153,7 @@ class Design:
     endog_names: list[str] = field(default_factory=list)
     instruments: np.ndarray | None = None
     instrument_names: list[str] = field(default_factory=list)
+    yx: np.ndarray | None = field(default=None, repr=False)  # [y | x] in one Fortran buffer, demeaned in one call
 
     @property
     def nobs(self) -> int:
@@ -299,10 +300,14 @@ def build_design(
     if n_singletons:
         warnings.warn(f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)", ChipwarWarning, stacklevel=3)
 
+    yx = np.empty((keep.size, 1 + rhs.values.shape[1]), order="F")
+    yx[:, 0] = y[keep]
+    yx[:, 1:] = rhs.values[keep]
     return Design(
         formula=formula,
-        y=np.ascontiguousarray(y[keep]),
-        x=np.asfortranarray(rhs.values[keep]),
+        y=yx[:, 0],
+        x=yx[:, 1:],
+        yx=yx,
         x_names=rhs.names,
         fe_codes=fe_codes,
         fe_names=fe_names,

@@ -52,7 +52,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
             f"only {design.nobs} observation(s) for {len(names)} coefficient(s) ({', '.join(names)}); "
             "there are no residual degrees of freedom"
         )
-    stacked = np.column_stack([design.y, design.x]) if design.x.size else design.y[:, None]
+    stacked = design.yx if design.yx is not None else np.column_stack([design.y, design.x])
     dm = demean_design(design, stacked, [design.formula.lhs[0], *names], fixef_tol, fixef_maxiter)
     y_dm, x_dm = dm[:, 0], dm[:, 1:]
 
@@ -63,7 +63,8 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         dropped += [f"{n} (absorbed by the fixed effects)" for n, a in zip(names, absorbed) if a]
         usable &= ~absorbed
     idx = np.flatnonzero(usable)
-    kept_mask, coef, bread, resid = _core.ols(np.asfortranarray(x_dm[:, idx]), y_dm, design.weights, collin_tol)
+    x_use = x_dm if usable.all() else np.asfortranarray(x_dm[:, idx])  # copy only when something was absorbed
+    kept_mask, coef, bread, resid = _core.ols(x_use, y_dm, design.weights, collin_tol)
     kept_idx = idx[np.asarray(kept_mask, dtype=bool)]
     dropped += [f"{names[j]} (collinear)" for j in idx[~np.asarray(kept_mask, dtype=bool)]]
     if dropped:
@@ -72,7 +73,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         raise ChipwarError(
             f"every regressor was removed ({', '.join(dropped)}); nothing is left to estimate"
         )
-    x_kept = x_dm[:, kept_idx]
+    x_kept = x_dm if kept_idx.size == len(names) else x_dm[:, kept_idx]
     w = design.weights
     scores = x_kept * (resid if w is None else w * resid)[:, None]
     fitted = design.y - resid
