@@ -34,6 +34,8 @@ def test_every_wave_of_the_code_lists_is_an_event_wave():
 
 def test_normalize_and_first_wave_hs6():
     assert cw.codes.normalize_hs6(["8542.31", 10121, " 854232 "]).tolist() == ["854231", "010121", "854232"]
+    assert cw.codes.normalize_hs6(pd.Series([10121.0, 854231.0])).tolist() == ["010121", "854231"]
+    assert cw.codes.normalize_hs6(["8486.20", "8541.10"]).tolist() == ["848620", "854110"]
     with pytest.raises(cw.ChipwarError, match="'8542' is not an HS6 code"):
         cw.codes.normalize_hs6(["8542"])
     first = cw.codes.first_wave_hs6(pd.Series(["854232", "853224", "848620"]))

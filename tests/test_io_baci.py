@@ -49,7 +49,10 @@ def test_malformed_baci_names_line_and_column(tmp_path):
     with pytest.raises(cw.ChipwarError, match=r"line 5, column 't': '2021.5' is not a whole number"):
         cw.io.read_baci(path)
     path.write_text(BACI.replace("848620", "84862A"))
-    with pytest.raises(cw.ChipwarError, match=r"line 4, column 'k': '84862A' is not an HS6 code"):
+    with pytest.raises(cw.ChipwarError, match=r"line 4, column 'k': '84862A' is not a number"):
+        cw.io.read_baci(path)
+    path.write_text(BACI.replace("848620", "848"))
+    with pytest.raises(cw.ChipwarError, match=r"line 4, column 'k': '848' is not an HS6 code"):
         cw.io.read_baci(path)
     path.write_text(BACI.replace("t,i,j,k,v,q", "year,i,j,k,v,q"))
     with pytest.raises(cw.ChipwarError, match=r"line 1: column\(s\) \['t'\] missing"):
@@ -61,3 +64,16 @@ def test_malformed_baci_names_line_and_column(tmp_path):
         cw.io.read_baci(path, country_codes=codes)
     with pytest.raises(cw.ChipwarError, match="no such BACI file"):
         cw.io.read_baci(tmp_path / "absent.csv")
+
+
+def test_a_folder_of_yearly_files(tmp_path):
+    (tmp_path / "BACI_HS17_Y2021_V202201.csv").write_text(BACI)
+    (tmp_path / "BACI_HS17_Y2022_V202201.csv").write_text(BACI.replace("2021,", "2022,"))
+    (tmp_path / "country_codes_V202201.csv").write_text("country_code,iso_3digit_alpha\n156,CHN\n")
+    t = cw.io.read_baci(tmp_path, hs6=["854231"])
+    assert t[["year", "exporter", "importer", "hs6"]].values.tolist() == [
+        [2021, 156, 842, "854231"], [2022, 156, 842, "854231"],
+    ]
+    with pytest.raises(cw.ChipwarError, match="no BACI_"):
+        (tmp_path / "empty").mkdir()
+        cw.io.read_baci(tmp_path / "empty")

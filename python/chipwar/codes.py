@@ -142,7 +142,8 @@ def normalize_hs6(codes: pd.Series | Iterable) -> pd.Series:
     Raises ChipwarError naming the first value that is not a 5- or 6-digit code.
     """
     s = pd.Series(codes, copy=False)
-    text = s.astype("string").str.replace(r"[.\s]", "", regex=True).str.replace(r"\.0$", "", regex=True)
+    # a float such as 10121.0 (a code stored as a number) loses its ".0" before dots are dropped from "8542.31"
+    text = s.astype("string").str.strip().str.replace(r"\.0$", "", regex=True).str.replace(r"[.\s]", "", regex=True)
     bad = ~text.str.fullmatch(r"\d{5,6}").fillna(False)
     if bad.any():
         first = s[bad.to_numpy()].iloc[0]

@@ -83,7 +83,7 @@ def load_default() -> World:
     --------
     >>> import chipwar as cw
     >>> world = cw.datasets.load_default()
-    >>> world.truth.set_index("effect").loc["us_export_collapse", "log_effect"]
+    >>> float(world.truth.set_index("effect").loc["us_export_collapse", "log_effect"])
     -0.8
     """
     from . import generate  # imported here so that `python -m chipwar.datasets.generate` runs it only once

@@ -7,7 +7,8 @@ byte the same with the same numpy: every draw comes from ``numpy.random.default_
 Every table is simulated. The data-generating process is multiplicative, so the injected effects are log points:
 
 patents (40 economies x 30 CPC subclasses x 2000-2024)
-    Poisson counts with mean ``size_e * growth_e^(t-2022) * share_k * exp(trend_k * (t-2012)) * exp(effect)``.
+    Poisson counts with mean ``size_e * growth_e^(t-2022) * share_k * exp(effect)``: class shares are common to all
+    economies and constant, so class x year and China x year effects need no modelling beyond fixed effects.
     China's semiconductor subclasses (H01L, H10B, H10K, H10N) are calibrated to NCSES table 10557: an expected 2 US
     patents in 1998 (extrapolated; the panel starts in 2000) and 2,165 in 2022. Effect: Chinese patenting in the
     classes a wave targets rises by 0.30 log points (semiconductors, lithography G03F, memory G11C; Entity List wave
@@ -15,12 +16,14 @@ patents (40 economies x 30 CPC subclasses x 2000-2024)
     year after the wave's first full year (the lag).
 fab capacity (12 economies x 2000-2024) and a fab list (Wikipedia's columns)
     Each economy adds ``base_e * 1.04^(t-2000) * noise`` wafers per month (200 mm equivalents) each year, split over
-    one to three fabs. Effect: from 2023 China adds exp(0.5) = 1.65 times as much. The economy x year table is the
+    one to three fabs (the capacity installed before 2000, listed as starting in 1999, over nine to eleven). Effect: from 2023 China adds exp(0.5) = 1.65 times as much. The economy x year table is the
     cumulative capacity of the fab list.
 trade (12 economies x 11 partners x 15 HS6 codes x 2005-2024, zeros included)
-    Values in US dollars with mean ``exp(exporter_e,t + importer_j,t + pair_ej + product_k,t + effect)``, times
-    mean-one log-normal noise, and structural zeros in the smallest cells. China's exports of HS 8542 codes are
-    calibrated to 85 bn USD in 2018 and 160 bn in 2024 (UN Comtrade). Effects, for codes controlled China-wide by the
+    Values in US dollars with mean ``exp(exporter_e,t + importer_j,t + pair_ej + product_k + effect)``, times
+    mean-one log-normal noise, and structural zeros (a fixed set of the smallest cells trades in about half the
+    years, with values scaled so that the mean is unchanged): PPML with exporter-year, importer-year and
+    exporter-importer-HS6 fixed effects is correctly specified. China's exporter-year effect is calibrated so that
+    its HS 8542 exports are 85 bn USD in 2018 and 160 bn in 2024 (UN Comtrade). Effects, for codes controlled China-wide by the
     October 2022 rule (first full year 2023): US exports to China fall by 0.80 log points; exports to China from
     other suppliers (not the US, not China) rise by 0.25 (diversion).
 """
@@ -68,16 +71,14 @@ PATENT_ECONOMIES = {
     "CZE": (80, 1.04), "NZL": (80, 1.02), "HUN": (60, 1.03), "THA": (60, 1.05), "TUR": (60, 1.07),
     "ARE": (50, 1.10), "ZAF": (40, 1.00), "VNM": (30, 1.08), "PHL": (30, 1.04), "IDN": (20, 1.06),
 }
-# subclass: (share of an economy's patents in 2012, yearly class trend in log points)
+# subclass: share of an economy's patents. Shares are the same for every economy and constant over time, so without
+# the effects China's targeted and untargeted classes move in parallel (the identifying assumption of a DiD).
 PATENT_CLASSES = {
-    "H01L": (0.060, 0.0), "H10B": (0.008, 0.0), "H10K": (0.006, 0.0), "H10N": (0.006, 0.0),
-    "G03F": (0.015, 0.0), "G11C": (0.015, 0.0), "G06N": (0.020, 0.12), "G06F": (0.150, 0.01),
-    "G06T": (0.050, 0.04), "G10L": (0.015, 0.02), "H04L": (0.100, 0.01), "H04W": (0.080, 0.03),
-    "H04N": (0.050, -0.01), "H01M": (0.030, 0.06), "H02J": (0.020, 0.04), "G01N": (0.040, 0.0),
-    "G01S": (0.020, 0.03), "A61K": (0.080, 0.0), "A61B": (0.060, 0.01), "C07D": (0.020, -0.02),
-    "C12N": (0.030, 0.02), "B60L": (0.010, 0.06), "B60W": (0.015, 0.08), "F16H": (0.010, -0.01),
-    "G02B": (0.020, 0.0), "H05K": (0.020, -0.01), "H03K": (0.010, 0.0), "B29C": (0.015, 0.0),
-    "C08L": (0.010, -0.01), "F01D": (0.010, 0.0),
+    "H01L": 0.060, "H10B": 0.008, "H10K": 0.006, "H10N": 0.006, "G03F": 0.015, "G11C": 0.015, "G06N": 0.050,
+    "G06F": 0.150, "G06T": 0.050, "G10L": 0.015, "H04L": 0.100, "H04W": 0.080, "H04N": 0.050, "H01M": 0.030,
+    "H02J": 0.020, "G01N": 0.040, "G01S": 0.020, "A61K": 0.080, "A61B": 0.060, "C07D": 0.020, "C12N": 0.030,
+    "B60L": 0.010, "B60W": 0.015, "F16H": 0.010, "G02B": 0.020, "H05K": 0.020, "H03K": 0.010, "B29C": 0.015,
+    "C08L": 0.010, "F01D": 0.010,
 }
 
 # --- fabs -------------------------------------------------------------------------------------------------------
@@ -100,12 +101,11 @@ TRADE_ECONOMIES = {
     "JPN": (0.6, 0.5, 1.00), "NLD": (0.4, 0.3, 1.04), "DEU": (0.4, 0.5, 1.02), "SGP": (0.7, 0.5, 1.04),
     "MYS": (0.5, 0.4, 1.05), "VNM": (0.3, 0.4, 1.12), "MEX": (0.2, 0.5, 1.04), "IND": (0.1, 0.3, 1.08),
 }
-# hs6: (relative size, yearly trend in log points)
+# hs6: relative size (constant over time, so products differ only by level)
 TRADE_PRODUCTS = {
-    "848610": (0.05, 0.04), "848620": (0.30, 0.05), "848690": (0.15, 0.05), "854110": (0.10, 0.02),
-    "854231": (1.00, 0.05), "854232": (0.80, 0.06), "854233": (0.10, 0.03), "854239": (0.90, 0.06),
-    "854290": (0.05, 0.02), "850440": (0.40, 0.03), "853222": (0.05, 0.01), "853224": (0.20, 0.04),
-    "853321": (0.05, 0.01), "853669": (0.20, 0.03), "854442": (0.30, 0.03),
+    "848610": 0.05, "848620": 0.30, "848690": 0.15, "854110": 0.10, "854231": 1.00, "854232": 0.80, "854233": 0.10,
+    "854239": 0.90, "854290": 0.05, "850440": 0.40, "853222": 0.05, "853224": 0.20, "853321": 0.05, "853669": 0.20,
+    "854442": 0.30,
 }
 TRADE_NOISE, TRADE_ZERO_SHARE, TRADE_ZERO_PROBABILITY = 0.05, 0.15, 0.5
 TRADE_SCALE_USD = 1e9
@@ -146,9 +146,8 @@ def simulate_patents() -> pd.DataFrame:
     """Poisson patent counts by economy x CPC subclass x year (see the module docstring)."""
     rng = _rng(1)
     economies, classes = list(PATENT_ECONOMIES), list(PATENT_CLASSES)
-    share = np.array([PATENT_CLASSES[k][0] for k in classes])
+    share = np.array([PATENT_CLASSES[k] for k in classes])
     share = share / share.sum()
-    trend = np.array([PATENT_CLASSES[k][1] for k in classes])
     semiconductor = is_semiconductor_cpc(classes)
     growth_china = china_semiconductor_growth()
     # China's 2022 size such that its semiconductor share of patents equals the calibrated count in 2022
@@ -158,7 +157,7 @@ def simulate_patents() -> pd.DataFrame:
 
     e, k, t = np.meshgrid(np.arange(len(economies)), np.arange(len(classes)), PATENT_YEARS, indexing="ij")
     e, k, t = e.ravel(), k.ravel(), t.ravel()
-    mean = size[e] * growth[e] ** (t - 2022) * share[k] * np.exp(trend[k] * (t - 2012))
+    mean = size[e] * growth[e] ** (t - 2022) * share[k]
     # the calibrated China size already holds the semiconductor effect of 2022: take it out before adding effects
     china = np.array(economies)[e] == "CHN"
     mean[china] /= np.exp(PATENT_EFFECT["semiconductor"])
@@ -251,8 +250,7 @@ def simulate_trade() -> pd.DataFrame:
     rng = _rng(3)
     economies, products = list(TRADE_ECONOMIES), list(TRADE_PRODUCTS)
     ex_size, im_size, growth = (np.array([TRADE_ECONOMIES[c][i] for c in economies]) for i in range(3))
-    p_size = np.array([TRADE_PRODUCTS[k][0] for k in products])
-    p_trend = np.array([TRADE_PRODUCTS[k][1] for k in products])
+    p_size = np.array([TRADE_PRODUCTS[k] for k in products])
     n_e, n_k = len(economies), len(products)
     pair = np.exp(rng.normal(0.0, 0.5, (n_e, n_e)))  # pair effects (distance, ties)
 
@@ -260,7 +258,7 @@ def simulate_trade() -> pd.DataFrame:
     keep = (i != j).ravel()
     i, j, k, t = (a.ravel()[keep] for a in (i, j, k, t))
     cell_scale = ex_size[i] * im_size[j] * pair[i, j] * p_size[k]
-    mean = TRADE_SCALE_USD * cell_scale * growth[i] ** (t - 2012) * np.exp(p_trend[k] * (t - 2012))
+    mean = TRADE_SCALE_USD * cell_scale * growth[i] ** (t - 2012)
     # structural zeros: the smallest cells (a fixed set over time) trade in only about half the years
     small = cell_scale <= np.quantile(cell_scale, TRADE_ZERO_SHARE)
     trade_probability = np.where(small, 1.0 - TRADE_ZERO_PROBABILITY, 1.0)
@@ -268,11 +266,11 @@ def simulate_trade() -> pd.DataFrame:
     exporter = np.array(economies, dtype=object)[i]
     importer = np.array(economies, dtype=object)[j]
     hs6 = np.array(products, dtype=object)[k]
-    china_ic = (exporter == "CHN") & pd.Series(hs6).str.startswith("8542").to_numpy()
-    # calibrate China's HS 8542 exports: scale its exporter-year effect for those codes to the target path
-    target = _china_hs8542_target(TRADE_YEARS)
-    expected = pd.Series(mean * trade_probability)[china_ic].groupby(t[china_ic]).sum()
-    mean[china_ic] *= (target / expected.reindex(TRADE_YEARS).to_numpy())[t[china_ic] - TRADE_YEARS[0]]
+    # calibrate China's HS 8542 exports with China's exporter-year effect (all its products scale together)
+    china = exporter == "CHN"
+    china_ic = china & pd.Series(hs6).str.startswith("8542").to_numpy()
+    expected = pd.Series(mean * trade_probability)[china_ic].groupby(t[china_ic]).sum().reindex(TRADE_YEARS)
+    mean[china] *= (_china_hs8542_target(TRADE_YEARS) / expected.to_numpy())[t[china] - TRADE_YEARS[0]]
 
     treated_code = events.cohorts(hs6, kind="hs6", scope="country").to_numpy()
     treated = (treated_code > 0) & (t >= treated_code) & (importer == "CHN")

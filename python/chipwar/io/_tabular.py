@@ -7,7 +7,9 @@ every format chipwar reads.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +59,13 @@ def require_header(path: Path, header: list[str], required: Iterable[str], fmt: 
         )
 
 
+def _check_surplus(spare: pd.Series, path: Path, first_line: int, hint: str) -> None:
+    surplus = spare.to_numpy(dtype=object) != ""
+    if surplus.any():
+        i = int(np.flatnonzero(surplus)[0])
+        raise ChipwarError(f"{path}, line {first_line + i}: malformed row (more fields than the header); {hint}")
+
+
 def iter_chunks(
     path: Path,
     columns: list[str],
@@ -64,33 +73,47 @@ def iter_chunks(
     encoding: str = "utf-8",
     chunksize: int = DEFAULT_CHUNKSIZE,
     fmt: str = "CSV",
+    numeric: Iterable[str] = (),
 ) -> Iterator[tuple[pd.DataFrame, int]]:
-    """Yield ``(chunk, first_line)``: string columns ``columns`` of ``path`` in chunks, with the line number of each
-    chunk's first row, so memory stays bounded by ``chunksize`` rows.
+    """Yield ``(chunk, first_line)``: columns ``columns`` of ``path`` in chunks, with the line number of each chunk's
+    first row, so memory stays bounded by ``chunksize`` rows.
 
-    Every field stays text (missing fields are empty strings); convert with :func:`numbers`.
+    Columns in ``numeric`` are parsed as float64 by pandas' C parser (the missing tokens give NaN; a value that is
+    not a number raises ChipwarError naming its line and column). Other fields stay text, missing fields being empty
+    strings; check numeric columns with :func:`numbers`.
     """
     header = read_header(path, sep, encoding)
     require_header(path, header, columns, fmt)
+    numeric = [c for c in numeric if c in columns]
     # one spare column catches a surplus field: empty it is a trailing delimiter (as on Comtrade data rows),
     # otherwise the row is malformed
     spare = "\0surplus"
     names = [*header, spare]
     hint = f"every line of a {fmt} file must have the {len(header)} fields of its header"
+    # every column is read: pandas cannot select columns when the spare one is absent from all rows
+    read = partial(pd.read_csv, path, sep=sep, encoding=encoding, header=None, names=names, skipinitialspace=True)
     line = 2
     try:
-        with pd.read_csv(
-            # every column is read: pandas cannot select columns when the spare one is absent from all rows
-            path, sep=sep, encoding=encoding, header=None, skiprows=1, names=names, dtype=str,
-            keep_default_na=False, na_filter=False, chunksize=chunksize,
+        with read(
+            skiprows=1, chunksize=chunksize, dtype=defaultdict(lambda: str, {c: "float64" for c in numeric}),
+            keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric},
         ) as reader:
-            for chunk in reader:
-                surplus = chunk[spare].to_numpy(dtype=object) != ""
-                if surplus.any():
-                    i = int(np.flatnonzero(surplus)[0])
-                    raise ChipwarError(
-                        f"{path}, line {line + i}: malformed row (more fields than the {len(header)} of the header); {hint}"
-                    )
+            while True:
+                try:
+                    chunk = next(reader)
+                except StopIteration:
+                    return
+                except pd.errors.ParserError:
+                    raise
+                except ValueError as err:  # a numeric column holds text: find where, reading that chunk as text
+                    text = read(skiprows=line - 1, nrows=chunksize, dtype=str, keep_default_na=False, na_filter=False)
+                    _check_surplus(text[spare], path, line, hint)
+                    for column in numeric:
+                        numbers(text, column, path, line)
+                    raise ChipwarError(f"{path}, lines {line}-{line + chunksize - 1}: {err}; {hint}") from err
+                text_columns = [c for c in (*columns, spare) if c not in numeric]
+                chunk[text_columns] = chunk[text_columns].fillna("")
+                _check_surplus(chunk[spare], path, line, hint)
                 yield chunk[columns], line
                 line += len(chunk)
     except pd.errors.ParserError as err:
@@ -120,14 +143,18 @@ def numbers(
 ) -> np.ndarray:
     """Column ``column`` of a text chunk as float64 (NaN for missing), raising ChipwarError at the first bad value
     with the file, line and column."""
-    text = chunk[column].to_numpy(dtype=object)
-    missing = chunk[column].isin(MISSING_TOKENS).to_numpy().copy()
-    values = np.full(len(text), np.nan)
-    values[~missing] = _floats(text[~missing])
-    # cells such as "   NA" (BACI pads its missing quantities) are missing too: only NaN cells need the slow check
-    unparsed = np.flatnonzero(np.isnan(values) & ~missing)
-    if len(unparsed):
-        missing[unparsed] = pd.Series(text[unparsed], dtype=object).str.strip().isin(MISSING_TOKENS).to_numpy()
+    if pd.api.types.is_float_dtype(chunk[column].dtype):  # parsed by iter_chunks(numeric=...)
+        values = chunk[column].to_numpy(dtype=float)
+        missing = np.isnan(values)
+    else:
+        text = chunk[column].to_numpy(dtype=object)
+        missing = chunk[column].isin(MISSING_TOKENS).to_numpy().copy()
+        values = np.full(len(text), np.nan)
+        values[~missing] = _floats(text[~missing])
+        # cells such as "   NA" (BACI pads its missing quantities) are missing too: only NaN cells need a slow check
+        unparsed = np.flatnonzero(np.isnan(values) & ~missing)
+        if len(unparsed):
+            missing[unparsed] = pd.Series(text[unparsed], dtype=object).str.strip().isin(MISSING_TOKENS).to_numpy()
     bad = (np.isnan(values) & ~missing) | np.isinf(values)
     if integer:
         bad |= ~np.isnan(values) & (np.mod(values, 1) != 0)
@@ -136,8 +163,10 @@ def numbers(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if integer else "a number"
+        shown = chunk[column].iloc[i]
+        shown = f"{shown:g}" if isinstance(shown, float) else shown
         raise ChipwarError(
-            f"{path}, line {first_line + i}, column {column!r}: {text[i]!r} is not {kind}; correct or remove that row"
+            f"{path}, line {first_line + i}, column {column!r}: {shown!r} is not {kind}; correct or remove that row"
         )
     return values
 

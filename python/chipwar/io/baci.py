@@ -39,6 +39,39 @@ def _country_map(country_codes: str | Path | pd.DataFrame) -> pd.Series:
     )
 
 
+def _baci_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        files = sorted(p for p in path.glob("BACI_*.csv*") if p.is_file())
+        if not files:
+            raise ChipwarError(f"{path}: no BACI_*.csv files in this folder; pass a BACI file or the folder holding them")
+        return files
+    return [existing_file(path, "BACI")]
+
+
+def _read_file(path: Path, wanted: np.ndarray | None, chunksize: int):
+    """Yield the tidy chunks of one BACI file (numeric country codes)."""
+    for chunk, line in iter_chunks(path, ["t", "i", "j", "k", "v", "q"], chunksize=chunksize, fmt="BACI", numeric=list("tijkvq")):
+        # products are read as numbers (BACI files drop the leading zero of chapters 01-09) and written back as
+        # 6-digit text once per distinct code
+        product = numbers(chunk, "k", path, line, integer=True, allow_missing=False)
+        bad = (product < 10000) | (product > 999999)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ChipwarError(f"{path}, line {line + i}, column 'k': '{product[i]:g}' is not an HS6 code")
+        keep = np.ones(len(chunk), dtype=bool) if wanted is None else np.isin(product, wanted)
+        codes, uniques = pd.factorize(product[keep].astype(np.int64))
+        yield pd.DataFrame(
+            {
+                "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False)[keep],
+                "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False)[keep],
+                "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False)[keep],
+                "hs6": np.array([f"{u:06d}" for u in uniques], dtype=object)[codes],
+                "value_usd": numbers(chunk, "v", path, line, allow_missing=False)[keep] * 1000.0,
+                "quantity": numbers(chunk, "q", path, line)[keep],
+            }
+        )
+
+
 def read_baci(
     path: str | Path,
     country_codes: str | Path | pd.DataFrame | None = None,
@@ -51,7 +84,8 @@ def read_baci(
     ----------
     path : str or Path
         A BACI CSV (``BACI_HS17_Y2021_V202201.csv``, optionally compressed) with columns ``t, i, j, k, v, q``: year,
-        exporter, importer, product, value in thousand US dollars, quantity in tonnes.
+        exporter, importer, product, value in thousand US dollars, quantity in tonnes; or a folder, whose
+        ``BACI_*.csv`` files (one per year) are read in name order.
     country_codes : path, DataFrame or None
         BACI's ``country_codes`` file (or that table) to turn numeric country codes into ISO 3-letter codes (490,
         "Other Asia, nes", becomes ``TWN``; other groupings without an ISO code keep their number as text); None
@@ -75,28 +109,9 @@ def read_baci(
         For a missing column or a malformed value (naming the file, line and column), or a country code absent from
         ``country_codes``.
     """
-    path = existing_file(path, "BACI")
-    wanted = None if hs6 is None else set(normalize_hs6(list(hs6)))
-    parts = []
-    for chunk, line in iter_chunks(path, ["t", "i", "j", "k", "v", "q"], chunksize=chunksize, fmt="BACI"):
-        product = chunk["k"].str.strip()
-        bad = ~product.str.fullmatch(r"\d{5,6}").to_numpy(dtype=bool)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ChipwarError(f"{path}, line {line + i}, column 'k': {chunk['k'].iloc[i]!r} is not an HS6 code")
-        part = pd.DataFrame(
-            {
-                "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False),
-                "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False),
-                "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False),
-                "hs6": product.str.zfill(6).to_numpy(dtype=object),
-                "value_usd": numbers(chunk, "v", path, line, allow_missing=False) * 1000.0,
-                "quantity": numbers(chunk, "q", path, line),
-            }
-        )
-        if wanted is not None:
-            part = part[part["hs6"].isin(wanted)]
-        parts.append(part)
+    files = _baci_files(Path(path))
+    wanted = None if hs6 is None else normalize_hs6(list(hs6)).astype(np.int64).to_numpy()
+    parts = [part for file in files for part in _read_file(file, wanted, chunksize)]
     table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"]
     )
@@ -108,7 +123,8 @@ def read_baci(
             unknown = ~table[column].isin(iso.index)
             if unknown.any():
                 raise ChipwarError(
-                    f"{path}: {column} code {int(table.loc[unknown, column].iloc[0])} is not in the country codes "
+                    f"{files[0] if len(files) == 1 else path}: {column} code {int(table.loc[unknown, column].iloc[0])} "
+                    "is not in the country codes "
                     "table; use the country_codes file of the same BACI release"
                 )
             table[column] = table[column].map(iso).astype(object)

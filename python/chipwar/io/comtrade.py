@@ -55,7 +55,8 @@ def read_comtrade(path: str | Path, encoding: str = "latin-1", chunksize: int = 
     """
     path = existing_file(path, "Comtrade")
     parts = []
-    for chunk, line in iter_chunks(path, _COLUMNS, encoding=encoding, chunksize=chunksize, fmt="UN Comtrade"):
+    for chunk, line in iter_chunks(path, _COLUMNS, encoding=encoding, chunksize=chunksize, fmt="UN Comtrade", numeric=["refYear", *_NUMERIC]
+    ):
         part = pd.DataFrame({tidy: chunk[raw].str.strip().to_numpy(dtype=object) for raw, tidy in _TEXT.items()})
         part["year"] = numbers(chunk, "refYear", path, line, integer=True, allow_missing=False)
         for raw, tidy in _NUMERIC.items():

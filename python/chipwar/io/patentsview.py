@@ -26,14 +26,14 @@ def _table_path(directory: Path, name: str) -> Path:
     )
 
 
-def _chunks(path: Path, columns: list[str], chunksize: int):
-    return iter_chunks(path, columns, sep="\t", chunksize=chunksize, fmt="PatentsView TSV")
+def _chunks(path: Path, columns: list[str], chunksize: int, numeric: tuple[str, ...] | list[str] = ()):
+    return iter_chunks(path, columns, sep="\t", chunksize=chunksize, fmt="PatentsView TSV", numeric=numeric)
 
 
 def _patents(path: Path, chunksize: int) -> tuple[pd.Index, np.ndarray]:
     """Ids and grant years of the patents that are not withdrawn."""
     ids, years = [], []
-    for chunk, line in _chunks(path, ["patent_id", "withdrawn", "patent_date"], chunksize):
+    for chunk, line in _chunks(path, ["patent_id", "withdrawn", "patent_date"], chunksize, numeric=["withdrawn"]):
         withdrawn = numbers(chunk, "withdrawn", path, line, integer=True)
         keep = ~(withdrawn == 1)
         ids.append(chunk["patent_id"].to_numpy(dtype=object)[keep])
