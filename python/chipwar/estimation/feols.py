@@ -107,6 +107,8 @@ def feols(
     fml : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; see :mod:`chipwar.formula` for the terms (``log(x)``, ``x1:x2``, ``C(cat)``,
         ``i(var, by, ref=...)``, ``a^b`` combined fixed effects, ``0``/``1`` for no/with intercept).
+        ``"y ~ exog | fe | endog ~ z1 + z2"`` estimates by 2SLS (an :class:`IVResult`, with ``first_stage`` and
+        ``first_stage_f()``); endogenous coefficients are named ``fit_<name>`` and come first, as in fixest.
     data : DataFrame
         pandas (or polars / pyarrow) table.
     vcov : str or dict, optional
@@ -125,11 +127,14 @@ def feols(
 
     Returns
     -------
-    RegressionResult
+    RegressionResult or IVResult
     """
     formula = parse_formula(fml)
-    if formula.is_iv:
-        raise ChipwarError("IV formulas ('| endog ~ instruments') are not supported by this version of feols")
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
+    if formula.is_iv:
+        from .iv import fit_iv  # iv builds on this module
+        from .iv_result import IVResult
+
+        return IVResult(fit_iv(design, fixef_tol, fixef_maxiter, collin_tol), spec)
     core = fit_ols(design, fixef_tol, fixef_maxiter, collin_tol)
     return RegressionResult(core, spec)
