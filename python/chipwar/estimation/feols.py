@@ -85,7 +85,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         fe_sum=fe_sum,
-        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0]},
+        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept},
     )
 
 

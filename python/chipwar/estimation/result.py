@@ -56,6 +56,8 @@ class RegressionResult(Result):
             codes_of=d.codes_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
+            x=c.extra.get("x_demeaned"),
+            weights=d.weights,
         )
 
     def _set_vcov(self, vcov: object) -> None:
