@@ -7,7 +7,7 @@ Every estimator builds its inputs here, so missing values, singletons, weights a
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -323,4 +323,36 @@ def build_design(
         endog_names=[] if endog is None else endog.names,
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
         instrument_names=[] if instr is None else instr.names,
+    )
+def restrict_design(design: Design, keep: np.ndarray) -> Design:
+    """The design on a subset of its rows (``keep``: bool mask over the estimation sample).
+
+    Fixed-effect codes are renumbered so that every level still present is coded 0..G-1; the drop counters are
+    left as they are (the caller counts its own reason for dropping).
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return design
+    if not keep.any():
+        raise ChipwarError("no observations left in the estimation sample")
+    fe_codes, fe_levels = design.fe_codes[keep], design.fe_levels
+    if design.fe_names:
+        fe_codes, used = _core.compact_codes(fe_codes, design.n_groups)
+        fe_levels = [levels[u] for levels, u in zip(design.fe_levels, used)]
+    yx = np.asfortranarray(np.column_stack([design.y, design.x])[keep])
+
+    def take(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.asfortranarray(a[keep])
+
+    return replace(
+        design,
+        y=yx[:, 0],
+        x=yx[:, 1:],
+        yx=yx,
+        fe_codes=np.asfortranarray(fe_codes),
+        fe_levels=fe_levels,
+        weights=None if design.weights is None else np.ascontiguousarray(design.weights[keep]),
+        obs_index=design.obs_index[keep],
+        endog=take(design.endog),
+        instruments=take(design.instruments),
     )

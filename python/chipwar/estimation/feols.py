@@ -8,9 +8,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design, build_design
+from ..design import Design
 from ..formula import parse_formula
-from ..vcov import parse_vcov
+from .prepare import prepare
 from .result import FitCore, RegressionResult
 
 #: a column whose sum of squares shrinks by this factor when the fixed effects are projected out is absorbed
@@ -52,7 +52,9 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
             f"only {design.nobs} observation(s) for {len(names)} coefficient(s) ({', '.join(names)}); "
             "there are no residual degrees of freedom"
         )
-    stacked = design.yx if design.yx is not None else np.column_stack([design.y, design.x])
+    # y and x are normally views of one Fortran buffer (no copy); a design rebuilt with other y/x (IV stages) is not
+    shared = design.yx is not None and np.shares_memory(design.yx, design.y) and np.shares_memory(design.yx, design.x)
+    stacked = design.yx if shared else np.column_stack([design.y, design.x])
     dm = demean_design(design, stacked, [design.formula.lhs[0], *names], fixef_tol, fixef_maxiter)
     y_dm, x_dm = dm[:, 0], dm[:, 1:]
 
@@ -91,7 +93,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         fe_sum=fe_sum,
-        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0]},
+        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept},
     )
 
 
@@ -113,6 +115,8 @@ def feols(
     fml : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; see :mod:`chipwar.formula` for the terms (``log(x)``, ``x1:x2``, ``C(cat)``,
         ``i(var, by, ref=...)``, ``a^b`` combined fixed effects, ``0``/``1`` for no/with intercept).
+        ``"y ~ exog | fe | endog ~ z1 + z2"`` estimates by 2SLS (an :class:`IVResult`, with ``first_stage`` and
+        ``first_stage_f()``); endogenous coefficients are named ``fit_<name>`` and come first, as in fixest.
     data : DataFrame
         pandas (or polars / pyarrow) table.
     vcov : str or dict, optional
@@ -131,14 +135,14 @@ def feols(
 
     Returns
     -------
-    RegressionResult
+    RegressionResult or IVResult
     """
     formula = parse_formula(fml)
+    spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     if formula.is_iv:
-        raise ChipwarError("IV formulas ('| endog ~ instruments') are not supported by this version of feols")
-    if vcov is not None and cluster is not None:
-        raise ChipwarError("give either vcov= or cluster=, not both")
-    spec = parse_vcov(vcov, default_cluster=cluster)
-    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+        from .iv import fit_iv  # iv builds on this module
+        from .iv_result import IVResult
+
+        return IVResult(fit_iv(design, fixef_tol, fixef_maxiter, collin_tol), spec)
     core = fit_ols(design, fixef_tol, fixef_maxiter, collin_tol)
     return RegressionResult(core, spec)

@@ -56,6 +56,8 @@ class RegressionResult(Result):
             codes_of=d.codes_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
+            x=c.extra.get("x_demeaned"),
+            weights=d.weights,
         )
 
     def _set_vcov(self, vcov: object) -> None:
@@ -113,6 +115,11 @@ class RegressionResult(Result):
     @property
     def nobs(self) -> int:
         return self._core.design.nobs
+
+    @property
+    def obs_index(self) -> np.ndarray:
+        """Positions (0-based, in the input data) of the observations used in estimation."""
+        return self._core.design.obs_index.copy()
 
     @property
     def dropped_terms(self) -> list[str]:
@@ -203,7 +210,7 @@ class RegressionResult(Result):
                 label = pd.Series(levels, dtype=object).astype(str).to_numpy()[np.maximum(codes, 0)]
                 known = fe[name].copy()
                 known.index = known.index.astype(str)
-                vals = np.array(known.reindex(label), dtype=float)
+                vals = known.reindex(label).to_numpy(dtype=float, copy=True)
                 vals[codes < 0] = np.nan
                 eta += vals
         return self._inverse_link(eta)
