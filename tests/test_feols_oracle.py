@@ -168,3 +168,19 @@ def test_log_term_drops_nonpositive_rows_with_warning():
         fit = cw.feols("y ~ log(d)", df)
     assert fit.nobs == 4
     assert "log(d)" in fit.coef.index
+
+
+def test_weakly_connected_fixed_effects_converge_to_the_dummy_solution():
+    """Workers who rarely change firms make alternating projections slow; the accelerated, safeguarded
+    iteration must still reach the exact least-squares solution (with weights, which IRLS relies on)."""
+    rng = np.random.default_rng(99)
+    workers, years, firms = 150, 8, 25
+    worker = np.repeat(np.arange(workers), years)
+    firm = (rng.integers(0, firms, workers)[worker] + (rng.random(worker.size) < 0.04).cumsum()) % firms
+    df = pd.DataFrame({"f1": worker, "f2": firm, "x1": rng.normal(size=worker.size), "x2": rng.normal(size=worker.size)})
+    df["y"] = df.x1 - df.x2 + rng.normal(size=workers)[worker] + rng.normal(size=firms)[firm] + rng.normal(size=len(df))
+    df["w"] = rng.uniform(0.1, 10.0, len(df))
+    fit = cw.feols("y ~ x1 + x2 | f1 + f2", df, weights="w", fixef_rm="none", fixef_tol=1e-12)
+    ref, _ = dummy_regression(df, ["f1", "f2"], "w")
+    np.testing.assert_allclose(fit.coef, ref.params[["x1", "x2"]], rtol=1e-9)
+    np.testing.assert_allclose(fit.resid, ref.resid.to_numpy(), atol=1e-8)

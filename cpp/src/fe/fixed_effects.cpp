@@ -57,7 +57,7 @@ class ColumnDemeaner {
       sweep(col);
       return 1;
     }
-    VectorXd a0(total), a1(total);
+    VectorXd a0(total), a1(total), a2(total);
     const VectorXd x = col;
     int iter = 0;
     while (iter < opt.max_iter) {
@@ -71,8 +71,15 @@ class ColumnDemeaner {
       const VectorXd d2 = d1 - (a1 - a0);
       const double denom = d2.squaredNorm();
       if (denom > 0.0) {
+        // Gauss-Seidel sweeps never increase the (weighted) residual sum of squares; an extrapolated point that
+        // does is rejected, so the iteration stays monotone and cannot diverge.
+        a2 = a_;
+        const double ssr_before = ssr_;
         a_ -= (d1.dot(d2) / denom) * d1;
-        reset_residual(x, col);
+        if (reset_residual(x, col) > ssr_before) {
+          a_ = a2;
+          reset_residual(x, col);
+        }
       }
     }
     return -iter;
@@ -81,22 +88,27 @@ class ColumnDemeaner {
  private:
   double weight(Index i) const { return w_ ? w_[i] : 1.0; }
 
-  // r = x - sum_q a_q[code_q], and the first fixed effect's group sums of r.
-  void reset_residual(const Eigen::Ref<const VectorXd>& x, Eigen::Ref<VectorXd> r) {
+  // r = x - sum_q a_q[code_q], and the first fixed effect's group sums of r; returns the weighted SSR of r.
+  double reset_residual(const Eigen::Ref<const VectorXd>& x, Eigen::Ref<VectorXd> r) {
     VectorXd& s0 = sums_[0];
     s0.setZero();
     const int32_t* c0 = fe_.column(0);
+    double ssr = 0.0;
     for (Index i = 0; i < fe_.n; ++i) {
       double v = x[i];
       for (int q = 0; q < fe_.n_fe; ++q) v -= a_[offsets_[q] + fe_.column(q)[i]];
       r[i] = v;
       s0[c0[i]] += weight(i) * v;
+      ssr += weight(i) * v * v;
     }
+    return ssr;
   }
 
-  // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so.
+  // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so, with ssr_ the
+  // weighted residual sum of squares after the sweep.
   double sweep(Eigen::Ref<VectorXd> r) {
     double max_delta = 0.0;
+    ssr_ = 0.0;
     for (int q = 0; q < fe_.n_fe; ++q) {
       VectorXd& delta = sums_[q];
       delta.array() *= inv_[q].array();
@@ -113,16 +125,20 @@ class ColumnDemeaner {
       }
       VectorXd& s = sums_[next];
       s.setZero();
+      const bool last = q == fe_.n_fe - 1;
       if (w_) {
         for (Index i = 0; i < fe_.n; ++i) {
           r[i] -= delta[c[i]];
           s[cn[i]] += w_[i] * r[i];
         }
+        if (last)
+          for (Index i = 0; i < fe_.n; ++i) ssr_ += w_[i] * r[i] * r[i];
       } else {
         for (Index i = 0; i < fe_.n; ++i) {
           r[i] -= delta[c[i]];
           s[cn[i]] += r[i];
         }
+        if (last) ssr_ += r.squaredNorm();
       }
     }
     return max_delta;
@@ -134,6 +150,7 @@ class ColumnDemeaner {
   std::vector<Index> offsets_;
   std::vector<VectorXd> sums_;
   VectorXd a_;
+  double ssr_ = 0.0;
 };
 
 }  // namespace
