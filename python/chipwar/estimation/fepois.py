@@ -162,12 +162,19 @@ def fepois(
     Returns
     -------
     PoissonResult
-        With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
+        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."``). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
     formula = parse_formula(fml)
     if formula.is_iv:
         raise ChipwarError("fepois does not take an IV part ('| endog ~ instruments'); use feols for 2SLS")
+    if len(formula.lhs) > 1:
+        from .multiple import each_outcome
+
+        rhs = fml.partition("~")[2]
+        return each_outcome(formula, lambda y: fepois(
+            f"{y} ~{rhs}", data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
+            collin_tol, separation))
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])
     n_separated = 0
