@@ -137,7 +137,8 @@ def fepois(
         ``"y ~ x1 + x2 | fe1 + fe2"`` (see :func:`chipwar.feols` for the terms).
     data : DataFrame
     vcov : str or dict, optional
-        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}`` or ``{"CRV1": "a + b"}``. Small-sample corrections
+        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``, ``{"NW": L, "time": t,
+        "panel": i}`` or ``{"DK": L, "time": t}`` (see :mod:`chipwar.vcov_extra`). Small-sample corrections
         follow fixest's defaults for GLMs: the inverse Hessian times ``(n - 1) / (n - K)`` (iid and hetero);
         clustered: ``G / (G - 1) * (n - 1) / (n - K)`` with fixed effects nested in the cluster not counted in K.
         Inference uses the normal distribution (z values), as fixest does for GLMs.

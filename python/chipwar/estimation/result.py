@@ -289,7 +289,8 @@ class RegressionResult(Result):
         head.append(f"Standard errors: {self.vcov_type}")
         t = self.tidy()
         width = max([len(s) for s in t["term"]] + [12])
-        rows = [f"{'':<{width}} {'Estimate':>12} {'Std. Error':>12} {stat:>9} {'Pr(>|t|)':>10}"]
+        pcol = "Pr(>|t|)" if self.t_reference else "Pr(>|z|)"
+        rows = [f"{'':<{width}} {'Estimate':>12} {'Std. Error':>12} {stat:>9} {pcol:>10}"]
         for r in t.itertuples():
             rows.append(
                 f"{r.term:<{width}} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} {r.p_value:>10.4g} "
