@@ -63,10 +63,15 @@ class ColumnDemeaner {
     while (iter < opt.max_iter) {
       a0 = a_;
       ++iter;
-      if (sweep(col) <= tol) return iter;
+      const double step1 = sweep(col);
+      if (step1 == 0.0) return iter;
       a1 = a_;
       ++iter;
-      if (sweep(col) <= tol) return iter;
+      const double step2 = sweep(col);
+      // Two plain sweeps estimate the contraction rate; the distance left is about step2 * rate / (1 - rate), so
+      // a slowly contracting iteration (rate near 1) is not declared converged just because its steps are small.
+      const double rate = step2 / step1;
+      if (step2 <= tol && rate < 1.0 && step2 * rate / (1.0 - rate) <= tol) return iter;
       const VectorXd d1 = a_ - a1;
       const VectorXd d2 = d1 - (a1 - a0);
       const double denom = d2.squaredNorm();
