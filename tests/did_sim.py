@@ -37,3 +37,9 @@ def staggered_panel(
         {"unit": unit, "time": time, "cohort": cohort, "y": y, "effect": effect,
          "treated": (rel >= 0).astype(float)}
     )
+
+
+def small_panel(seed: int) -> pd.DataFrame:
+    """40 units x 7 periods, two cohorts plus never-treated: small enough for dense, by-the-book computations."""
+    return staggered_panel(n_units=40, periods=range(2010, 2017), cohorts=(2012, 2014, 0), slope={2012: 0.4, 2014: 0.2},
+                           seed=seed)

@@ -1,6 +1,8 @@
 """Staggered difference-in-differences: interaction-weighted event studies (Sun & Abraham), imputation (Borusyak,
 Jaravel & Spiess), two-stage DiD (Gardner) and extended TWFE (Wooldridge)."""
 
+from .did2s import did2s
+from .imputation import did_imputation
 from .sun_abraham import sun_abraham
 
-__all__ = ["sun_abraham"]
+__all__ = ["did2s", "did_imputation", "sun_abraham"]

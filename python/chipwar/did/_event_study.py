@@ -98,8 +98,17 @@ class EventStudyResult(Result):
             )
         return "\n".join(head + ["-" * len(rows[0])] + rows)
 
+    def pretest(self) -> tuple[float, float]:
+        """The pre-trend test (statistic, p-value) if the estimator ran one (e.g. ``did_imputation(pretrends=k)``)."""
+        if "pretest" not in self.info:
+            raise ChipwarError(f"{self.method} ran no pre-trend test; ask for one when estimating (pretrends=k)")
+        return self.info["pretest"]
+
     def plot(self, ax=None, ref_line: bool = True):
-        """Estimates with pointwise ``level`` confidence bands against the index; returns the matplotlib Axes."""
+        """Estimates with pointwise ``level`` confidence bands against the index; returns the matplotlib Axes.
+
+        Pre-trend coefficients estimated separately (``info["pretrends"]``) are drawn as hollow points.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -108,6 +117,11 @@ class EventStudyResult(Result):
         x = t[self.index_name].to_numpy(dtype=float)
         ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
                     fmt="o", capsize=3, color="C0")
+        pre = self.info.get("pretrends")
+        if isinstance(pre, pd.DataFrame):
+            z = float(_core.normal_quantile(0.5 + self.level / 2))
+            ax.errorbar(pre["event_time"], pre["estimate"], yerr=z * pre["se"], fmt="o", mfc="white", capsize=3,
+                        color="C1")
         ax.axhline(0.0, color="grey", lw=0.8)
         if ref_line and self.index_name == "event_time":
             ax.axvline(-0.5, color="grey", lw=0.8, ls="--")
