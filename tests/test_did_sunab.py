@@ -62,8 +62,8 @@ def test_att_and_event_times_equal_published_aggregates(fit, ref):
 
 
 @pytest.mark.xfail(reason="the third-party 'fixest sunab' quote (ATT -0.04771, SE 0.013265) is not reproduced: "
-                   "fixest's cell-size aggregation gives CS's simple ATT -0.03995 (so does pyfixest); -0.04771 is "
-                   "the imputation / two-stage ATT (see test_did_imputation.py)", strict=True)
+                   "fixest's cell-size aggregation gives CS's simple ATT -0.03995 (so does pyfixest); the quote is "
+                   "ETWFE's ATT and SE (test_etwfe.py::test_mpdta_quote)", strict=True)
 def test_third_party_fixest_quote(fit):
     assert fit.att == pytest.approx(-0.04771, abs=5e-6)
 

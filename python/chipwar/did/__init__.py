@@ -2,7 +2,8 @@
 Jaravel & Spiess), two-stage DiD (Gardner) and extended TWFE (Wooldridge)."""
 
 from .did2s import did2s
+from .etwfe import etwfe
 from .imputation import did_imputation
 from .sun_abraham import sun_abraham
 
-__all__ = ["did2s", "did_imputation", "sun_abraham"]
+__all__ = ["did2s", "did_imputation", "etwfe", "sun_abraham"]

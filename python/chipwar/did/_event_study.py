@@ -17,7 +17,7 @@ def linear_combination(weights: np.ndarray, coef: np.ndarray, vcov: np.ndarray) 
     return float(w @ coef), float(np.sqrt(max(w @ vcov @ w, 0.0)))
 
 
-def _normal_bands(estimate: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def normal_bands(estimate: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not 0 < level < 1:
         raise ChipwarError(f"level must be between 0 and 1, got {level}")
     z = float(_core.normal_quantile(0.5 + level / 2))
@@ -66,7 +66,7 @@ class EventStudyResult(Result):
     def table(self) -> pd.DataFrame:
         est = self.estimates.to_numpy()
         se = np.sqrt(np.clip(np.diag(self.vcov.to_numpy()), 0, None))
-        low, high, p = _normal_bands(est, se, self.level)
+        low, high, p = normal_bands(est, se, self.level)
         return pd.DataFrame(
             {self.index_name: self.estimates.index.to_numpy(), "estimate": est, "se": se, "conf_low": low,
              "conf_high": high, "p_value": p}
@@ -77,7 +77,7 @@ class EventStudyResult(Result):
         t = self.table
         est = np.concatenate([[self.att], t["estimate"]])
         se = np.concatenate([[self.se], t["se"]])
-        low, high, p = _normal_bands(est, se, self.level)
+        low, high, p = normal_bands(est, se, self.level)
         terms = ["ATT"] + [f"{self.index_name}::{_label(v)}" for v in t[self.index_name]]
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = est / se

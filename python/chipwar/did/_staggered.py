@@ -177,3 +177,23 @@ def staggered_panel(
         cohorts=np.unique(work.loc[work[COHORT] > 0, COHORT].to_numpy()),
         n_dropped=n_dropped,
     )
+
+
+def last_treated_as_control(frame: pd.DataFrame, cohorts: np.ndarray, column: str) -> tuple[pd.DataFrame, float]:
+    """Without never-treated units, make the last-treated cohort the control group: drop the periods from its
+    treatment on (nothing untreated is left there) and recode it as never treated. Warns saying so."""
+    last = float(cohorts.max())
+    if cohorts.size < 2:
+        raise ChipwarError(
+            f"cohort column {column!r} has a single cohort and no never-treated units: there is no control group"
+        )
+    late = frame[TIME] >= last
+    warnings.warn(
+        f"no never-treated units in {column!r}: cohort {last:g} serves as the control group and the {int(late.sum())} "
+        f"observation(s) from period {last:g} on are removed",
+        ChipwarWarning,
+        stacklevel=3,
+    )
+    frame = frame.loc[~late].copy()
+    frame.loc[frame[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
+    return frame, last

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from .._errors import ChipwarError, ChipwarWarning
+from .._errors import ChipwarError
 from ..estimation import feols
 from ._event_study import EventStudyResult, linear_combination
-from ._staggered import COHORT, REL, TIME, UNIT, Y, staggered_panel
+from ._staggered import COHORT, REL, TIME, UNIT, Y, last_treated_as_control, staggered_panel
 
 CELL = "_cw_cell"
 
@@ -26,24 +24,6 @@ def cell_weights(cells: pd.DataFrame, by: str, estimated: np.ndarray) -> pd.Data
     member = cells[by].to_numpy()[None, :] == keys[:, None]
     w = member * size[None, :]
     return pd.DataFrame(w / w.sum(axis=1, keepdims=True), index=pd.Index(keys, name=by))
-
-
-def _last_treated_as_control(frame: pd.DataFrame, cohorts: np.ndarray, column: str) -> tuple[pd.DataFrame, float]:
-    last = float(cohorts.max())
-    if cohorts.size < 2:
-        raise ChipwarError(
-            f"cohort column {column!r} has a single cohort and no never-treated units: there is no control group"
-        )
-    late = frame[TIME] >= last
-    warnings.warn(
-        f"no never-treated units in {column!r}: cohort {last:g} serves as the control group and the {int(late.sum())} "
-        f"observation(s) from period {last:g} on are removed",
-        ChipwarWarning,
-        stacklevel=3,
-    )
-    frame = frame.loc[~late].copy()
-    frame.loc[frame[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
-    return frame, last
 
 
 def sun_abraham(
@@ -95,7 +75,7 @@ def sun_abraham(
     frame = panel.frame
     control = "never treated"
     if not panel.has_never_treated:
-        frame, last = _last_treated_as_control(frame, panel.cohorts, cohort)
+        frame, last = last_treated_as_control(frame, panel.cohorts, cohort)
         control = f"last treated (cohort {last:g})"
 
     treated_cell = (frame[COHORT] > 0) & ~frame[REL].isin(refs)
