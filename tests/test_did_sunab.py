@@ -4,6 +4,9 @@ On mpdta (never-treated controls, no covariates, balanced) the post-treatment co
 Sun-Abraham regression are exactly Callaway & Sant'Anna's ATT(g, t) with never-treated controls (both are
 (Y_gt - Y_g,g-1) - (Y_never,t - Y_never,g-1)), and the cell-size weights are CS's group-size weights, so R `did`'s
 published ATT(g, t), dynamic and simple aggregates are the reference for the point estimates.
+
+REFERENCE.md's third-party "fixest sunab" quote (ATT -0.04771, SE 0.013265) is not this estimator's: fixest's (and
+pyfixest's) cell-size aggregation gives -0.03995; the quote is ETWFE's ATT and SE (test_etwfe.py::test_mpdta_quote).
 """
 
 from __future__ import annotations
@@ -59,13 +62,6 @@ def test_att_and_event_times_equal_published_aggregates(fit, ref):
     dyn = aggte[(aggte.type == "dynamic") & (aggte.egt.astype(float) >= 0)]
     t = fit.table.set_index("event_time")
     np.testing.assert_allclose(t.loc[dyn.egt.astype(float), "estimate"], dyn.att_egt, rtol=1e-8)
-
-
-@pytest.mark.xfail(reason="the third-party 'fixest sunab' quote (ATT -0.04771, SE 0.013265) is not reproduced: "
-                   "fixest's cell-size aggregation gives CS's simple ATT -0.03995 (so does pyfixest); the quote is "
-                   "ETWFE's ATT and SE (test_etwfe.py::test_mpdta_quote)", strict=True)
-def test_third_party_fixest_quote(fit):
-    assert fit.att == pytest.approx(-0.04771, abs=5e-6)
 
 
 def test_matches_statsmodels_dummy_regression(mpdta, fit):
