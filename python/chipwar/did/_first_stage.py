@@ -4,8 +4,10 @@ imputed Y(0) of every observation, and the linear map that both variance formula
 
 Both estimators are linear in the outcome. Their variances need, for target vectors ``a`` (estimand weights for the
 imputation estimator, second-stage regressors for the two-stage one), ``W0 Z0 (Z0' W0 Z0)^+ Z' a``: how much each
-untreated observation's outcome moves the target through the fitted fixed effects. ``Z`` (unit dummies, period
-dummies, covariates) is sparse, so the normal equations are solved by Jacobi-preconditioned conjugate gradients.
+untreated observation's outcome moves the target through the fitted fixed effects. ``Z = [U, R]`` holds the unit
+dummies ``U`` and the period dummies and covariates ``R``. The unit block of the normal equations is diagonal, so it is
+eliminated exactly (a Schur complement), leaving a dense system of the size of ``R``'s columns: no iteration, and
+O(n p^2) work for p periods plus covariates.
 """
 
 from __future__ import annotations
@@ -16,16 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from .. import _core
-from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
+from .._errors import ChipwarError, ChipwarWarning
 from ..estimation import feols
 from ..estimation.result import RegressionResult
 from ._staggered import TIME, TREATED, UNIT, Y, StaggeredPanel
 
-#: relative residual of the normal equations accepted from the conjugate-gradient solver
-CG_TOL = 1e-10
 #: demeaning tolerance of the untreated fit: the imputed Y(0) are differences of recovered fixed effects, so they
 #: need more precision than feols' default (1e-8) gives the coefficients
 FIXEF_TOL = 1e-12
@@ -41,7 +40,8 @@ class FirstStage:
     y0_hat: np.ndarray  # imputed untreated outcome of every row
     untreated: np.ndarray  # bool
     weights: np.ndarray  # observation weights (ones without weights=)
-    z: sp.csr_matrix  # n x p design of the untreated model on every row
+    unit_dummies: sp.csr_matrix  # n x units
+    other_columns: sp.csr_matrix  # n x (periods + covariates)
 
     @property
     def residual(self) -> np.ndarray:
@@ -59,42 +59,30 @@ class FirstStage:
         -------
         ndarray (n x k)
         """
-        z0 = self.z[self.untreated]
-        w0 = self.weights[self.untreated]
-        gram = (z0.T @ sp.diags(w0) @ z0).tocsr()
-        rhs = self.z.T @ targets
-        diag = gram.diagonal()
-        precond = sp.diags(np.where(diag > 0, 1.0 / np.where(diag > 0, diag, 1.0), 0.0))
-        theta = np.empty((self.z.shape[1], targets.shape[1]))
-        for j in range(targets.shape[1]):
-            b = rhs[:, j]
-            norm = np.linalg.norm(b)
-            if norm == 0:
-                theta[:, j] = 0.0
-                continue
-            sol, _ = spla.cg(gram, b, rtol=CG_TOL / 10, atol=0.0, maxiter=20 * gram.shape[0], M=precond)
-            if np.linalg.norm(gram @ sol - b) > CG_TOL * 100 * norm:
-                warnings.warn(
-                    "the variance's fixed-effect normal equations did not converge; standard errors may be inexact",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-            theta[:, j] = sol
-        out = np.zeros_like(targets, dtype=float)
-        out[self.untreated] = w0[:, None] * (z0 @ theta)
-        return out
+        u, r = self.unit_dummies, self.other_columns
+        w0 = np.where(self.untreated, self.weights, 0.0)
+        unit_weight = u.T @ w0  # diagonal of U0' W0 U0
+        inv_unit = np.where(unit_weight > 0, 1.0 / np.where(unit_weight > 0, unit_weight, 1.0), 0.0)
+        cross = (u.T @ sp.diags(w0) @ r).toarray()  # U0' W0 R0
+        schur = (r.T @ sp.diags(w0) @ r).toarray() - cross.T @ (inv_unit[:, None] * cross)
+        b_u, b_r = u.T @ targets, r.T @ targets
+        # the complement is singular (period dummies add up to the unit dummies): any solution gives the same Z0 theta
+        theta_r = np.linalg.pinv(schur, hermitian=True) @ (b_r - cross.T @ (inv_unit[:, None] * b_u))
+        theta_u = inv_unit[:, None] * (b_u - cross @ theta_r)
+        return w0[:, None] * (u @ theta_u + r @ theta_r)
 
 
-def _sparse_design(frame: pd.DataFrame, covariates: list[str]) -> sp.csr_matrix:
+def _design_blocks(frame: pd.DataFrame, covariates: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Unit dummies, and period dummies with the covariates, of the untreated-outcome model on every row."""
     n = len(frame)
-    units = frame[UNIT].to_numpy()
-    _, times = np.unique(frame[TIME].to_numpy(), return_inverse=True)
-    n_u = int(units.max()) + 1
     rows = np.arange(n)
-    du = sp.csr_matrix((np.ones(n), (rows, units)), shape=(n, n_u))
+    _, units = np.unique(frame[UNIT].to_numpy(), return_inverse=True)
+    _, times = np.unique(frame[TIME].to_numpy(), return_inverse=True)
+    du = sp.csr_matrix((np.ones(n), (rows, units)), shape=(n, int(units.max()) + 1))
     dt = sp.csr_matrix((np.ones(n), (rows, times)), shape=(n, int(times.max()) + 1))
-    blocks = [du, dt] + ([sp.csr_matrix(frame[covariates].to_numpy(dtype=float))] if covariates else [])
-    return sp.hstack(blocks, format="csr")
+    other = sp.hstack([dt] + ([sp.csr_matrix(frame[covariates].to_numpy(dtype=float))] if covariates else []),
+                      format="csr")
+    return du, other
 
 
 def fit_untreated(panel: StaggeredPanel) -> FirstStage:
@@ -128,6 +116,7 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
         frame = frame.loc[~lost].reset_index(drop=True)
         y0 = y0[~lost]
         untreated = untreated[~lost]
+    unit_dummies, other_columns = _design_blocks(frame, panel.covariates)
     weights = np.ones(len(frame)) if panel.weights is None else frame[panel.weights].to_numpy(dtype=float)
     return FirstStage(
         panel=panel,
@@ -136,7 +125,8 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
         y0_hat=y0,
         untreated=untreated,
         weights=weights,
-        z=_sparse_design(frame, panel.covariates),
+        unit_dummies=unit_dummies,
+        other_columns=other_columns,
     )
 
 
