@@ -35,8 +35,10 @@ class CellEffects:
     vcov: np.ndarray  # of the coefficients
 
     def aggregate(self, keys: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted means of the effects within each value of ``keys`` (rows where ``mask``): values, estimates, vcov."""
-        values, codes = np.unique(keys[mask], return_inverse=True)
+        """Weighted means of the effects within each value of ``keys`` (rows where ``mask``; one key column, or a
+        matrix whose rows are keys): the sorted key values, the estimates and their covariance."""
+        values, codes = np.unique(keys[mask], axis=0, return_inverse=True)
+        codes = codes.reshape(-1)
         w = self.weight[mask]
         totals = group_sums(w[:, None], codes)[:, 0]
         est = group_sums((w * self.effect[mask])[:, None], codes)[:, 0] / totals
@@ -61,13 +63,11 @@ class EtwfeResult(Result):
     def table(self) -> pd.DataFrame:
         """``cohort, time, event_time, estimate, se, conf_low, conf_high, p_value`` per cell (ATT(g, t))."""
         rows = self._effects.rows
-        cell = (rows["cohort"] * 1e5 + rows["time"]).to_numpy()
-        keys, est, vcov = self._effects.aggregate(cell, np.ones(cell.size, dtype=bool))
-        first = pd.Series(np.arange(cell.size)).groupby(cell).first().loc[keys].to_numpy()
+        keys, est, vcov = self._effects.aggregate(rows[["cohort", "time"]].to_numpy(), np.ones(len(rows), dtype=bool))
         se = np.sqrt(np.clip(np.diag(vcov), 0, None))
         low, high, p = normal_bands(est, se, self.level)
-        out = rows.iloc[first].reset_index(drop=True)
-        return out.assign(estimate=est, se=se, conf_low=low, conf_high=high, p_value=p)
+        return pd.DataFrame({"cohort": keys[:, 0], "time": keys[:, 1], "event_time": keys[:, 1] - keys[:, 0],
+                             "estimate": est, "se": se, "conf_low": low, "conf_high": high, "p_value": p})
 
     def aggregate(self, type: str = "simple") -> EventStudyResult:
         """Average the observation-level effects of treated rows (event time >= 0): overall (``"simple"``), by cohort
@@ -117,6 +117,26 @@ class EtwfeResult(Result):
     def plot(self, ax=None):
         """The dynamic aggregation (event-study plot); returns the matplotlib Axes."""
         return self.aggregate("dynamic").plot(ax=ax)
+
+
+def _treatment_derivative(rows: pd.DataFrame, cells: pd.DataFrame, names: list[str], demeaned: dict[str, str]):
+    """How switching treatment on moves each cell row's linear predictor, per coefficient (rows x ``names``): 1 for
+    the row's cell dummy and the row's demeaned covariate for its cell x covariate terms."""
+    position = pd.Series(np.arange(len(names), dtype=float), index=names)
+    cell = rows[CELL].to_numpy()
+    at = np.arange(len(rows))
+    dummy = position.reindex([f"{CELL}::{k}" for k in range(len(cells))]).to_numpy()
+    if np.isnan(dummy).any():
+        lost = [tuple(cells.iloc[k]) for k in np.flatnonzero(np.isnan(dummy))]
+        raise ChipwarError(f"treatment cell(s) (cohort, period) {lost[:3]} could not be estimated (collinear with the "
+                           "fixed effects)")
+    out = np.zeros((len(rows), len(names)))
+    out[at, dummy.astype(np.int64)[cell]] = 1.0
+    for dm in demeaned.values():
+        col = position.reindex([f"{CELL}::{k}:{dm}" for k in range(len(cells))]).to_numpy()[cell]
+        kept = ~np.isnan(col)  # a cell x covariate term the regression dropped contributes nothing
+        out[at[kept], col[kept].astype(np.int64)] = rows[dm].to_numpy()[kept]
+    return out
 
 
 def _covariate_terms(panel: StaggeredPanel, frame: pd.DataFrame, fixef: str) -> tuple[list[str], dict[str, str]]:
@@ -225,20 +245,7 @@ def etwfe(
                 weights=weights, vcov=spec, fixef_rm="none")
 
     rows = frame.loc[in_cell]
-    names = list(fit.coef.index)
-    position = {n: j for j, n in enumerate(names)}
-    gradient = np.zeros((len(rows), len(names)))
-    cell_of_row = rows[CELL].to_numpy()
-    for k in range(len(cells)):
-        at = cell_of_row == k
-        if f"{CELL}::{k}" not in position:
-            raise ChipwarError(f"the treatment cell (cohort, period) = {tuple(cells.iloc[k])} could not be estimated "
-                               "(collinear with the fixed effects)")
-        gradient[at, position[f"{CELL}::{k}"]] = 1.0
-        for c, dm in demeaned.items():
-            name = f"{CELL}::{k}:{dm}"
-            if name in position:
-                gradient[at, position[name]] = rows.loc[at, dm].to_numpy()
+    gradient = _treatment_derivative(rows, cells, list(fit.coef.index), demeaned)
     effects = CellEffects(
         rows=pd.DataFrame({"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(),
                            "event_time": rows[REL].to_numpy()}),
