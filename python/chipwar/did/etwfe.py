@@ -49,10 +49,12 @@ class CellEffects:
 class EtwfeResult(Result):
     """ATT(g, t) of every treatment cell (``.table``), the overall ATT (``.att``, ``.se``) and ``.aggregate()``."""
 
-    def __init__(self, family: str, fit: RegressionResult, effects: CellEffects, info: dict, level: float) -> None:
+    def __init__(self, family: str, fit: RegressionResult, effects: CellEffects, cells: pd.DataFrame, info: dict,
+                 level: float) -> None:
         self.family = family
         self.regression = fit
         self._effects = effects
+        self._cells = cells
         self.info = info
         self.level = level
         post = effects.rows["event_time"].to_numpy() >= 0
@@ -68,6 +70,15 @@ class EtwfeResult(Result):
         low, high, p = normal_bands(est, se, self.level)
         return pd.DataFrame({"cohort": keys[:, 0], "time": keys[:, 1], "event_time": keys[:, 1] - keys[:, 0],
                              "estimate": est, "se": se, "conf_low": low, "conf_high": high, "p_value": p})
+
+    @property
+    def cell_coefficients(self) -> pd.DataFrame:
+        """``cohort, time, coefficient, se``: the regression coefficient of every cell's dummy (for the Poisson
+        family the log of the ratio of treated to untreated expected outcomes, at the cohort's mean covariates)."""
+        names = [f"{CELL}::{k}" for k in range(len(self._cells))]
+        return self._cells.reset_index(drop=True).assign(
+            coefficient=self.regression.coef.reindex(names).to_numpy(), se=self.regression.se.reindex(names).to_numpy()
+        )
 
     def aggregate(self, type: str = "simple") -> EventStudyResult:
         """Average the observation-level effects of treated rows (event time >= 0): overall (``"simple"``), by cohort
@@ -117,6 +128,32 @@ class EtwfeResult(Result):
     def plot(self, ax=None):
         """The dynamic aggregation (event-study plot); returns the matplotlib Axes."""
         return self.aggregate("dynamic").plot(ax=ax)
+
+
+def _fepois():
+    """``fepois``, which comes from the estimation package once the Poisson estimator is part of this checkout."""
+    from .. import estimation
+
+    if not hasattr(estimation, "fepois"):
+        raise ChipwarError("family='poisson' needs chipwar.fepois, which this build does not have; use 'gaussian'")
+    return estimation.fepois
+
+
+def _poisson_effects(fit, frame: pd.DataFrame, in_cell: np.ndarray, cells: pd.DataFrame, demeaned: dict[str, str]):
+    """Effects on the outcome's scale of the cell rows fepois kept: ``mu - mu exp(-tau)`` with ``tau`` the row's
+    treatment term on the log scale, and its gradient ``mu x - mu exp(-tau) (x - d tau / d beta)`` in the
+    coefficients (fixed effects held at their estimates, as R's etwfe/marginaleffects do)."""
+    design = fit._core.design  # rows of ``frame`` in the estimation sample (separated ones are gone)
+    names = list(fit.coef.index)
+    wanted = np.flatnonzero(in_cell)
+    where = np.clip(np.searchsorted(design.obs_index, wanted), 0, design.nobs - 1)
+    kept = design.obs_index[where] == wanted
+    rows = frame.iloc[wanted[kept]]
+    d = _treatment_derivative(rows, cells, names, demeaned)
+    x = design.x[where[kept]][:, [design.x_names.index(n) for n in names]]
+    mu = fit.fitted[where[kept]]
+    untreated_mu = mu * np.exp(-(d @ fit.coef.to_numpy()))
+    return rows, mu - untreated_mu, mu[:, None] * x - untreated_mu[:, None] * (x - d)
 
 
 def _treatment_derivative(rows: pd.DataFrame, cells: pd.DataFrame, names: list[str], demeaned: dict[str, str]):
@@ -187,8 +224,9 @@ def etwfe(
         Panel with one row per unit and period.
     outcome, unit, time, cohort : str
         Columns; ``cohort`` is the first treated period, 0 or NaN for never treated.
-    family : {"gaussian"}
-        The linear model (``feols``). The Poisson family needs ``fepois``, which this version does not have yet.
+    family : {"gaussian", "poisson"}
+        The linear model (``feols``) or Poisson pseudo-maximum likelihood (``fepois``, log link; zeros in the outcome
+        are data). Poisson effects are on the outcome's scale: each treated row's ``mu - mu exp(-tau)``, averaged.
     fixef : {"unit", "cohort"}
         Unit or cohort fixed effects (with period fixed effects); identical cell effects in a balanced panel.
     covariates : list of str, optional
@@ -209,13 +247,10 @@ def etwfe(
     -------
     EtwfeResult
         ``.table`` (ATT(g, t)), ``.att``/``.se`` (the average effect over treated observations), ``.aggregate(type)``,
-        ``.regression`` (the fitted ``feols``).
+        ``.regression`` (the fitted ``feols`` / ``fepois``), ``.cell_coefficients``.
     """
-    if family != "gaussian":
-        raise ChipwarError(
-            f"family={family!r} is not available: this version of etwfe supports 'gaussian' (the Poisson family "
-            "needs fepois, which is not merged yet)"
-        )
+    if family not in ("gaussian", "poisson"):
+        raise ChipwarError(f"family={family!r}: use 'gaussian' (feols) or 'poisson' (fepois)")
     if fixef not in ("unit", "cohort"):
         raise ChipwarError(f"fixef={fixef!r}: use 'unit' or 'cohort' (each with period fixed effects)")
     if cgroup not in ("notyet", "never"):
@@ -241,15 +276,19 @@ def etwfe(
 
     fe = UNIT if fixef == "unit" else COHORT
     spec = vcov if vcov is not None else {"CRV1": panel.cluster}
-    fit = feols(f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe} + {TIME}", frame,
-                weights=weights, vcov=spec, fixef_rm="none")
-
-    rows = frame.loc[in_cell]
-    gradient = _treatment_derivative(rows, cells, list(fit.coef.index), demeaned)
+    fml = f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe} + {TIME}"
+    if family == "gaussian":
+        fit = feols(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
+        rows = frame.loc[in_cell]
+        gradient = _treatment_derivative(rows, cells, list(fit.coef.index), demeaned)
+        effect = gradient @ fit.coef.to_numpy()
+    else:
+        fit = _fepois()(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
+        rows, effect, gradient = _poisson_effects(fit, frame, in_cell.to_numpy(), cells, demeaned)
     effects = CellEffects(
         rows=pd.DataFrame({"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(),
                            "event_time": rows[REL].to_numpy()}),
-        effect=gradient @ fit.coef.to_numpy(),
+        effect=effect,
         gradient=gradient,
         weight=np.ones(len(rows)) if weights is None else rows[weights].to_numpy(dtype=float),
         vcov=fit.vcov.to_numpy(),
@@ -261,4 +300,4 @@ def etwfe(
         "fixed effects": f"{unit if fixef == 'unit' else cohort} + {time}",
         "standard errors": fit.vcov_type.replace(UNIT, unit).replace("_cw_cluster", str(cluster)),
     }
-    return EtwfeResult("gaussian", fit, effects, info, level)
+    return EtwfeResult(family, fit, effects, cells.rename(columns={COHORT: "cohort", TIME: "time"}), info, level)
