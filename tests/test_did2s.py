@@ -15,11 +15,12 @@ import chipwar as cw
 SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
-def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None):
+def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None, covariates: tuple[str, ...] = ()):
     """Both stages and the stacked-moment (GMM) variance with dense dummies, as written in Gardner (2021)."""
     w = np.ones(len(d)) if w is None else w
     untreated = d.treated.to_numpy() == 0
-    x1 = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float)])
+    x1 = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float),
+                          d[list(covariates)].to_numpy(float)])
     x10 = x1 * untreated[:, None]
     g10 = np.linalg.pinv(x10.T @ (w[:, None] * x10))
     theta = g10 @ x10.T @ (w * d.y.to_numpy())
@@ -55,6 +56,16 @@ def test_matches_dense_gmm_computation(small, weighted):
     coef, vcov = dense_did2s(small, x2, w)
     np.testing.assert_allclose(res.estimates, coef, rtol=1e-8)
     np.testing.assert_allclose(res.vcov.to_numpy(), vcov, rtol=1e-7, atol=1e-14)
+
+
+def test_covariates_match_dense_gmm_computation(small):
+    rng = np.random.default_rng(4)
+    d = small.assign(x=rng.normal(size=len(small)))
+    d = d.assign(y=d.y - 0.4 * d.x)
+    res = cw.did2s(d, covariates=["x"], **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), covariates=("x",))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
 
 
 def test_pretrend_event_times_match_dense(small):

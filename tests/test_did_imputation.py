@@ -18,12 +18,14 @@ import chipwar as cw
 SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
-def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.ndarray | None = None):
+def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.ndarray | None = None,
+              covariates: tuple[str, ...] = ()):
     """BJS by the book on small data: dense dummies, the pseudo-inverse, Python loops over the averaging cells."""
     w = np.ones(len(d)) if w is None else w
     treated = d.treated.to_numpy() == 1
     rel = (d.time - d.cohort).to_numpy()
-    z = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float)])
+    z = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float),
+                         d[list(covariates)].to_numpy(float)])
     z0, y0, w0 = z[~treated], d.y.to_numpy()[~treated], w[~treated]
     gram_pinv = np.linalg.pinv(z0.T @ (w0[:, None] * z0))
     theta = gram_pinv @ z0.T @ (w0 * y0)
@@ -70,6 +72,17 @@ def test_weighted_matches_dense_computation(small):
     att, se, _ = dense_bjs(small, None, False, w=w)
     assert res.att == pytest.approx(att, rel=1e-8)
     assert res.se == pytest.approx(se, rel=1e-7)
+
+
+def test_covariates_match_dense_computation(small):
+    rng = np.random.default_rng(3)
+    d = small.assign(x=rng.normal(size=len(small)))
+    d = d.assign(y=d.y + 0.7 * d.x)
+    res = cw.did_imputation(d, covariates=["x"], **SIM)
+    att, se, _ = dense_bjs(d, None, False, covariates=("x",))
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
+    assert res.info["first_stage"].coef["x"] == pytest.approx(0.7, abs=0.1)
 
 
 def test_first_stage_matches_statsmodels(small):
