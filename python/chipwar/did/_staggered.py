@@ -197,3 +197,13 @@ def last_treated_as_control(frame: pd.DataFrame, cohorts: np.ndarray, column: st
     frame = frame.loc[~late].copy()
     frame.loc[frame[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
     return frame, last
+
+
+def cell_codes(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct values of ``columns`` among the rows in ``mask`` (sorted; one row per cell) and each row's cell
+    number (-1 outside ``mask``): the treatment cells of Sun-Abraham and ETWFE."""
+    keys = frame.loc[mask, columns]
+    cells = keys.drop_duplicates().sort_values(columns).reset_index(drop=True)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[np.asarray(mask)] = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(keys))
+    return cells, codes

@@ -14,7 +14,17 @@ from ..estimation import feols
 from ..estimation.result import RegressionResult
 from ._event_study import EventStudyResult, normal_bands
 from ._first_stage import group_sums
-from ._staggered import COHORT, REL, TIME, UNIT, Y, StaggeredPanel, last_treated_as_control, staggered_panel
+from ._staggered import (
+    COHORT,
+    REL,
+    TIME,
+    UNIT,
+    Y,
+    StaggeredPanel,
+    cell_codes,
+    last_treated_as_control,
+    staggered_panel,
+)
 
 CELL = "_cw_cell"
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
@@ -267,10 +277,7 @@ def etwfe(
         control = f"not yet treated (last cohort {last:g} as never treated)"
 
     in_cell = (frame[COHORT] > 0) & ((frame[REL] >= 0) if cgroup == "notyet" else (frame[REL] != -1))
-    cells = frame.loc[in_cell, [COHORT, TIME]].drop_duplicates().sort_values([COHORT, TIME])
-    cell_index = pd.MultiIndex.from_frame(cells)
-    codes = np.full(len(frame), -1, dtype=np.int64)
-    codes[in_cell.to_numpy()] = cell_index.get_indexer(pd.MultiIndex.from_frame(frame.loc[in_cell, [COHORT, TIME]]))
+    cells, codes = cell_codes(frame, in_cell, [COHORT, TIME])
     frame = frame.assign(**{CELL: codes})
     cov_terms, demeaned = _covariate_terms(panel, frame, fixef)
 
