@@ -15,7 +15,8 @@ import chipwar as cw
 SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
-def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None, covariates: tuple[str, ...] = ()):
+def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None, covariates: tuple[str, ...] = (),
+                cluster: str = "unit"):
     """Both stages and the stacked-moment (GMM) variance with dense dummies, as written in Gardner (2021)."""
     w = np.ones(len(d)) if w is None else w
     untreated = d.treated.to_numpy() == 0
@@ -31,8 +32,8 @@ def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None, co
     e2 = y_tilde - x2 @ coef
     v = x2.T @ (w[:, None] * x1) @ g10
     meat = np.zeros((x2.shape[1], x2.shape[1]))
-    for u in np.unique(d.unit):
-        m = d.unit.to_numpy() == u
+    for u in np.unique(d[cluster]):
+        m = d[cluster].to_numpy() == u
         psi = x2[m].T @ (w[m] * e2[m]) - v @ x10[m].T @ (w[m] * e1[m])
         meat += np.outer(psi, psi)
     return coef, bread @ meat @ bread
@@ -65,6 +66,13 @@ def test_covariates_match_dense_gmm_computation(small):
     res = cw.did2s(d, covariates=["x"], **SIM)
     coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), covariates=("x",))
     assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
+
+
+def test_coarser_clusters_match_dense_gmm_computation(small):
+    d = small.assign(region=small.unit % 6)
+    res = cw.did2s(d, cluster="region", **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), cluster="region")
     assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
 
 

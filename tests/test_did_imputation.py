@@ -19,7 +19,7 @@ SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
 def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.ndarray | None = None,
-              covariates: tuple[str, ...] = ()):
+              covariates: tuple[str, ...] = (), cluster: str = "unit"):
     """BJS by the book on small data: dense dummies, the pseudo-inverse, Python loops over the averaging cells."""
     w = np.ones(len(d)) if w is None else w
     treated = d.treated.to_numpy() == 1
@@ -36,7 +36,7 @@ def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.nda
     v = w1.copy()
     v[~treated] = -(w0[:, None] * z0) @ gram_pinv @ z[treated].T @ w1[treated]
     eps = np.where(treated, 0.0, tau)
-    units = d.unit.to_numpy()
+    units = d[cluster].to_numpy()
     for idx in np.flatnonzero(treated):
         same = treated & (d.cohort.to_numpy() == d.cohort.iat[idx]) & (rel == rel[idx])
         if leave_out:
@@ -64,6 +64,15 @@ def test_matches_dense_computation_of_estimates_and_conservative_se(small, leave
         est_h, se_h, _ = dense_bjs(small, h, leave_out)
         assert row["estimate"] == pytest.approx(est_h, rel=1e-8)
         assert row["se"] == pytest.approx(se_h, rel=1e-7)
+
+
+@pytest.mark.parametrize("leave_out", [False, True])
+def test_coarser_clusters_match_dense_computation(small, leave_out):
+    d = small.assign(region=small.unit % 6)
+    res = cw.did_imputation(d, cluster="region", leave_out=leave_out, **SIM)
+    att, se, _ = dense_bjs(d, None, leave_out, cluster="region")
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
 
 
 def test_weighted_matches_dense_computation(small):
