@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace chipwar::fe {
 
@@ -65,23 +66,34 @@ int demean_column(Eigen::Ref<VectorXd> col, const FixedEffects& fe, const double
   }
   const double scale = fe.n > 0 ? std::sqrt(x.squaredNorm() / static_cast<double>(fe.n)) : 0.0;
   const double tol = opt.tol * (1.0 + scale);
-  VectorXd x1(fe.n), x2(fe.n);
+  VectorXd x1(fe.n), x2(fe.n), fallback;
+  // Change of the last plain sweep before an extrapolation; if the extrapolated point does worse, it is
+  // discarded (with very unequal weights the Irons-Tuck step can overshoot and diverge).
+  double last_change = std::numeric_limits<double>::infinity();
   int iter = 0;
   while (iter < opt.max_iter) {
     x1 = x;
     sweep(x1.data(), fe, w, inv, sums);
     ++iter;
-    if (max_abs_diff(x1, x) <= tol) {
+    const double change = max_abs_diff(x1, x);
+    if (change <= tol) {
       col = x1;
       return iter;
+    }
+    if (!(change <= last_change) && fallback.size()) {
+      x = fallback;  // reject the extrapolation: restart from the last plain sweep
+      fallback.resize(0);
+      continue;
     }
     x2 = x1;
     sweep(x2.data(), fe, w, inv, sums);
     ++iter;
-    if (max_abs_diff(x2, x1) <= tol) {
+    last_change = max_abs_diff(x2, x1);
+    if (last_change <= tol) {
       col = x2;
       return iter;
     }
+    fallback = x2;
     // Irons-Tuck extrapolation of the fixed-point iteration x -> T(x).
     const VectorXd d1 = x2 - x1;
     const VectorXd d2 = d1 - (x1 - x);

@@ -8,9 +8,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design, build_design
+from ..design import Design
 from ..formula import parse_formula
-from ..vcov import parse_vcov
+from .prepare import prepare
 from .result import FitCore, RegressionResult
 
 #: a column whose sum of squares shrinks by this factor when the fixed effects are projected out is absorbed
@@ -130,9 +130,6 @@ def feols(
     formula = parse_formula(fml)
     if formula.is_iv:
         raise ChipwarError("IV formulas ('| endog ~ instruments') are not supported by this version of feols")
-    if vcov is not None and cluster is not None:
-        raise ChipwarError("give either vcov= or cluster=, not both")
-    spec = parse_vcov(vcov, default_cluster=cluster)
-    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+    spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     core = fit_ols(design, fixef_tol, fixef_maxiter, collin_tol)
     return RegressionResult(core, spec)
