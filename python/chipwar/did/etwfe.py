@@ -1,5 +1,6 @@
-"""Wooldridge's (2023) extended two-way fixed effects (ETWFE): cohort x period treatment interactions in one
-regression, aggregated to the ATT and to cohort, event-time and calendar effects with delta-method SEs."""
+"""Wooldridge's (2023) extended two-way fixed effects (ETWFE), linear (feols) and Poisson (fepois): cohort x period
+treatment interactions in one regression, aggregated to the ATT and to cohort, event-time and calendar effects with
+delta-method SEs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from .._results import Result, significance_stars
-from ..estimation import feols
+from ..estimation import feols, fepois
 from ..estimation.result import RegressionResult
 from ._event_study import EventStudyResult, normal_bands
 from ._first_stage import group_sums
@@ -138,15 +139,6 @@ class EtwfeResult(Result):
     def plot(self, ax=None):
         """The dynamic aggregation (event-study plot); returns the matplotlib Axes."""
         return self.aggregate("dynamic").plot(ax=ax)
-
-
-def _fepois():
-    """``fepois``, which comes from the estimation package once the Poisson estimator is part of this checkout."""
-    from .. import estimation
-
-    if not hasattr(estimation, "fepois"):
-        raise ChipwarError("family='poisson' needs chipwar.fepois, which this build does not have; use 'gaussian'")
-    return estimation.fepois
 
 
 def _poisson_effects(fit, frame: pd.DataFrame, in_cell: np.ndarray, cells: pd.DataFrame, demeaned: dict[str, str]):
@@ -290,7 +282,7 @@ def etwfe(
         gradient = _treatment_derivative(rows, cells, list(fit.coef.index), demeaned)
         effect = gradient @ fit.coef.to_numpy()
     else:
-        fit = _fepois()(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
+        fit = fepois(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
         rows, effect, gradient = _poisson_effects(fit, frame, in_cell.to_numpy(), cells, demeaned)
     effects = CellEffects(
         rows=pd.DataFrame({"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(),
