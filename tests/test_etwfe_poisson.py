@@ -90,3 +90,31 @@ def test_covariates_recover_known_effects():
     dyn = res.aggregate("dynamic").table.set_index("event_time")
     truth = treated.assign(e=treated.time - treated.cohort).assign(gap=treated.mu1 - treated.mu0).groupby("e").gap.mean()
     assert (((dyn.estimate - truth) / dyn.se).abs() < 4).all()
+
+
+def test_gravity_fixed_effects_recover_a_known_effect():
+    """Trade flows with pair, exporter-year and importer-year effects (and zeros); export controls cut the flows
+    from two groups of exporters to a set of destinations in 2015 and 2018."""
+    rng = np.random.default_rng(11)
+    n, years = 16, np.arange(2011, 2021)
+    e, i, t = (a.ravel() for a in np.meshgrid(np.arange(n), np.arange(n), years, indexing="ij"))
+    keep = e != i
+    e, i, t = e[keep], i[keep], t[keep]
+    destination = i < 6
+    cohort = np.where(destination & (e < 5), 2015.0, np.where(destination & (e >= 5) & (e < 10), 2018.0, 0.0))
+    treated = (cohort > 0) & (t >= cohort)
+    log_mu0 = (rng.normal(size=(n, n))[e, i] + rng.normal(scale=0.3, size=(n, years.size))[e, t - 2011]
+               + rng.normal(scale=0.3, size=(n, years.size))[i, t - 2011] + 1.0)
+    ratio = np.where(cohort == 2015, 0.6, 0.75)
+    mu0 = np.exp(log_mu0)
+    mu1 = np.where(treated, mu0 * ratio, mu0)
+    d = pd.DataFrame({"exporter": e, "importer": i, "year": t.astype(float), "pair": e * n + i, "cohort": cohort,
+                      "flow": rng.poisson(mu1).astype(float), "gap": mu1 - mu0, "treated": treated})
+    assert (d.flow == 0).mean() > 0.1  # zeros are part of the data
+    res = cw.etwfe(d, outcome="flow", unit="pair", time="year", cohort="cohort", family="poisson",
+                   fixef="pair + exporter^year + importer^year", vcov={"CRV1": "pair"})
+    cells = res.cell_coefficients
+    truth = np.log(np.where(cells.cohort == 2015, 0.6, 0.75))
+    assert (((cells.coefficient - truth) / cells.se).abs() < 4).all() and cells.se.max() < 0.3
+    assert abs(res.att - d.loc[d.treated, "gap"].mean()) < 4 * res.se
+    assert res.info["fixed effects"] == "pair + exporter^year + importer^year"

@@ -13,6 +13,7 @@ from .._errors import ChipwarError
 from .._results import Result, significance_stars
 from ..estimation import feols, fepois
 from ..estimation.result import RegressionResult
+from ..vcov import parse_vcov
 from ._event_study import EventStudyResult, normal_bands
 from ._first_stage import group_sums
 from ._staggered import (
@@ -229,8 +230,10 @@ def etwfe(
     family : {"gaussian", "poisson"}
         The linear model (``feols``) or Poisson pseudo-maximum likelihood (``fepois``, log link; zeros in the outcome
         are data). Poisson effects are on the outcome's scale: each treated row's ``mu - mu exp(-tau)``, averaged.
-    fixef : {"unit", "cohort"}
-        Unit or cohort fixed effects (with period fixed effects); identical cell effects in a balanced panel.
+    fixef : {"unit", "cohort"} or str
+        Unit or cohort fixed effects, each with period fixed effects (identical cell effects in a balanced panel),
+        or any fixed effects written with the data's columns, e.g. ``"pair + exporter^year + importer^year"`` for
+        a gravity model whose unit is the pair (they must absorb unit and period effects for ETWFE to hold).
     covariates : list of str, optional
         Controls, entered with their cohort and period interactions and interacted (demeaned within cohort) with
         the treatment cells, as in Wooldridge (2023).
@@ -253,13 +256,15 @@ def etwfe(
     """
     if family not in ("gaussian", "poisson"):
         raise ChipwarError(f"family={family!r}: use 'gaussian' (feols) or 'poisson' (fepois)")
-    if fixef not in ("unit", "cohort"):
-        raise ChipwarError(f"fixef={fixef!r}: use 'unit' or 'cohort' (each with period fixed effects)")
+    if not isinstance(fixef, str) or not fixef.strip():
+        raise ChipwarError(f"fixef={fixef!r}: use 'unit', 'cohort' or fixed effects like 'pair + exporter^year'")
+    user_fe = [] if fixef in ("unit", "cohort") else [c.strip() for p in fixef.split("+") for c in p.split("^")]
     if cgroup not in ("notyet", "never"):
         raise ChipwarError(f"cgroup={cgroup!r}: use 'notyet' or 'never'")
     if vcov is not None and cluster is not None:
         raise ChipwarError("give either vcov= or cluster=, not both")
-    panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster)
+    user_clusters = [c for part in parse_vcov(vcov).cluster_columns for c in part.split("^")]
+    panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster, user_fe + user_clusters)
     frame = panel.frame
     control = "not yet treated" if cgroup == "notyet" else "never treated"
     if cgroup == "never":
@@ -273,9 +278,9 @@ def etwfe(
     frame = frame.assign(**{CELL: codes})
     cov_terms, demeaned = _covariate_terms(panel, frame, fixef)
 
-    fe = UNIT if fixef == "unit" else COHORT
+    fe = {"unit": f"{UNIT} + {TIME}", "cohort": f"{COHORT} + {TIME}"}.get(fixef, fixef)
     spec = vcov if vcov is not None else {"CRV1": panel.cluster}
-    fml = f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe} + {TIME}"
+    fml = f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe}"
     if family == "gaussian":
         fit = feols(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
         rows = frame.loc[in_cell]
@@ -296,7 +301,7 @@ def etwfe(
         "observations": fit.nobs,
         "units": int(frame[UNIT].nunique()),
         "control group": control,
-        "fixed effects": f"{unit if fixef == 'unit' else cohort} + {time}",
+        "fixed effects": {"unit": f"{unit} + {time}", "cohort": f"{cohort} + {time}"}.get(fixef, fixef),
         "standard errors": fit.vcov_type.replace(UNIT, unit).replace("_cw_cluster", str(cluster)),
     }
     return EtwfeResult(family, fit, effects, cells.rename(columns={COHORT: "cohort", TIME: "time"}), info, level)
