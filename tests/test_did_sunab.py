@@ -155,6 +155,15 @@ def test_constant_weights_change_nothing_and_unit_cluster_is_default(mpdta, fit)
     assert clustered.se == pytest.approx(fit.se, rel=1e-12)
 
 
+def test_honest_did_inputs(fit, mpdta):
+    beta, sigma, num_pre, num_post = fit.honest_inputs()
+    assert (num_pre, num_post) == (3, 4)
+    np.testing.assert_allclose(beta, fit.table.sort_values("event_time").estimate)
+    np.testing.assert_allclose(np.sqrt(np.diag(sigma)), fit.table.sort_values("event_time").se)
+    with pytest.raises(cw.ChipwarError, match="0 pre- and 4 post-treatment"):
+        cw.did_imputation(mpdta, **KW).honest_inputs()
+
+
 def test_result_interface(fit):
     tidy = fit.tidy()
     assert list(tidy.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
