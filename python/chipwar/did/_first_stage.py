@@ -106,10 +106,12 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
         y0 = y0 + frame[panel.covariates].to_numpy(dtype=float) @ beta
     lost = np.isnan(y0)
     if lost.any():
-        periods = sorted(frame.loc[lost, TIME].unique().tolist())
+        no_period = ~frame[TIME].isin(fe[TIME].index).to_numpy()
+        periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
+        why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
+               "their unit has no untreated observation with a positive weight")
         warnings.warn(
-            f"{int(lost.sum())} treated observation(s) removed: no untreated unit is observed in period(s) "
-            f"{periods[:5]} of {panel.time!r}, so their Y(0) is not identified",
+            f"{int(lost.sum())} treated observation(s) removed: {why}, so their Y(0) is not identified",
             ChipwarWarning,
             stacklevel=3,
         )
