@@ -99,14 +99,10 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
     rhs = " + ".join(f"`{c}`" for c in panel.covariates) or "1"
     fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame.loc[untreated], weights=panel.weights, fixef_rm="none",
                 fixef_tol=FIXEF_TOL)
-    fe = fit.fixef()
-    y0 = fe[UNIT].reindex(frame[UNIT].to_numpy()).to_numpy() + fe[TIME].reindex(frame[TIME].to_numpy()).to_numpy()
-    if panel.covariates:
-        beta = fit.coef.reindex(panel.covariates).fillna(0.0).to_numpy()  # absorbed covariates contribute nothing
-        y0 = y0 + frame[panel.covariates].to_numpy(dtype=float) @ beta
+    y0 = fit.predict(frame)  # NaN where a unit or period has no untreated observation in the fit
     lost = np.isnan(y0)
     if lost.any():
-        no_period = ~frame[TIME].isin(fe[TIME].index).to_numpy()
+        no_period = ~frame[TIME].isin(frame.loc[untreated, TIME]).to_numpy()
         periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
         why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
                "their unit has no untreated observation with a positive weight")
