@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from did_sim import small_panel, staggered_panel
+from did_sim import mpdta_panel, small_panel, staggered_panel
 
 import chipwar as cw
 
@@ -118,10 +118,13 @@ def test_point_estimates_equal_imputation(options):
     np.testing.assert_allclose(two.estimates, imp.estimates, rtol=1e-10)
 
 
-def test_mpdta_att(shared):
-    d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
-    res = cw.did2s(d, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+def test_mpdta_att_and_dense_se(shared):
+    d = mpdta_panel(shared)
+    res = cw.did2s(d, **SIM)
     assert res.att == pytest.approx(-0.04771, abs=5e-6)  # the REFERENCE.md quote (see test_did_imputation.py)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
 
 
 def test_recovers_truth_where_twfe_fails():

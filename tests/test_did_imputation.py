@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from did_sim import small_panel, staggered_panel
+from did_sim import mpdta_panel, small_panel, staggered_panel
 
 import chipwar as cw
 
@@ -105,11 +105,16 @@ def test_first_stage_matches_statsmodels(small):
     assert res.att == pytest.approx(tau.mean(), rel=1e-8)
 
 
-def test_mpdta_att(shared):
-    d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
-    res = cw.did_imputation(d, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+@pytest.mark.parametrize("leave_out", [False, True])
+def test_mpdta_att_and_dense_se(shared, leave_out):
+    d = mpdta_panel(shared)
+    res = cw.did_imputation(d, leave_out=leave_out, **SIM)
     # REFERENCE.md quotes ATT -0.04771 (labelled fixest sunab; it is ETWFE's, which equals the imputation ATT)
     assert res.att == pytest.approx(-0.04771, abs=5e-6)
+    # cohort 2004 has a single untreated period: a design where the variance's reduced system is nearly singular
+    att, se, _ = dense_bjs(d, None, leave_out)
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
 
 
 def test_recovers_truth_where_twfe_fails():
