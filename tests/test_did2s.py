@@ -138,3 +138,16 @@ def test_recovers_truth_where_twfe_fails():
     truth_h = d[d.treated == 1].groupby(rel[d.treated == 1])["effect"].mean()
     t = res.table.set_index("event_time")
     assert (((t["estimate"] - truth_h) / t["se"]).abs() < 4).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unbalanced_panels_with_a_large_scale_covariate_match_dense(seed):
+    d = staggered_panel(n_units=60, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = d[rng.uniform(size=len(d)) > 0.15].reset_index(drop=True)
+    d["x"] = 100 * rng.normal(size=len(d))
+    d["y"] += 0.01 * d.x
+    res = cw.did2s(d, covariates=["x"], **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), covariates=("x",))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)

@@ -173,3 +173,17 @@ def test_result_interface(small):
     assert len(ax.collections) + len(ax.lines) > 0
     with pytest.raises(cw.ChipwarError, match="pretrends"):
         cw.did_imputation(small, **SIM).pretest()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unbalanced_panels_with_a_large_scale_covariate_match_dense(seed):
+    d = staggered_panel(n_units=60, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = d[rng.uniform(size=len(d)) > 0.15].reset_index(drop=True)
+    d["x"] = 100 * rng.normal(size=len(d))  # periods and covariates on very different scales
+    d["y"] += 0.01 * d.x
+    for leave_out in (False, True):
+        res = cw.did_imputation(d, covariates=["x"], leave_out=leave_out, **SIM)
+        att, se, _ = dense_bjs(d, None, leave_out, covariates=("x",))
+        assert res.att == pytest.approx(att, rel=1e-8)
+        assert res.se == pytest.approx(se, rel=1e-7)
