@@ -6,5 +6,6 @@ from __future__ import annotations
 from .aggregate import AggregatedResult
 from .att_gt import ATTgtResult, att_gt
 from .bacon import BaconResult, bacon
+from .honest import honest_did
 
-__all__ = ["ATTgtResult", "AggregatedResult", "BaconResult", "att_gt", "bacon"]
+__all__ = ["ATTgtResult", "AggregatedResult", "BaconResult", "att_gt", "bacon", "honest_did"]

@@ -70,6 +70,7 @@ class AggregatedResult(Result):
     inf_overall: np.ndarray
     alpha: float
     info: dict[str, Any]
+    clustering: _inference.Clustering
 
     def tidy(self) -> pd.DataFrame:
         key = _KEY.get(self.type)
@@ -257,4 +258,6 @@ def _finish(
                 "band_high": atts + band * s,
             }
         )
-    return AggregatedResult(type, overall, float(se[-1]), table, row_inf, overall_inf, res.alpha, res.info)
+    return AggregatedResult(
+        type, overall, float(se[-1]), table, row_inf, overall_inf, res.alpha, res.info, res.clustering
+    )
