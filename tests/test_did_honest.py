@@ -121,3 +121,24 @@ def test_bad_input():
         cw.honest_did(BC, l_vec=[1.0, 0.0])
     out = cw.honest_did(betahat=BETA, sigma=SIGMA, num_pre=4, num_post=4, method="smoothness", grid=[0.0])
     assert list(out.columns) == ["M", "lower", "upper"]
+
+
+def test_linear_programming_path_agrees_with_vertex_enumeration():
+    """Large problems solve one LP per test (and bisect the truncation bounds) instead of enumerating the dual
+    vertices; on the same moments both give the same statistic, dual vertex and truncation bounds."""
+    from chipwar.did import _arp
+
+    a = _arp.rm_polyhedron(4, 4, 1.0, 0, True)
+    rows = np.flatnonzero((a[:, 4:] != 0).any(axis=1))
+    test = _arp.ConditionalTest(BETA, SIGMA, 4, np.eye(4)[0], a, np.zeros(len(a)), rows, 0.05, "arp", 0)
+    assert test.vertices is not None
+    for theta in (0.0, 0.1, 0.2, 0.3):
+        y = test.y - test.a1 * theta
+        eta_lp, lam_lp = _arp._eta(y, test.x, test.sd)
+        values = test.vertices @ y
+        np.testing.assert_allclose(eta_lp, values.max(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(lam_lp @ y, values.max(), rtol=1e-9, atol=1e-12)
+        lam = test.vertices[np.argmax(values)]
+        by_lp = _arp._truncation(values.max(), y, lam, test.sigma, test.w)
+        closed = _arp._truncation_vertices(y, lam, test.sigma, test.vertices)
+        np.testing.assert_allclose(by_lp, closed, atol=1e-5)  # HonestDiD's bisection tolerance is 1e-6
