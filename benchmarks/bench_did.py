@@ -50,7 +50,8 @@ def _csdid(df: pd.DataFrame, boot: int | None) -> pd.Series:
     from csdid.att_gt import ATTgt
 
     fit = ATTgt(yname="y", gname="cohort", idname="unit", tname="time", data=df, control_group=["nevertreated"])
-    r = fit.fit(est_method="dr", bstrap=boot is not None, biters=boot or 1000)
+    fit.biters = boot or 1000  # csdid takes the number of draws from the object (default 1000)
+    r = fit.fit(est_method="dr", bstrap=boot is not None)
     t = r.summ_attgt().summary2
     return pd.Series(t["ATT(g, t)"].to_numpy(float), index=pd.MultiIndex.from_arrays([t["Group"].astype(float), t["Time"].astype(float)]))
 
@@ -76,8 +77,9 @@ def _differences(df: pd.DataFrame, boot: int | None) -> pd.Series:
     from differences import ATTgt
 
     panel = df.assign(cohort=df["cohort"].replace(0, np.nan)).set_index(["unit", "time"])
-    r = ATTgt(data=panel, cohort_column="cohort").fit("y", est_method="dr", boot_iterations=boot or 0, progress_bar=False)
-    r = r.reset_index() if isinstance(r, pd.DataFrame) else r.results().reset_index()
+    att = ATTgt(data=panel, cohort_column="cohort")
+    att.fit("y", est_method="dr", boot_iterations=boot or 0, progress_bar=False)
+    r = att.results().reset_index()
     cols = list(r.columns)
     est = [c for c in cols if "ATT" in str(c)][0]
     return pd.Series(r[est].to_numpy(float), index=pd.MultiIndex.from_arrays([r[cols[0]].astype(float), r[cols[2]].astype(float)]))
