@@ -1,6 +1,7 @@
 """Staggered difference-in-differences: Callaway & Sant'Anna group-time ATTs and their aggregations,
 interaction-weighted event studies (Sun & Abraham), imputation (Borusyak, Jaravel & Spiess), two-stage DiD
-(Gardner), extended TWFE (Wooldridge) and the Goodman-Bacon decomposition of two-way fixed effects."""
+(Gardner), extended TWFE (Wooldridge), the Goodman-Bacon decomposition of two-way fixed effects and Rambachan &
+Roth sensitivity analysis."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from .att_gt import ATTgtResult, att_gt
 from .bacon import BaconResult, bacon
 from .did2s import did2s
 from .etwfe import etwfe
+from .honest import honest_did
 from .imputation import did_imputation
 from .sun_abraham import sun_abraham
 
@@ -21,5 +23,6 @@ __all__ = [
     "did2s",
     "did_imputation",
     "etwfe",
+    "honest_did",
     "sun_abraham",
 ]
