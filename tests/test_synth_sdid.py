@@ -12,7 +12,7 @@ import pytest
 
 import chipwar as cw
 from chipwar import ChipwarError, ConvergenceWarning
-from chipwar.synth.sdid import sdid
+from chipwar.synthetic.sdid import sdid
 
 from ._synth_sim import factor_panel
 

@@ -14,7 +14,8 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 
 __version__ = "0.1.0"
 
-# public name -> module (relative to this package) that defines it
+# public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
+_MODULES = {"events", "codes", "io", "datasets", "study"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -30,9 +31,9 @@ _LAZY = {
     "honest_did": ".did",
     "bacon": ".did",
     "etwfe": ".did",
-    "synth": ".synth",
-    "sdid": ".synth",
-    "augsynth": ".synth",
+    "synth": ".synthetic",
+    "sdid": ".synthetic",
+    "augsynth": ".synthetic",
     "events": ".events",
     "codes": ".codes",
     "io": ".io",
@@ -48,7 +49,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'chipwar' has no attribute {name!r}")
     mod = importlib.import_module(module, __name__)
-    value = mod if name == module.lstrip(".") else getattr(mod, name)
+    value = mod if name in _MODULES else getattr(mod, name)
     globals()[name] = value
     return value
 
