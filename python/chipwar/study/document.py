@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-FLOAT_FORMAT = "%.6g"
-"""Number format of the CSV tables: fixed, so the same run writes the same bytes."""
+FLOAT_FORMAT = "%.15g"
+"""Number format of the CSV tables: fixed (so the same run writes the same bytes) and precise enough for values in
+USD."""
 
 
 @dataclass

@@ -99,7 +99,8 @@ def triple_difference(patents: pd.DataFrame, years: list[int], treated: str = "C
     fit = _estimators.get("feols")("y ~ treat | country^year + cpc^year + country^cpc", frame, vcov={"CRV1": "cpc"})
     truth = float(data["effect"].to_numpy()[frame["treat"].to_numpy() == 1].mean())
     row = _row("triple_twfe", float(fit.coef["treat"]), float(fit.se["treat"]))
-    return {**row, "truth": truth, "dropped_zero_cells": int((patents["year"].between(*years) & (patents["patents"] <= 0)).sum())}
+    zero_cells = int((patents["year"].between(*years) & (patents["patents"] <= 0)).sum())
+    return {**row, "truth": truth, "dropped_zero_cells": zero_cells}
 
 
 def run(inputs, config: dict) -> Section:
@@ -140,7 +141,8 @@ def run(inputs, config: dict) -> Section:
     section.add(Table("b_estimates", estimates, "Overall ATT by estimator (truth: mean injected effect over the "
                       "treated class-years; the triple difference's truth is over its own treated cells)"))
     section.add(Table("b_event_study", event_table, "Effects by years since the cohort's first treated year"))
-    section.add(Plot("b_event_study", _plot(event_table), "Event study by estimator, from 6 years before treatment (all leads are in the table); dotted: the true effect"))
+    section.add(Plot("b_event_study", _plot(event_table), "Event study by estimator, from 6 years before treatment "
+                     "(all leads are in the table); dotted: the true effect"))
     if _estimators.available("bacon"):
         bacon = _estimators.get("bacon")(data, outcome="y", unit="unit", time="year", treated="treat")
         section.add(Table("b_bacon", bacon.table, "Goodman-Bacon decomposition of the static TWFE estimate"))

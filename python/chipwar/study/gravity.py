@@ -111,7 +111,8 @@ def run(inputs, config: dict) -> Section:
     section.add(Paragraph(
         f"Bilateral trade, {data['exporter'].nunique()} exporters x {data['importer'].nunique()} importers x "
         f"{len(codes)} HS6 codes, {data['year'].min()}-{data['year'].max()} ({int((data['value_usd'] == 0).sum())} "
-        f"zero flows: kept by PPML, dropped by the log model). Treated codes (China-wide controls in the sample): {', '.join(controlled)}; "
+        f"zero flows: kept by PPML, dropped by the log model). Treated codes (China-wide controls in the sample): "
+        f"{', '.join(controlled)}; "
         f"first treated year {first_real} (wave {cfg['wave']}). Fixed effects: `{FIXED_EFFECTS}`."))
     section.add(Table("c_estimates", estimates, "Gravity estimates (log points) against the injected effects"))
     section.add(Table("c_triple_difference", robust, f"Robustness: pair-year fixed effects (`{TRIPLE_FIXED_EFFECTS}`), "

@@ -29,12 +29,12 @@ class SingleUnitResult:
     Attributes
     ----------
     estimates : DataFrame
-        ``estimator, estimate, se, conf_low, conf_high, p_value, truth, covered``.
+        ``estimator, estimate, se, conf_low, conf_high, p_value`` and, on simulated data, ``truth, covered``.
     placebos : DataFrame
         Placebo waves: ``first_year, estimator, estimate, se, conf_low, conf_high, covered_zero``.
     path : DataFrame
         ``year, treated, comparison, gap`` (DiD: donors' mean shifted to the treated unit's pre-period level) and
-        ``true_gap`` (the injected effect on the outcome; NaN for real data).
+        ``true_gap`` (the injected effect on the outcome; simulated data only).
     donor_gaps : DataFrame
         Year x donor gaps of the placebo-in-space DiDs (for the figure).
     notes : list of str
@@ -158,11 +158,12 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     notes: list[str] = []
     treated = panel[panel["unit"] == treated_unit].set_index("year").sort_index()
     true_gap = treated["y"] - treated["y_cf"]
-    truth = float(true_gap[true_gap.index >= first_year].mean()) if simulated else np.nan
+    truth = float(true_gap[true_gap.index >= first_year].mean())
     rows, donor_gaps = _estimate(panel, treated_unit, first_year, estimators, seed, notes)
     estimates = pd.DataFrame(rows)
-    estimates["truth"] = truth
-    estimates["covered"] = (estimates["conf_low"] <= truth) & (truth <= estimates["conf_high"]) if simulated else np.nan
+    if simulated:
+        estimates["truth"] = truth
+        estimates["covered"] = (estimates["conf_low"] <= truth) & (truth <= estimates["conf_high"])
 
     placebo_rows = []
     for fake in placebo_waves:
@@ -181,7 +182,8 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     path = pd.DataFrame({"year": treated.index, "treated": treated["y"].to_numpy(),
                          "comparison": (donors + shift).to_numpy()})
     path["gap"] = path["treated"] - path["comparison"]
-    path["true_gap"] = true_gap.to_numpy() if simulated else np.nan
+    if simulated:
+        path["true_gap"] = true_gap.to_numpy()
     return SingleUnitResult(estimates, placebos, path, donor_gaps, notes)
 
 
@@ -198,7 +200,7 @@ def plot(result: SingleUnitResult, first_year: int, ylabel: str, treated_label: 
     if result.donor_gaps is not None:
         right.plot(result.donor_gaps.index, result.donor_gaps.to_numpy(), color="0.8", lw=0.7)
     right.plot(path["year"], path["gap"], color="C3", lw=2, label=f"{treated_label} gap")
-    if path["true_gap"].notna().all():
+    if "true_gap" in path:
         right.plot(path["year"], path["true_gap"], color="k", ls=":", label="true effect (simulated)")
     right.axhline(0, color="grey", lw=0.8)
     right.axvline(first_year - 0.5, color="grey", lw=0.8)

@@ -74,12 +74,12 @@ def run(inputs, config: dict) -> Section:
     section.add(Table("a_path", result.path, "Treated unit, DiD comparison and gap by year"))
     section.add(Plot("a_synthetic_control", single_unit.plot(result, first_year, label, treated),
                      f"{treated} against the donors; right: its gap among the donors' placebo gaps"))
-    section.add(Paragraph(_conclusion(result, inputs.simulated, first_year)))
+    section.add(Paragraph(_conclusion(result, inputs.simulated, first_year, years[1])))
     section.summary = result.estimates.assign(section="a", effect="China's semiconductor patent share")
     return section
 
 
-def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_year: int) -> str:
+def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_year: int, last_year: int) -> str:
     main = result.estimates.iloc[0]
     text = (f"**Conclusion.** With {main['estimator']}, China's semiconductor share of patents changed by "
             f"{_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points "
@@ -88,8 +88,8 @@ def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_yea
     if simulated:
         return text + (f" On this SIMULATED world {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])}: "
                        "the injected lagged rise of Chinese semiconductor patenting is recovered.")
-    return text + (" On these real data this is a descriptive comparison, not a clean causal estimate: only the "
-                   "years up to the end of the table are covered, China's patent counts include Hong Kong and are "
-                   "fractional by inventor residence, Chinese patenting was already shifting toward semiconductors "
-                   "under industrial policy (the 2014 IC fund, Made in China 2025), and USPTO grants lag filings by "
+    return text + (f" On these real data this is a descriptive comparison, not a clean causal estimate: the table "
+                   f"ends in {last_year}, so only {last_year - first_year + 1} treated years are seen; China's patent "
+                   "counts include Hong Kong and are fractional by inventor residence, Chinese patenting was "
+                   "already shifting toward semiconductors under industrial policy (the 2014 IC fund, Made in China 2025), and USPTO grants lag filings by "
                    "two to three years, so post-2019 inventions are only partly visible.")
