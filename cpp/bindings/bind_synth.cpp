@@ -1,7 +1,113 @@
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
 #include "bindings.hpp"
+#include "chipwar/synth/adh.hpp"
+#include "chipwar/synth/conformal.hpp"
+#include "chipwar/synth/frank_wolfe.hpp"
+#include "chipwar/synth/sdid.hpp"
+#include "chipwar/synth/simplex.hpp"
 
 namespace chipwar::bindings {
+namespace {
 
-void bind_synth(py::module_& m) { (void)m; }
+synth::SdidOptions sdid_options(const py::dict& d) {
+  synth::SdidOptions o;
+  o.zeta_omega = d["zeta_omega"].cast<double>();
+  o.zeta_lambda = d["zeta_lambda"].cast<double>();
+  o.omega_intercept = d["omega_intercept"].cast<bool>();
+  o.lambda_intercept = d["lambda_intercept"].cast<bool>();
+  o.update_omega = d["update_omega"].cast<bool>();
+  o.update_lambda = d["update_lambda"].cast<bool>();
+  o.min_decrease = d["min_decrease"].cast<double>();
+  o.max_iter = d["max_iter"].cast<int>();
+  o.max_iter_pre_sparsify = d["max_iter_pre_sparsify"].cast<int>();
+  o.sparsify = d["sparsify"].cast<bool>();
+  return o;
+}
+
+py::dict adh_result(const synth::AdhFit& f) {
+  py::dict d;
+  d["w"] = f.w;
+  d["v"] = f.v;
+  d["mspe"] = f.mspe;
+  d["converged"] = f.converged;
+  d["best_start"] = f.best_start;
+  return d;
+}
+
+}  // namespace
+
+void bind_synth(py::module_& m) {
+  m.def(
+      "simplex_least_squares",
+      [](const MatrixXd& a, const VectorXd& b) {
+        py::gil_scoped_release release;
+        const synth::SimplexFit f = synth::simplex_least_squares(a, b);
+        return std::make_tuple(f.w, f.converged, f.iterations);
+      },
+      py::arg("a"), py::arg("b"), "min ||A w - b||^2 over the simplex (active set): (w, converged, iterations).");
+  m.def("simplex_kkt_violation", &synth::simplex_kkt_violation, py::arg("a"), py::arg("b"), py::arg("w"),
+        "Largest relative violation of the simplex least-squares KKT conditions at w.");
+  m.def(
+      "fw_simplex_weights",
+      [](const MatrixXd& y, double zeta, bool intercept, const VectorXd& start, double min_decrease, int max_iter) {
+        py::gil_scoped_release release;
+        const synth::FwFit f = synth::fw_simplex_weights(y, zeta, intercept, start, min_decrease, max_iter);
+        return std::make_tuple(f.weights, f.iterations, f.converged);
+      },
+      py::arg("y"), py::arg("zeta"), py::arg("intercept"), py::arg("start"), py::arg("min_decrease"),
+      py::arg("max_iter"), "synthdid's regularised Frank-Wolfe weights: (weights, iterations, converged).");
+  m.def(
+      "sdid_fit",
+      [](const MatrixXd& y, Index n0, Index t0, const py::dict& opts, const VectorXd& omega, const VectorXd& lambda) {
+        const synth::SdidOptions o = sdid_options(opts);
+        py::gil_scoped_release release;
+        const synth::SdidFit f = synth::sdid_fit(y, n0, t0, o, omega, lambda);
+        return std::make_tuple(f.estimate, f.omega, f.lambda, f.converged);
+      },
+      py::arg("y"), py::arg("n0"), py::arg("t0"), py::arg("opts"), py::arg("omega"), py::arg("lambda_"),
+      "Synthetic DiD on a block panel: (estimate, omega, lambda, converged).");
+  m.def(
+      "sdid_replicates",
+      [](const MatrixXd& y, Index t0, const py::dict& opts, const VectorXd& omega, const VectorXd& lambda,
+         const std::vector<int64_t>& index, const std::vector<int64_t>& offsets, const std::vector<int64_t>& n0s) {
+        const synth::SdidOptions o = sdid_options(opts);
+        bool converged = true;
+        VectorXd est;
+        {
+          py::gil_scoped_release release;
+          est = synth::sdid_replicates(y, t0, o, omega, lambda, index, offsets, n0s, &converged);
+        }
+        return std::make_tuple(est, converged);
+      },
+      py::arg("y"), py::arg("t0"), py::arg("opts"), py::arg("omega"), py::arg("lambda_"), py::arg("index"),
+      py::arg("offsets"), py::arg("n0s"), "SDID estimates on row subsets (placebo, bootstrap, jackknife).");
+  m.def(
+      "adh_fit_many",
+      [](const std::vector<std::tuple<MatrixXd, VectorXd, MatrixXd, VectorXd>>& problems,
+         const std::vector<VectorXd>& fixed_v, int max_iter, int random_starts) {
+        std::vector<synth::AdhProblem> ps;
+        ps.reserve(problems.size());
+        for (const auto& [x0, x1, z0, z1] : problems) ps.push_back({x0, x1, z0, z1});
+        std::vector<synth::AdhFit> fits;
+        {
+          py::gil_scoped_release release;
+          fits = synth::adh_fit_many(ps, fixed_v, max_iter, random_starts);
+        }
+        py::list out;
+        for (const auto& f : fits) out.append(adh_result(f));
+        return out;
+      },
+      py::arg("problems"), py::arg("fixed_v"), py::arg("max_iter") = 200, py::arg("random_starts") = 0,
+      "ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.");
+  m.def(
+      "conformal_pvalues",
+      [](const MatrixXd& y0, const VectorXd& y1, const VectorXd& grid) {
+        py::gil_scoped_release release;
+        return synth::conformal_pvalues(y0, y1, grid);
+      },
+      py::arg("y0"), py::arg("y1"), py::arg("grid"), "Conformal p-values of H0: effect = theta for each theta.");
+}
 
 }  // namespace chipwar::bindings

@@ -1,0 +1,216 @@
+#include "chipwar/synth/adh.hpp"
+
+#include <ceres/ceres.h>
+
+#include <Eigen/QR>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "chipwar/synth/simplex.hpp"
+
+namespace chipwar::synth {
+namespace {
+
+void validate(const AdhProblem& p) {
+  const Index j = p.x0.cols();
+  if (j < 2) throw Error("synth: need at least two donors");
+  if (p.x1.size() != p.x0.rows() || p.z0.cols() != j || p.z1.size() != p.z0.rows())
+    throw Error("synth: predictor and outcome matrices have inconsistent shapes");
+  if (!p.x0.allFinite() || !p.x1.allFinite() || !p.z0.allFinite() || !p.z1.allFinite())
+    throw Error("synth: predictors or outcomes contain NaN or infinite values");
+}
+
+// Inner problem for V: weights and, for the gradient, the outer loss's derivative with respect to V.
+struct InnerSolution {
+  VectorXd w;
+  double mspe = 0.0;
+  VectorXd grad_v;
+  bool converged = true;
+};
+
+InnerSolution solve_inner(const AdhProblem& p, const VectorXd& v, const VectorXd& warm, bool with_gradient) {
+  const VectorXd sv = v.cwiseMax(0.0).cwiseSqrt();
+  const MatrixXd a = sv.asDiagonal() * p.x0;
+  const VectorXd b = sv.cwiseProduct(p.x1);
+  const SimplexFit fit = simplex_least_squares(a, b, warm);
+  InnerSolution s;
+  s.w = fit.w;
+  s.converged = fit.converged;
+  const VectorXd outer_resid = p.z1 - p.z0 * s.w;
+  const double t = static_cast<double>(p.z1.size());
+  s.mspe = outer_resid.squaredNorm() / t;
+  if (!with_gradient) return s;
+  // Implicit differentiation on the support F (the active set is locally fixed): with H = A_F'A_F + ridge and Z a
+  // basis of sum-zero directions, dw_F/dv_k = -Z (Z'HZ)^{-1} Z' X0_F[k,:]' r_k where r = X0 w - x1, so
+  // dL/dv_k = -r_k (X0_F s)_k with s = Z (Z'HZ)^{-1} Z' g and g = dL/dw_F = -(2/T) Z0_F' (z1 - Z0 w).
+  std::vector<Index> f;
+  for (Index i = 0; i < s.w.size(); ++i)
+    if (s.w(i) > 0) f.push_back(i);
+  const Index nf = static_cast<Index>(f.size());
+  s.grad_v = VectorXd::Zero(v.size());
+  if (nf < 2) return s;  // a single donor: w does not move locally
+  MatrixXd af(a.rows(), nf), x0f(p.x0.rows(), nf), z0f(p.z0.rows(), nf);
+  for (Index j = 0; j < nf; ++j) {
+    af.col(j) = a.col(f[j]);
+    x0f.col(j) = p.x0.col(f[j]);
+    z0f.col(j) = p.z0.col(f[j]);
+  }
+  const MatrixXd z = sum_zero_basis(nf);
+  const MatrixXd h = af.transpose() * af + simplex_ridge(a) * MatrixXd::Identity(nf, nf);
+  const VectorXd g = -(2.0 / t) * (z0f.transpose() * outer_resid);
+  const MatrixXd zhz = z.transpose() * h * z;
+  const VectorXd sdir = z * zhz.ldlt().solve(z.transpose() * g);
+  const VectorXd r = p.x0 * s.w - p.x1;
+  s.grad_v = -r.cwiseProduct(x0f * sdir);
+  return s;
+}
+
+VectorXd softmax(const double* theta, Index k) {
+  VectorXd v(k);
+  double top = theta[0];
+  for (Index i = 1; i < k; ++i) top = std::max(top, theta[i]);
+  for (Index i = 0; i < k; ++i) v(i) = std::exp(theta[i] - top);
+  return v / v.sum();
+}
+
+class OuterLoss final : public ceres::FirstOrderFunction {
+ public:
+  explicit OuterLoss(const AdhProblem& p) : p_(p) {}
+  int NumParameters() const override { return static_cast<int>(p_.x0.rows()); }
+  bool Evaluate(const double* theta, double* cost, double* gradient) const override {
+    const Index k = p_.x0.rows();
+    const VectorXd v = softmax(theta, k);
+    InnerSolution s = solve_inner(p_, v, warm_, gradient != nullptr);
+    warm_ = s.w;  // warm start the next QP from this support (deterministic: Ceres' call order is)
+    all_converged_ = all_converged_ && s.converged;
+    *cost = s.mspe;
+    if (gradient) {
+      // Softmax Jacobian: dv_i/dtheta_j = v_i (delta_ij - v_j).
+      const double vg = v.dot(s.grad_v);
+      for (Index j = 0; j < k; ++j) gradient[j] = v(j) * (s.grad_v(j) - vg);
+    }
+    return std::isfinite(*cost);
+  }
+  bool all_converged() const { return all_converged_; }
+
+ private:
+  const AdhProblem& p_;
+  mutable VectorXd warm_;
+  mutable bool all_converged_ = true;
+};
+
+}  // namespace
+
+AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v) {
+  validate(p);
+  if (v.size() != p.x0.rows() || (v.array() < 0).any() || v.sum() <= 0)
+    throw Error("synth: v must have one non-negative weight per predictor, not all zero");
+  const VectorXd vn = v / v.sum();
+  const InnerSolution s = solve_inner(p, vn, VectorXd(), false);
+  AdhFit fit;
+  fit.w = s.w;
+  fit.v = vn;
+  fit.mspe = s.mspe;
+  fit.converged = s.converged;
+  return fit;
+}
+
+MatrixXd adh_starts(const AdhProblem& p, int random_starts) {
+  const Index k = p.x0.rows();
+  std::vector<VectorXd> starts;
+  starts.push_back(VectorXd::Constant(k, 1.0 / static_cast<double>(k)));
+  // Regression start: outcomes in the window on [1, predictors] across treated and donors.
+  const Index units = p.x0.cols() + 1;
+  if (units > k + 1) {
+    MatrixXd design(units, k + 1);
+    design.col(0).setOnes();
+    design.block(0, 1, 1, k) = p.x1.transpose();
+    design.block(1, 1, units - 1, k) = p.x0.transpose();
+    MatrixXd outcomes(units, p.z0.rows());
+    outcomes.row(0) = p.z1.transpose();
+    outcomes.bottomRows(units - 1) = p.z0.transpose();
+    const Eigen::ColPivHouseholderQR<MatrixXd> qr(design);
+    if (qr.rank() == k + 1) {
+      const MatrixXd beta = qr.solve(outcomes).bottomRows(k);
+      VectorXd v = beta.rowwise().squaredNorm();
+      if (v.sum() > 0 && v.allFinite()) starts.push_back(v / v.sum());
+    }
+  }
+  for (Index i = 0; i < k && k > 1; ++i) {
+    VectorXd v = VectorXd::Constant(k, 0.5 / static_cast<double>(k - 1));
+    v(i) = 0.5;
+    starts.push_back(v);
+  }
+  // Flat Dirichlet draws from a fixed-seed Mersenne twister (its output is specified by the standard, and the
+  // conversion to uniforms is done here, so the starts are the same on every platform).
+  std::mt19937_64 gen(20210101);
+  for (int s = 0; s < random_starts; ++s) {
+    VectorXd v(k);
+    for (Index i = 0; i < k; ++i) v(i) = -std::log((static_cast<double>(gen() >> 11) + 0.5) * 0x1.0p-53);
+    starts.push_back(v / v.sum());
+  }
+  MatrixXd out(static_cast<Index>(starts.size()), k);
+  for (Index i = 0; i < out.rows(); ++i) out.row(i) = starts[i].transpose();
+  return out;
+}
+
+AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
+  validate(p);
+  const Index k = p.x0.rows();
+  if (starts.cols() != k || starts.rows() < 1) throw Error("synth: starting V's must have one column per predictor");
+  AdhFit best;
+  best.mspe = std::numeric_limits<double>::infinity();
+  bool converged = true;
+  for (Index s = 0; s < starts.rows(); ++s) {
+    std::vector<double> theta(k);
+    for (Index i = 0; i < k; ++i) theta[i] = std::log(std::max(starts(s, i), 1e-12));
+    auto* loss = new OuterLoss(p);
+    ceres::GradientProblem problem(loss);  // takes ownership of loss
+    ceres::GradientProblemSolver::Options options;
+    options.line_search_direction_type = ceres::LBFGS;
+    options.max_num_iterations = max_iter;
+    options.function_tolerance = 1e-12;
+    options.gradient_tolerance = 1e-12;
+    options.parameter_tolerance = 1e-12;
+    options.logging_type = ceres::SILENT;
+    options.minimizer_progress_to_stdout = false;
+    ceres::GradientProblemSolver::Summary summary;
+    ceres::Solve(options, problem, theta.data(), &summary);
+    converged = converged && loss->all_converged();
+    const VectorXd v = softmax(theta.data(), k);
+    const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
+    converged = converged && sol.converged;
+    if (sol.mspe < best.mspe) {
+      best.w = sol.w;
+      best.v = v;
+      best.mspe = sol.mspe;
+      best.best_start = static_cast<int>(s);
+    }
+  }
+  best.converged = converged;
+  return best;
+}
+
+std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const std::vector<VectorXd>& fixed_v,
+                                 int max_iter, int random_starts) {
+  const Index n = static_cast<Index>(problems.size());
+  for (const auto& p : problems) validate(p);
+  std::vector<AdhFit> out(n);
+  std::vector<std::string> errors(n);
+#pragma omp parallel for schedule(dynamic) num_threads(chipwar::num_threads())
+  for (Index i = 0; i < n; ++i) {
+    try {
+      const auto& p = problems[i];
+      out[i] = i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0 ? adh_fixed_v(p, fixed_v[i])
+                                                                              : adh_fit(p, adh_starts(p, random_starts), max_iter);
+    } catch (const std::exception& e) {
+      errors[i] = e.what();  // exceptions must not escape an OpenMP region
+    }
+  }
+  for (const auto& e : errors)
+    if (!e.empty()) throw Error(e);
+  return out;
+}
+
+}  // namespace chipwar::synth

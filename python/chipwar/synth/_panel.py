@@ -1,0 +1,94 @@
+"""Panel reshaping and validation shared by synth, sdid and augsynth: long data -> a units x periods outcome matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import ChipwarError
+from .._frame import as_pandas, numeric_column, require_columns
+
+
+def _describe(items: Any, limit: int = 8) -> str:
+    items = list(items)
+    shown = ", ".join(repr(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def long_panel(data: Any, outcome: str, unit: str, time: str, extra: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Check the panel keywords and return the needed columns, with the outcome (and ``extra``) as float64.
+
+    Raises ChipwarError for missing columns, non-numeric or infinite outcomes, missing unit or time labels and
+    duplicate unit-time rows (naming a few of them).
+    """
+    frame = as_pandas(data)
+    columns = list(dict.fromkeys([outcome, unit, time, *extra]))
+    require_columns(frame, columns)
+    out = pd.DataFrame({unit: frame[unit].to_numpy(), time: frame[time].to_numpy()})
+    for name in dict.fromkeys([outcome, *extra]):
+        out[name] = numeric_column(frame, name, role="column")
+    for key in (unit, time):
+        if out[key].isna().any():
+            raise ChipwarError(f"column {key!r} has missing values in {int(out[key].isna().sum())} rows; drop those rows")
+    dup = out.duplicated([unit, time], keep=False)
+    if dup.any():
+        pairs = out.loc[dup, [unit, time]].drop_duplicates().itertuples(index=False, name=None)
+        raise ChipwarError(
+            f"duplicate ({unit}, {time}) rows: {_describe(pairs)}; keep one row per unit and period (e.g. aggregate first)"
+        )
+    return out
+
+
+def wide_outcome(panel: pd.DataFrame, outcome: str, unit: str, time: str, need_complete: bool = True) -> pd.DataFrame:
+    """Units x periods outcome matrix (rows and columns sorted); with ``need_complete``, every cell must be present."""
+    wide = panel.pivot(index=unit, columns=time, values=outcome).sort_index().sort_index(axis=1)
+    if need_complete:
+        missing = np.argwhere(wide.isna().to_numpy())
+        if len(missing):
+            cells = [(wide.index[i], wide.columns[j]) for i, j in missing]
+            raise ChipwarError(
+                f"the panel is unbalanced or {outcome!r} is missing for {len(cells)} unit-period cells: {_describe(cells)} "
+                f"(as ({unit}, {time})); this estimator needs every unit observed in every period: fill or drop those "
+                "units or periods"
+            )
+    return wide
+
+
+def check_donors(donors: list[Any], unit: str, minimum: int = 2) -> None:
+    """Raise unless there are at least ``minimum`` donor (control) units."""
+    if len(donors) < minimum:
+        raise ChipwarError(
+            f"only {len(donors)} donor unit(s) in column {unit!r} ({_describe(donors)}); synthetic control needs at least "
+            f"{minimum}: add untreated units"
+        )
+
+
+def split_periods(periods: pd.Index, treatment_time: Any, time: str) -> int:
+    """Number of pre-periods (periods before ``treatment_time``); raise if it leaves no pre- or post-period."""
+    pre = int((periods < treatment_time).sum())
+    if pre == 0 or pre == len(periods):
+        raise ChipwarError(
+            f"treatment time {treatment_time!r} is outside the panel's {time!r} range {periods.min()!r}..{periods.max()!r}"
+            f" (needs at least one period before and one from the treatment time on)"
+        )
+    return pre
+
+
+def resolve_donors(panel: pd.DataFrame, unit: str, treated_unit: Any, donors: Any) -> list[Any]:
+    """Donor list for one treated unit (default: every other unit), checked against the data."""
+    units = sorted(panel[unit].unique().tolist())
+    if treated_unit not in units:
+        raise ChipwarError(f"treated unit {treated_unit!r} not found in column {unit!r}; units include {_describe(units)}")
+    if donors is None:
+        chosen = [u for u in units if u != treated_unit]
+    else:
+        chosen = list(dict.fromkeys(donors))
+        unknown = [d for d in chosen if d not in units]
+        if unknown:
+            raise ChipwarError(f"donors {_describe(unknown)} not found in column {unit!r}")
+        if treated_unit in chosen:
+            raise ChipwarError(f"the treated unit {treated_unit!r} is also listed as a donor; remove it from donors")
+    check_donors(chosen, unit)
+    return chosen
