@@ -7,20 +7,6 @@
 namespace chipwar::bindings {
 namespace {
 
-using Codes = py::array_t<int32_t, py::array::f_style | py::array::forcecast>;
-
-// Codes arrive as an (n x Q) Fortran-ordered int32 array; n_groups has Q entries.
-fe::FixedEffects make_fe(const Codes& codes, const std::vector<int32_t>& n_groups) {
-  if (codes.ndim() != 2) throw Error("fixed-effect codes must be a 2-d (n x Q) array");
-  fe::FixedEffects f;
-  f.codes = codes.data();
-  f.n = codes.shape(0);
-  f.n_fe = static_cast<int>(codes.shape(1));
-  f.n_groups = n_groups;
-  f.validate();
-  return f;
-}
-
 void check_weights(const std::optional<py::array_t<double, py::array::c_style>>& w, Index n) {
   if (w && w->size() != n) throw Error("weights have the wrong length");
 }

@@ -1,7 +1,95 @@
+#include <pybind11/eigen.h>
+#include <pybind11/stl.h>
+
 #include "bindings.hpp"
+#include "chipwar/glm/poisson.hpp"
+#include "chipwar/glm/separation.hpp"
 
 namespace chipwar::bindings {
+namespace {
 
-void bind_glm(py::module_& m) { (void)m; }
+using OptionalVec = std::optional<py::array_t<double, py::array::c_style>>;
+
+fe::FixedEffects make_fe_for(const Codes& codes, const std::vector<int32_t>& n_groups, Index n) {
+  auto f = make_fe(codes, n_groups);
+  if (f.n != n) throw Error("fixed-effect codes and the outcome have different numbers of rows");
+  return f;
+}
+
+void check_length(const OptionalVec& v, Index n, const char* what) {
+  if (v && v->size() != n) throw Error(std::string(what) + " has the wrong length");
+}
+
+py::array_t<bool> as_bool_array(const std::vector<uint8_t>& v) {
+  py::array_t<bool> out(static_cast<py::ssize_t>(v.size()));
+  auto o = out.mutable_unchecked<1>();
+  for (size_t i = 0; i < v.size(); ++i) o(i) = v[i] != 0;
+  return out;
+}
+
+}  // namespace
+
+void bind_glm(py::module_& m) {
+  m.def(
+      "fit_poisson",
+      [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
+         const std::vector<int32_t>& n_groups, const OptionalVec& weights, const OptionalVec& offset, double tol,
+         int max_iter, double fixef_tol, int fixef_max_iter, double collin_tol, double absorbed_tol) {
+        const auto f = make_fe_for(codes, n_groups, y.size());
+        check_length(weights, y.size(), "weights");
+        check_length(offset, y.size(), "offset");
+        glm::PoissonOptions opt{tol, max_iter, fixef_tol, fixef_max_iter, collin_tol, absorbed_tol};
+        glm::PoissonFit fit;
+        {
+          py::gil_scoped_release release;
+          fit = glm::fit_poisson(x, y, f, optional_data(weights), optional_data(offset), opt);
+        }
+        py::dict out;
+        out["status"] = fit.status;
+        out["coef"] = fit.coef;
+        out["x_demeaned"] = fit.x_demeaned;
+        out["bread"] = fit.bread;
+        out["eta"] = fit.eta;
+        out["mu"] = fit.mu;
+        out["deviance"] = fit.deviance;
+        out["loglik"] = fit.loglik;
+        out["loglik_null"] = fit.loglik_null;
+        out["iterations"] = fit.iterations;
+        out["converged"] = fit.converged;
+        out["fixef_converged"] = fit.fixef_converged;
+        return out;
+      },
+      py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("weights") = py::none(),
+      py::arg("offset") = py::none(), py::arg("tol") = 1e-8, py::arg("max_iter") = 25, py::arg("fixef_tol") = 1e-8,
+      py::arg("fixef_max_iter") = 10000, py::arg("collin_tol") = 1e-10, py::arg("absorbed_tol") = 1e-10,
+      "Poisson PML with fixed effects by IRLS; returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).");
+
+  m.def(
+      "zero_outcome_groups",
+      [](const Eigen::Ref<const VectorXd>& y, const Codes& codes, const std::vector<int32_t>& n_groups) {
+        const auto f = make_fe_for(codes, n_groups, y.size());
+        return as_bool_array(glm::zero_outcome_groups(y, f));
+      },
+      py::arg("y"), py::arg("codes"), py::arg("n_groups"),
+      "Observations in a fixed-effect group whose outcome is zero throughout.");
+
+  m.def(
+      "relu_separation",
+      [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
+         const std::vector<int32_t>& n_groups, double tol, int max_iter, double fixef_tol, int fixef_max_iter,
+         double collin_tol) {
+        const auto f = make_fe_for(codes, n_groups, y.size());
+        glm::SeparationResult res;
+        {
+          py::gil_scoped_release release;
+          res = glm::relu_separation(x, y, f, glm::SeparationOptions{tol, max_iter, fixef_tol, fixef_max_iter, collin_tol});
+        }
+        return py::make_tuple(as_bool_array(res.separated), res.iterations, res.converged);
+      },
+      py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("tol") = 1e-6,
+      py::arg("max_iter") = 1000, py::arg("fixef_tol") = 1e-10, py::arg("fixef_max_iter") = 10000,
+      py::arg("collin_tol") = 1e-10,
+      "Separated observations by the iterated rectifier method: (separated, iterations, converged).");
+}
 
 }  // namespace chipwar::bindings

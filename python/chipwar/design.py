@@ -7,7 +7,7 @@ Every estimator builds its inputs here, so missing values, singletons, weights a
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -318,4 +318,52 @@ def build_design(
         endog_names=[] if endog is None else endog.names,
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
         instrument_names=[] if instr is None else instr.names,
+    )
+
+
+def _compact(codes: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Renumber every column of an (n x Q) code matrix to 0..G-1 (Fortran order for the kernels)."""
+    out = np.empty(codes.shape, dtype=np.int32, order="F")
+    sizes = []
+    for q in range(codes.shape[1]):
+        uniq, inv = np.unique(codes[:, q], return_inverse=True)
+        out[:, q] = inv
+        sizes.append(len(uniq))
+    return out, sizes
+
+
+def restrict_design(design: Design, keep: np.ndarray) -> Design:
+    """The design on a subset of its rows (``keep``: bool mask over the estimation sample).
+
+    Fixed-effect codes are renumbered so that every level still present is coded 0..G-1; the drop counters are
+    left as they are (the caller counts its own reason for dropping).
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return design
+    if not keep.any():
+        raise ChipwarError("no observations left in the estimation sample")
+    fe_levels: list[np.ndarray] = []
+    cols = []
+    for q, levels in enumerate(design.fe_levels):
+        uniq, inv = np.unique(design.fe_codes[keep, q], return_inverse=True)
+        cols.append(inv.astype(np.int32))
+        fe_levels.append(levels[uniq])
+    fe_codes = np.asfortranarray(np.column_stack(cols)) if cols else np.zeros((int(keep.sum()), 0), np.int32, order="F")
+
+    def take(a: np.ndarray | None, fortran: bool = False) -> np.ndarray | None:
+        if a is None:
+            return None
+        return np.asfortranarray(a[keep]) if fortran else np.ascontiguousarray(a[keep])
+
+    return replace(
+        design,
+        y=take(design.y),
+        x=take(design.x, fortran=True),
+        fe_codes=fe_codes,
+        fe_levels=fe_levels,
+        weights=take(design.weights),
+        obs_index=design.obs_index[keep],
+        endog=take(design.endog, fortran=True),
+        instruments=take(design.instruments, fortran=True),
     )

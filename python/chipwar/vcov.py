@@ -11,6 +11,8 @@ cluster.df = "min", t.df = "min")``), which also reproduce Stata's ``areg``/``xt
   (``"a + b"``) sums the inclusion-exclusion terms of Cameron, Gelbach & Miller (2011), all with the smallest
   G; a non-positive-semidefinite result is repaired by zeroing its negative eigenvalues.
 - Inference uses Student's t with ``n - K`` degrees of freedom, or ``G - 1`` (smallest G) when clustered.
+- GLMs (``dispersion=None``; the bread is the inverse Hessian, the scores ``x~ w (y - mu)``): iid is the bread
+  times ``(n - 1) / (n - K)``; hetero and clustered as above; inference uses the normal distribution.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
     n, k = inp.n, inp.k
     n_fe = n_fixef_coefficients(inp.fe_sizes)
     k_total = k + n_fe
+    if k == 0:  # nothing but fixed effects was estimated: an empty variance, whatever the degrees of freedom
+        return VcovResult(np.zeros((0, 0)), float(n - k_total) if t_reference else np.inf, spec.label)
     if n - k_total <= 0:
         raise ChipwarError(
             f"no residual degrees of freedom: {n} observations for {k} coefficients and {n_fe} fixed-effect "
@@ -141,8 +145,8 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
         return VcovResult(inp.bread * inp.dispersion / (n - k_total), df_resid, spec.label)
     if spec.kind == "hetero":
         meat = inp.scores.T @ inp.scores
-        adj = (n - 1) / (n - k_total) if inp.dispersion is None else n / (n - k_total)
-        return VcovResult(adj * inp.bread @ meat @ inp.bread, df_resid, spec.label)
+        # n / (n - K) for linear models and GLMs alike (fixest's HC1)
+        return VcovResult(n / (n - k_total) * inp.bread @ meat @ inp.bread, df_resid, spec.label)
 
     # cluster-robust, one- or multiway
     cluster_codes = {}

@@ -1,6 +1,8 @@
 """Regressions with high-dimensional fixed effects."""
 
 from .feols import feols
+from .fepois import fepois
+from .poisson_result import PoissonResult
 from .result import RegressionResult
 
-__all__ = ["feols", "RegressionResult"]
+__all__ = ["feols", "fepois", "PoissonResult", "RegressionResult"]

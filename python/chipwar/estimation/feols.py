@@ -8,9 +8,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design, build_design
+from ..design import Design
 from ..formula import parse_formula
-from ..vcov import parse_vcov
+from .prepare import prepare
 from .result import FitCore, RegressionResult
 
 #: a column whose sum of squares shrinks by this factor when the fixed effects are projected out is absorbed
@@ -112,6 +112,8 @@ def feols(
     fml : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; see :mod:`chipwar.formula` for the terms (``log(x)``, ``x1:x2``, ``C(cat)``,
         ``i(var, by, ref=...)``, ``a^b`` combined fixed effects, ``0``/``1`` for no/with intercept).
+        ``"y ~ exog | fe | endog ~ z1 + z2"`` estimates by 2SLS (an :class:`IVResult`, with ``first_stage`` and
+        ``first_stage_f()``); endogenous coefficients are named ``fit_<name>`` and come first, as in fixest.
     data : DataFrame
         pandas (or polars / pyarrow) table.
     vcov : str or dict, optional
@@ -130,14 +132,14 @@ def feols(
 
     Returns
     -------
-    RegressionResult
+    RegressionResult or IVResult
     """
     formula = parse_formula(fml)
+    spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     if formula.is_iv:
-        raise ChipwarError("IV formulas ('| endog ~ instruments') are not supported by this version of feols")
-    if vcov is not None and cluster is not None:
-        raise ChipwarError("give either vcov= or cluster=, not both")
-    spec = parse_vcov(vcov, default_cluster=cluster)
-    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+        from .iv import fit_iv  # iv builds on this module
+        from .iv_result import IVResult
+
+        return IVResult(fit_iv(design, fixef_tol, fixef_maxiter, collin_tol), spec)
     core = fit_ols(design, fixef_tol, fixef_maxiter, collin_tol)
     return RegressionResult(core, spec)

@@ -115,6 +115,11 @@ class RegressionResult(Result):
         return self._core.design.nobs
 
     @property
+    def obs_index(self) -> np.ndarray:
+        """Positions (0-based, in the input data) of the observations used in estimation."""
+        return self._core.design.obs_index.copy()
+
+    @property
     def dropped_terms(self) -> list[str]:
         return list(self._core.dropped)
 
@@ -203,7 +208,7 @@ class RegressionResult(Result):
                 label = pd.Series(levels, dtype=object).astype(str).to_numpy()[np.maximum(codes, 0)]
                 known = fe[name].copy()
                 known.index = known.index.astype(str)
-                vals = np.array(known.reindex(label), dtype=float)
+                vals = known.reindex(label).to_numpy(dtype=float, copy=True)
                 vals[codes < 0] = np.nan
                 eta += vals
         return self._inverse_link(eta)

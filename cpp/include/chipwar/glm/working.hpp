@@ -1,0 +1,39 @@
+// Pieces shared by the iteratively reweighted regressions of the GLM kernels (Poisson IRLS, separation check):
+// demeaning under changing weights, the choice of estimable regressors, and a weighted least-squares solve.
+#pragma once
+
+#include <vector>
+
+#include "chipwar/common.hpp"
+#include "chipwar/fe/fixed_effects.hpp"
+
+namespace chipwar::glm {
+
+// Why a column of x was not estimated.
+enum class ColumnStatus : int { kept = 0, absorbed = 1, collinear = 2 };
+
+// Demeans in place under the given weights, remembering whether every call converged. Because the projection
+// only depends on a column modulo the fixed-effect space, callers pass the previous demeaned values (plus the
+// change) as a warm start.
+class WorkingDemeaner {
+ public:
+  WorkingDemeaner(const fe::FixedEffects& fe, int max_iter) : fe_(fe), max_iter_(max_iter) {}
+  void run(MatrixXd& m, const VectorXd& w, double tol);
+  void run(VectorXd& v, const VectorXd& w, double tol);
+  bool all_converged() const { return all_converged_; }
+
+ private:
+  const fe::FixedEffects& fe_;
+  int max_iter_;
+  bool all_converged_ = true;
+};
+
+// Per column of x: absorbed by the fixed effects (little of its weighted sum of squares survives demeaning;
+// only when there are fixed effects), collinear with earlier kept columns, or kept. xt is x demeaned under w.
+std::vector<int> column_status(const CRefMat& x, const CRefMat& xt, const VectorXd& w, bool has_fixed_effects,
+                               double absorbed_tol, double collin_tol);
+
+// b = (X' W X)^{-1} X' W z for a full-rank X (throws Error otherwise).
+VectorXd weighted_solve(const CRefMat& x, const CRefVec& z, const VectorXd& w);
+
+}  // namespace chipwar::glm

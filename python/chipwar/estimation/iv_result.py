@@ -1,0 +1,54 @@
+"""The result of a 2SLS fit: the second stage plus its first stages and their instrument-strength tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import _core
+from .result import RegressionResult
+
+
+class IVResult(RegressionResult):
+    """A 2SLS fit. Endogenous regressors are named ``fit_<name>`` (fixest's convention).
+
+    ``first_stage`` holds one regression per endogenous regressor (same variance type as this result);
+    ``first_stage_f`` tests the excluded instruments in each of them.
+    """
+
+    method = "IV"
+
+    @property
+    def first_stage(self) -> dict[str, RegressionResult]:
+        """First-stage regressions (endogenous regressor on exogenous regressors and instruments)."""
+        return {name: RegressionResult(core, self._vcov_spec) for name, core in self._core.extra["first_stage"].items()}
+
+    def first_stage_f(self) -> pd.DataFrame:
+        """F statistics of the excluded instruments, one row per endogenous regressor.
+
+        Columns: ``F`` (classical, iid errors: the Wald statistic over q under the iid variance, with its p-value
+        from F(q, df)), and ``wald_F`` with ``wald_p`` (the same Wald statistic over q under this result's variance
+        type; with one endogenous regressor and a robust or clustered variance this is the Kleibergen-Paap rk
+        Wald F).
+        """
+        instruments = self._core.design.instrument_names
+        rows = []
+        for name, fs in self.first_stage.items():
+            z = [t for t in instruments if t in fs.coef.index]
+            row = {"endogenous": name, "n_instruments": len(z)}
+            for label, fit in (("", fs.with_vcov("iid")), ("wald_", fs)):
+                b = fit.coef[z].to_numpy()
+                v = fit.vcov.loc[z, z].to_numpy()
+                stat = float(b @ np.linalg.solve(v, b)) / len(z)
+                df2 = fit.df_t if np.isfinite(fit.df_t) else 0.0
+                p = float(_core.f_sf(stat, len(z), df2)) if df2 > 0 else float(_core.chi2_sf(stat * len(z), len(z)))
+                row[f"{label}F"] = stat
+                row[f"{label}p"] = p
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def _fit_lines(self) -> list[str]:
+        lines = super()._fit_lines()
+        for r in self.first_stage_f().itertuples():
+            lines.append(f"First stage {r.endogenous}: F = {r.F:.6g} (iid), Wald F = {r.wald_F:.6g} ({self.vcov_type})")
+        return lines

@@ -1,0 +1,19 @@
+"""The shared first step of every regression: read ``vcov=``/``cluster=`` and build the design on the sample."""
+
+from __future__ import annotations
+
+from .._errors import ChipwarError
+from ..design import Design, build_design
+from ..formula import Formula
+from ..vcov import VcovSpec, parse_vcov
+
+
+def prepare(
+    formula: Formula, data: object, vcov: object, cluster: str | None, weights: str | None, fixef_rm: str
+) -> tuple[VcovSpec, Design]:
+    """The variance specification and the design (rows missing a cluster variable are dropped too)."""
+    if vcov is not None and cluster is not None:
+        raise ChipwarError("give either vcov= or cluster=, not both")
+    spec = parse_vcov(vcov, default_cluster=cluster)
+    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+    return spec, design

@@ -1,0 +1,76 @@
+"""Observations a Poisson model cannot fit: fixed-effect groups with an all-zero outcome and, more generally,
+separation (Santos Silva & Tenreyro 2010; Correia, Guimarães & Zylkin 2021).
+
+At such observations the likelihood keeps rising as their fitted value goes to zero, so the maximum does not
+exist; dropping them leaves the estimates of every other parameter unchanged (Correia et al. 2021, Prop. 3).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import _core
+from .._errors import ChipwarWarning, ConvergenceWarning
+from ..design import Design, restrict_design
+
+
+@dataclass
+class SeparationReport:
+    """What :func:`drop_separated` removed."""
+
+    n_separated: int = 0  # all-zero fixed-effect groups plus rectifier-detected separation
+    n_singletons: int = 0  # singletons that appeared only after separated rows were dropped
+    relu_iterations: int = 0
+
+
+def drop_separated(design: Design, fixef_rm: str = "singleton", tol: float = 1e-6, max_iter: int = 1000) -> tuple[Design, SeparationReport]:
+    """Drop separated observations (and the singletons their removal creates) until none are left.
+
+    Two checks run in turn: the fixed-effect check (a group of any fixed effect whose outcome is zero
+    throughout) and the iterated rectifier ("ReLU") method of Correia, Guimarães & Zylkin (2021), which finds
+    separation by the regressors and fixed effects jointly. One warning reports the total.
+    """
+    report = SeparationReport()
+    while True:
+        changed = False
+        if design.fe_names:
+            zero = _core.zero_outcome_groups(design.y, design.fe_codes, design.n_groups)
+            if zero.any():
+                report.n_separated += int(zero.sum())
+                design = restrict_design(design, ~zero)
+                changed = True
+            if fixef_rm == "singleton":
+                single = ~_core.singleton_keep_mask(design.fe_codes, design.n_groups)
+                if single.any():
+                    report.n_singletons += int(single.sum())
+                    design = restrict_design(design, ~single)
+                    changed = True
+        if changed:
+            continue
+        separated, iterations, converged = _core.relu_separation(
+            design.x, design.y, design.fe_codes, design.n_groups, tol, max_iter
+        )
+        report.relu_iterations += iterations
+        if not converged:
+            warnings.warn(
+                f"the separation check (iterated rectifier) did not converge in {max_iter} iterations; "
+                "some separated observations may remain (estimates of their fixed effects diverge)",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if not separated.any():
+            break
+        report.n_separated += int(separated.sum())
+        design = restrict_design(design, ~separated)
+    if report.n_separated:
+        warnings.warn(
+            f"{report.n_separated} observation(s) removed because of separation (their fitted value is zero at the "
+            "optimum, e.g. a fixed-effect group with an all-zero outcome)"
+            + (f"; {report.n_singletons} singleton(s) removed after that" if report.n_singletons else ""),
+            ChipwarWarning,
+            stacklevel=3,
+        )
+    return design, report
