@@ -81,30 +81,22 @@ def _did(panel: pd.DataFrame, treated_unit: str, first_year: int) -> tuple[dict,
     return row, donor_gaps
 
 
-def _synth(panel: pd.DataFrame, treated_unit: str, first_year: int) -> tuple[dict, pd.DataFrame]:
+def _synth(panel: pd.DataFrame, treated_unit: str, first_year: int) -> dict:
+    """ADH synthetic control; it has no standard error, so inference is the placebo-in-space p-value only."""
     sc = _estimators.get("synth")(panel, outcome="y", unit="unit", time="year", treated_unit=treated_unit,
                                   treatment_time=first_year)
     placebo = sc.placebo("space")
-    row = {"estimator": "synth", "estimate": float(sc.att), "se": np.nan, "conf_low": np.nan, "conf_high": np.nan,
-           "p_value": float(placebo.p_value)}
-    return row, sc.path
+    return {"estimator": "synth", "estimate": float(sc.att), "se": np.nan, "conf_low": np.nan, "conf_high": np.nan,
+            "p_value": float(placebo.p_value)}
 
 
 def _sdid(panel: pd.DataFrame, treated_unit: str, first_year: int, seed: int) -> dict:
     data = panel.assign(treat=((panel["unit"] == treated_unit) & (panel["year"] >= first_year)).astype(int))
     est = _estimators.get("sdid")(data, outcome="y", unit="unit", time="year", treated="treat", estimator="sdid",
                                   se="placebo", reps=200, seed=seed)
-    low, high = np.asarray(est.confint(), dtype=float).ravel()[:2]
-    estimate, se = float(est.estimate), float(est.se)
-    p_value = float(2 * (1 - _normal_cdf(abs(estimate) / se))) if se > 0 else np.nan
-    return {"estimator": "sdid", "estimate": estimate, "se": se, "conf_low": float(low), "conf_high": float(high),
-            "p_value": p_value}
-
-
-def _normal_cdf(x: float) -> float:
-    from .. import _core
-
-    return float(_core.normal_cdf(np.array([x]))[0])
+    ci = est.confint()
+    return {"estimator": "sdid", "estimate": float(est.estimate), "se": float(est.se),
+            "conf_low": float(ci["lower"].iloc[0]), "conf_high": float(ci["upper"].iloc[0]), "p_value": est.pvalue}
 
 
 def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int,
@@ -119,7 +111,7 @@ def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimator
             if note not in notes:
                 notes.append(note)
         elif name == "synth":
-            rows.append(_synth(panel, treated_unit, first_year)[0])
+            rows.append(_synth(panel, treated_unit, first_year))
         else:
             rows.append(_sdid(panel, treated_unit, first_year, seed))
     return rows, donor_gaps
@@ -142,7 +134,8 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     seed : int
         Seed of the randomised inference (``sdid``).
     placebo_waves : list of int
-        Fake first treated years, estimated on the years before ``first_year``.
+        Fake first treated years, estimated on the years before ``first_year`` (by the estimators other than
+        ``synth``, which has no interval to check against zero).
     simulated : bool
         Whether the truth (``y - y_cf``) is known.
 
@@ -163,7 +156,9 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     estimates = pd.DataFrame(rows)
     if simulated:
         estimates["truth"] = truth
-        estimates["covered"] = (estimates["conf_low"] <= truth) & (truth <= estimates["conf_high"])
+        covered = (estimates["conf_low"] <= truth) & (truth <= estimates["conf_high"])
+        # no interval (synth), no verdict
+        estimates["covered"] = covered.astype(object).where(estimates["conf_low"].notna(), None)
 
     placebo_rows = []
     for fake in placebo_waves:
@@ -171,10 +166,12 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
         if not (before["year"].min() < fake <= before["year"].max()):
             raise ChipwarError(f"placebo wave {fake} must lie inside the pre-treatment years "
                                f"{before['year'].min()}-{before['year'].max()}")
-        fake_rows, _ = _estimate(before, treated_unit, fake, estimators, seed, notes)
+        # the estimators with an interval: synth's in-space placebo refits every donor and adds no interval to test
+        fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, notes)
         placebo_rows += [{"first_year": fake, **row} for row in fake_rows]
     placebos = pd.DataFrame(placebo_rows)
-    placebos["covered_zero"] = (placebos["conf_low"] <= 0) & (0 <= placebos["conf_high"])
+    covered = (placebos["conf_low"] <= 0) & (0 <= placebos["conf_high"])
+    placebos["covered_zero"] = covered.astype(object).where(placebos["conf_low"].notna(), None)
 
     donors = panel[panel["unit"] != treated_unit].groupby("year")["y"].mean()
     pre = treated.index < first_year
