@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .. import events
 from . import _estimators, _text, single_unit
@@ -133,11 +134,12 @@ def _plot(data: pd.DataFrame, cfg: dict, first_year: int) -> Figure:
     ever = to_china["hs6"].isin(to_china.loc[to_china["controlled"] == 1, "hs6"].unique())
     us = to_china["exporter"] == cfg["sanctioning_exporter"]
     for ax, rows, title in ((axes[0], us, "United States"), (axes[1], ~us, "other suppliers")):
-        for group, label in ((ever, "controlled codes"), (~ever, "uncontrolled codes")):
+        for group, label in ((ever, "controlled codes"), (~ever, "codes not controlled in the sample")):
             series = np.log(to_china[rows & group].groupby("year")["value_usd"].sum())
             ax.plot(series.index, series - series.get(2018, series.iloc[0]), label=label)
         ax.axvline(first_year - 0.5, color="grey", lw=0.8)
         ax.set(title=f"Exports to China: {title}", xlabel="year")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(frameon=False)
     axes[0].set_ylabel("log value, 2018 = 0")
     fig.tight_layout()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .._errors import ChipwarError
 from . import _estimators
@@ -203,5 +204,7 @@ def plot(result: SingleUnitResult, first_year: int, ylabel: str, treated_label: 
     right.axvline(first_year - 0.5, color="grey", lw=0.8)
     right.set(xlabel="year", ylabel="gap", title="Gap, with placebo gaps of the donors (grey)")
     right.legend(frameon=False)
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return fig
