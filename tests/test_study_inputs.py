@@ -34,6 +34,7 @@ def test_study_file_with_bad_toml(tmp_path):
         ("[event_study]\nyears = [2024, 2012]\n", "event_study.years must be"),
         ("[data]\nsource = 'files'\n", "needs data.root"),
         ("seed = 'abc'\n", "seed must be an integer"),
+        ("[fabs]\nreps = 1\n", "fabs.reps must be an integer of at least 2"),
     ],
 )
 def test_invalid_study_files(tmp_path, text, message):

@@ -55,6 +55,10 @@ def _check(config: dict, source: str) -> None:
         unknown = sorted(set(estimators) - allowed) if isinstance(estimators, list) else estimators
         if unknown:
             raise ChipwarError(f"{source}: {section}.estimators has unknown entries {unknown}; choose from {sorted(allowed)}")
+    for section in ("synthetic_control", "fabs"):
+        reps = config[section]["reps"]
+        if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
+            raise ChipwarError(f"{source}: {section}.reps must be an integer of at least 2, got {reps!r}")
     for section in ("synthetic_control", "event_study", "fabs"):
         years = config[section]["years"]
         if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years) and years[0] < years[1]):

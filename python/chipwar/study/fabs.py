@@ -41,7 +41,7 @@ def run(inputs, config: dict) -> Section:
                               "its additions is undefined; narrow fabs.years."))
         return section
     result = single_unit.analyse(data, treated, first_year, cfg["estimators"], config["seed"], cfg["placebo_waves"],
-                                 inputs.simulated)
+                                 inputs.simulated, reps=cfg["reps"])
     section.add(Paragraph(
         f"Outcome: log capacity added per year (200 mm-equivalent wafers per month), {cfg['years'][0]}-"
         f"{cfg['years'][1]}. Treated: {treated} from {first_year}, the first full year after the wave of "

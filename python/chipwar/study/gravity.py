@@ -175,7 +175,8 @@ def _run_reporters(inputs, config: dict, section: Section) -> Section:
                           "y_cf": np.log(data["value_usd"])}).reset_index(drop=True)
     result = single_unit.analyse(panel, cfg["treated_reporter"], first_year,
                                  config["synthetic_control"]["estimators"], config["seed"],
-                                 [cfg["placebo_first_year"]], simulated=False)
+                                 [cfg["placebo_first_year"]], simulated=False,
+                                 reps=config["synthetic_control"]["reps"])
     section.add(Paragraph(
         f"Real data: UN Comtrade HS 8542 exports to the world, {exports['year'].min()}-{exports['year'].max()}, "
         f"{exports['unit'].nunique()} reporters, of which {len(keep) - 1} exported at least "

@@ -91,16 +91,16 @@ def _synth(panel: pd.DataFrame, treated_unit: str, first_year: int) -> dict:
             "p_value": float(placebo.p_value)}
 
 
-def _sdid(panel: pd.DataFrame, treated_unit: str, first_year: int, seed: int) -> dict:
+def _sdid(panel: pd.DataFrame, treated_unit: str, first_year: int, seed: int, reps: int) -> dict:
     data = panel.assign(treat=((panel["unit"] == treated_unit) & (panel["year"] >= first_year)).astype(int))
     est = _estimators.get("sdid")(data, outcome="y", unit="unit", time="year", treated="treat", estimator="sdid",
-                                  se="placebo", reps=200, seed=seed)
+                                  se="placebo", reps=reps, seed=seed)
     ci = est.confint()
     return {"estimator": "sdid", "estimate": float(est.estimate), "se": float(est.se),
             "conf_low": float(ci["lower"].iloc[0]), "conf_high": float(ci["upper"].iloc[0]), "p_value": est.pvalue}
 
 
-def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int,
+def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int, reps: int,
               notes: list[str]) -> tuple[list[dict], pd.DataFrame | None]:
     rows, donor_gaps = [], None
     for name in estimators:
@@ -114,12 +114,12 @@ def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimator
         elif name == "synth":
             rows.append(_synth(panel, treated_unit, first_year))
         else:
-            rows.append(_sdid(panel, treated_unit, first_year, seed))
+            rows.append(_sdid(panel, treated_unit, first_year, seed, reps))
     return rows, donor_gaps
 
 
 def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int,
-            placebo_waves: list[int], simulated: bool) -> SingleUnitResult:
+            placebo_waves: list[int], simulated: bool, reps: int = 200) -> SingleUnitResult:
     """Estimate the effect on ``treated_unit`` from ``first_year`` on.
 
     Parameters
@@ -139,6 +139,8 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
         ``synth``, which has no interval to check against zero).
     simulated : bool
         Whether the truth (``y - y_cf``) is known.
+    reps : int
+        Placebo replications of ``sdid``'s standard error.
 
     Returns
     -------
@@ -153,7 +155,7 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     treated = panel[panel["unit"] == treated_unit].set_index("year").sort_index()
     true_gap = treated["y"] - treated["y_cf"]
     truth = float(true_gap[true_gap.index >= first_year].mean())
-    rows, donor_gaps = _estimate(panel, treated_unit, first_year, estimators, seed, notes)
+    rows, donor_gaps = _estimate(panel, treated_unit, first_year, estimators, seed, reps, notes)
     estimates = pd.DataFrame(rows)
     if simulated:
         estimates["truth"] = truth
@@ -168,7 +170,8 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
             raise ChipwarError(f"placebo wave {fake} must lie inside the pre-treatment years "
                                f"{before['year'].min()}-{before['year'].max()}")
         # the estimators with an interval: synth's in-space placebo refits every donor and adds no interval to test
-        fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, notes)
+        fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, reps,
+                                 notes)
         placebo_rows += [{"first_year": fake, **row} for row in fake_rows]
     placebos = pd.DataFrame(placebo_rows)
     covered = (placebos["conf_low"] <= 0) & (0 <= placebos["conf_high"])

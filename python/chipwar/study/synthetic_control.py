@@ -59,7 +59,7 @@ def run(inputs, config: dict) -> Section:
              min(cfg["years"][1], int(inputs.country_patents["year"].max()))]
     data, label, dropped = panel(inputs.country_patents, years, cfg["min_count"], treated)
     result = single_unit.analyse(data, treated, first_year, cfg["estimators"], config["seed"], cfg["placebo_waves"],
-                                 inputs.simulated)
+                                 inputs.simulated, reps=cfg["reps"])
     donors = data["unit"].nunique() - 1
     section.add(Paragraph(
         f"Outcome: {label} of each economy, {years[0]}-{years[1]}. Treated: {treated}, from {first_year}, the first "
@@ -74,12 +74,14 @@ def run(inputs, config: dict) -> Section:
     section.add(Table("a_path", result.path, "Treated unit, DiD comparison and gap by year"))
     section.add(Plot("a_synthetic_control", single_unit.plot(result, first_year, label, treated),
                      f"{treated} against the donors; right: its gap among the donors' placebo gaps"))
-    section.add(Paragraph(_conclusion(result, inputs.simulated, first_year, years[1])))
+    counts = inputs.country_patents.query("unit == @treated").set_index("year")["semiconductor"]
+    section.add(Paragraph(_conclusion(result, inputs.simulated, first_year, counts[counts.index <= years[1]])))
     section.summary = result.estimates.assign(section="a", effect="China's semiconductor patent share")
     return section
 
 
-def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_year: int, last_year: int) -> str:
+def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_year: int, counts: pd.Series) -> str:
+    """The plain-language conclusion; ``counts`` are the treated unit's semiconductor patents by year."""
     main = result.estimates.iloc[0]
     text = (f"**Conclusion.** With {main['estimator']}, China's semiconductor share of patents changed by "
             f"{_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points "
@@ -88,8 +90,18 @@ def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_yea
     if simulated:
         return text + (f" On this SIMULATED world {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])}: "
                        "the injected lagged rise of Chinese semiconductor patenting is recovered.")
-    return text + (f" On these real data this is a descriptive comparison, not a clean causal estimate: the table "
-                   f"ends in {last_year}, so only {last_year - first_year + 1} treated years are seen; China's patent "
-                   "counts include Hong Kong and are fractional by inventor residence, Chinese patenting was "
-                   "already shifting toward semiconductors under industrial policy (the 2014 IC fund, Made in China 2025), and USPTO grants lag filings by "
-                   "two to three years, so post-2019 inventions are only partly visible.")
+    last = int(counts.index.max())
+    shows = (f" **What these real data show:** China's USPTO semiconductor patents went from "
+             f"{counts.loc[first_year - 1]:,.0f} in {first_year - 1} to {counts.loc[last]:,.0f} in {last} "
+             f"({_text.percent(np.log(counts.loc[last] / counts.loc[first_year - 1]))}); measured as a share of all its "
+             "patents and against the donors, ")
+    if main["conf_low"] <= 0 <= main["conf_high"]:
+        shows += "the change after the controls cannot be told apart from zero with these data."
+    else:
+        shows += "the semiconductor share moved by the amount above, an interval that excludes zero."
+    return text + shows + (
+        f" **What they do not show:** a causal effect. The table ends in {last}, so only {last - first_year + 1} "
+        "treated years are seen and USPTO grants lag filings by two to three years; China's counts include Hong Kong "
+        "and are fractional by inventor residence; Chinese patenting was already shifting toward semiconductors "
+        "under industrial policy (the 2014 IC fund, Made in China 2025); and patents at the USPTO miss inventions "
+        "filed only in China. A wide interval here is absence of evidence, not evidence of no effect.")
