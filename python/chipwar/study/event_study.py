@@ -156,13 +156,15 @@ def run(inputs, config: dict) -> Section:
 
 
 def _pretest_text(stat: float, p_value: float, data: pd.DataFrame) -> str:
-    n_units = data["unit"].nunique()
-    if not np.isfinite(stat) or stat < 0:
-        # with more pre-treatment ATT(g,t) than classes their covariance matrix is singular and the Wald test fails
-        return (f"Pre-trend test (Callaway-Sant'Anna): not reported, the Wald statistic is not defined here "
-                f"(statistic {stat:.3g}: the pre-treatment ATT(g,t) outnumber what {n_units} classes can identify, so "
-                "their covariance is singular). The placebo waves below test pre-trends instead.")
-    return f"Pre-trend test (Callaway-Sant'Anna, all pre-treatment ATT(g,t) = 0): chi-squared {stat:.2f}, p = {p_value:.3f}."
+    if np.isfinite(stat) and stat >= 0:
+        return (f"Pre-trend test (Callaway-Sant'Anna, all pre-treatment ATT(g,t) = 0): chi-squared {stat:.2f}, "
+                f"p = {p_value:.3f}.")
+    sizes = data.drop_duplicates("unit").query("cohort > 0")["cohort"].value_counts().sort_index()
+    cohorts = ", ".join(f"{n} class{'es' if n > 1 else ''} in {g}" for g, n in sizes.items())
+    # a negative quadratic form means the covariance of the pre-treatment cells is numerically singular
+    return (f"Pre-trend test (Callaway-Sant'Anna): not reported. Its Wald statistic came out as {stat:.3g}, so the "
+            f"covariance of the pre-treatment ATT(g,t) is numerically singular here (cohorts: {cohorts}). The placebo "
+            "waves below test for pre-trends instead.")
 
 
 def _event_table(dynamic: dict[str, pd.DataFrame], truth: pd.Series) -> pd.DataFrame:
