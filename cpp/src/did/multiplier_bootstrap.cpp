@@ -46,12 +46,20 @@ MatrixXd multiplier_bootstrap(const CRefMat& inf, int replicates, uint64_t seed,
   for (Index blk = 0; blk < n_blocks; ++blk) {
     const Index start = blk * kBlock;
     const Index rows = std::min(kBlock, b_total - start);
-    MatrixXd v(rows, n);
+    // Row-major so that each replicate's multipliers are contiguous as they are drawn.
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> v(rows, n);
     for (Index r = 0; r < rows; ++r) {
       SplitMix64 rng{stream_seed(seed, static_cast<uint64_t>(first + start + r))};
-      for (Index i = 0; i < n; ++i) {
-        const double u = rng.uniform();
-        v(r, i) = kind == Multiplier::Mammen ? (u < p_low ? low : high) : (u < 0.5 ? -1.0 : 1.0);
+      double* row = v.row(r).data();
+      if (kind == Multiplier::Mammen) {
+        for (Index i = 0; i < n; ++i) row[i] = rng.uniform() < p_low ? low : high;
+      } else {
+        // Rademacher: one fair bit per multiplier, 64 per draw of the generator.
+        for (Index i = 0; i < n; i += 64) {
+          const uint64_t bits = rng.next();
+          const Index m = std::min<Index>(64, n - i);
+          for (Index j = 0; j < m; ++j) row[i + j] = ((bits >> j) & 1ULL) ? 1.0 : -1.0;
+        }
       }
     }
     out.middleRows(start, rows).noalias() = scale * (v * inf);

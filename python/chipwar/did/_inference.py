@@ -44,7 +44,8 @@ class Clustering:
 def analytic_vcov(inf: np.ndarray, clustering: Clustering) -> np.ndarray:
     """Covariance of the estimates: ``inf' inf / n**2`` (or over cluster means, ``m' m / G**2``)."""
     rows = clustering.rows(inf)
-    return rows.T @ rows / rows.shape[0] ** 2
+    # Eigen's symmetric rank update (GIL released): numpy's BLAS matmul competes for threads with the kernels.
+    return _core.crossprod(np.asfortranarray(rows)) / rows.shape[0] ** 2
 
 
 def standard_errors(vcov: np.ndarray) -> np.ndarray:
@@ -112,5 +113,6 @@ def multiplier_bootstrap(
     good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE)
     se = np.where(good, sigma / np.sqrt(g), np.nan)
     crit = sup_t_critical(draws[:, good], sigma[good], alpha)
-    vcov = np.cov(draws, rowvar=False).reshape(draws.shape[1], draws.shape[1]) / g
+    centred = np.asfortranarray(draws - draws.mean(axis=0))
+    vcov = _core.crossprod(centred) / (draws.shape[0] - 1) / g  # sample covariance of the draws, per observation
     return BootstrapResult(draws, sigma, se, crit, vcov)

@@ -122,17 +122,24 @@ def make_panel(
     frame = drop_incomplete_rows(frame, [c for c in used if c not in missing_allowed])
     if frame.empty:
         raise ChipwarError(f"no rows left after dropping missing values in {used}")
-    dup = frame.duplicated([unit, time])
-    if dup.any():
-        example = frame.loc[dup, [unit, time]].iloc[0].tolist()
+    unit_codes, units = pd.factorize(frame[unit], sort=True)
+    times = frame[time].to_numpy(dtype=np.float64)
+    periods = np.unique(times)
+    period_codes = np.searchsorted(periods, times)
+    # One integer key per (unit, period): duplicates and sorting without pandas' multi-column machinery.
+    key = unit_codes.astype(np.int64) * len(periods) + period_codes
+    counts = np.bincount(key, minlength=len(units) * len(periods))
+    if counts.max() > 1:
+        repeated = np.flatnonzero(counts[key] > 1)
+        example = frame[[unit, time]].iloc[repeated[0]].tolist()
         raise ChipwarError(
-            f"{int(dup.sum())} duplicate ({unit!r}, {time!r}) rows, e.g. {example}; a panel needs one row per unit "
-            "and period: aggregate the duplicates or fix the unit identifier"
+            f"{int((counts[counts > 1] - 1).sum())} duplicate ({unit!r}, {time!r}) rows, e.g. {example}; a panel "
+            "needs one row per unit and period: aggregate the duplicates or fix the unit identifier"
         )
-    frame = frame.sort_values([unit, time], kind="mergesort").reset_index(drop=True)
-    unit_codes, units = pd.factorize(frame[unit], sort=False)
-    periods = np.sort(frame[time].unique().astype(np.float64))
-    period_codes = np.searchsorted(periods, frame[time].to_numpy(dtype=np.float64))
+    if len(key) > 1 and not (np.diff(key) > 0).all():
+        order = np.argsort(key, kind="stable")
+        frame, unit_codes, period_codes = frame.iloc[order], unit_codes[order], period_codes[order]
+    frame = frame.reset_index(drop=True)
     return Panel(frame, unit, time, periods, np.asarray(units), unit_codes.astype(np.int64), period_codes)
 
 

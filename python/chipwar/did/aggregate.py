@@ -23,14 +23,14 @@ _TYPES = ("simple", "group", "dynamic", "calendar")
 _KEY = {"group": "cohort", "dynamic": "event_time", "calendar": "time"}
 
 
-def _weights_influence(keep: np.ndarray, res: Any, pg_cell: np.ndarray) -> np.ndarray:
-    """did's ``wif``: influence of estimating the cohort shares P(G = g) in weights pg_k / sum(pg_keep).
+def _weights_influence(
+    row_cohorts: np.ndarray, share: np.ndarray, unit_cohort: np.ndarray, unit_weights: np.ndarray
+) -> np.ndarray:
+    """did's ``wif``: influence of estimating the cohort shares P(G = g) in weights share_k / sum(share).
 
-    Returns an n x len(keep) matrix.
+    ``row_cohorts`` and ``share`` give the cohort and its share for each averaged estimate. Returns n x rows.
     """
-    g_cells = res.cohorts[keep]
-    share = pg_cell[keep]
-    indicator = res.unit_weights[:, None] * (res.unit_cohort[:, None] == g_cells[None, :]) - share[None, :]
+    indicator = unit_weights[:, None] * (unit_cohort[:, None] == row_cohorts[None, :]) - share[None, :]
     total = share.sum()
     return indicator / total - indicator.sum(axis=1, keepdims=True) * (share / total**2)[None, :]
 
@@ -70,6 +70,7 @@ class AggregatedResult(Result):
     inf_overall: np.ndarray
     alpha: float
     info: dict[str, Any]
+    clustering: _inference.Clustering
 
     def tidy(self) -> pd.DataFrame:
         key = _KEY.get(self.type)
@@ -157,7 +158,7 @@ def aggregate(
         if not keep.any():
             return
         w = pg_cell[keep] / pg_cell[keep].sum()
-        wif = _weights_influence(keep, res, pg_cell) if with_wif else None
+        wif = _weights_influence(g[keep], pg_cell[keep], res.unit_cohort, res.unit_weights) if with_wif else None
         a, f = _combine(att[keep], inf[:, keep], w, wif)
         keys.append(key)
         rows_att.append(a)
@@ -168,18 +169,16 @@ def aggregate(
             raise ChipwarError("no post-treatment ATT(g, t) to aggregate")
         keep = post
         w = pg_cell[keep] / pg_cell[keep].sum()
-        overall, overall_inf = _combine(att[keep], inf[:, keep], w, _weights_influence(keep, res, pg_cell))
+        wif = _weights_influence(g[keep], pg_cell[keep], res.unit_cohort, res.unit_weights)
+        overall, overall_inf = _combine(att[keep], inf[:, keep], w, wif)
     elif type == "group":
         for v in groups:
             add(v, (g == v) & post, with_wif=False)  # equal weights within a cohort: nothing estimated
         a = np.array(rows_att)
         share = pg_group[np.isin(groups, keys)]
-        # Cohort shares are estimated: did's wif over the cohorts, evaluated at the cohort-level rows.
-        cohort_res = _CohortView(np.array(keys), res)
-        overall, overall_inf = _combine(
-            a, np.column_stack(rows_inf), share / share.sum(),
-            _weights_influence(np.arange(len(keys)), cohort_res, share),
-        )
+        # Cohort shares are estimated: did's wif over the cohort-level rows.
+        wif = _weights_influence(np.array(keys), share, res.unit_cohort, res.unit_weights)
+        overall, overall_inf = _combine(a, np.column_stack(rows_inf), share / share.sum(), wif)
     elif type == "dynamic":
         e = t - g
         include = np.ones_like(e, dtype=bool)
@@ -199,22 +198,6 @@ def aggregate(
 
     row_inf = np.column_stack(rows_inf) if rows_inf else np.zeros((res.n_units, 0))
     return _finish(res, type, np.array(keys), np.array(rows_att), row_inf, overall, overall_inf)
-
-
-@dataclass
-class _CohortView:
-    """Cohort-level rows seen by ``_weights_influence`` (one "cell" per cohort) for the group aggregation."""
-
-    cohorts: np.ndarray
-    base: Any
-
-    @property
-    def unit_weights(self) -> np.ndarray:
-        return self.base.unit_weights
-
-    @property
-    def unit_cohort(self) -> np.ndarray:
-        return self.base.unit_cohort
 
 
 def _equal_average(
@@ -257,4 +240,6 @@ def _finish(
                 "band_high": atts + band * s,
             }
         )
-    return AggregatedResult(type, overall, float(se[-1]), table, row_inf, overall_inf, res.alpha, res.info)
+    return AggregatedResult(
+        type, overall, float(se[-1]), table, row_inf, overall_inf, res.alpha, res.info, res.clustering
+    )
