@@ -23,3 +23,15 @@ def verdict(truth: float, low: float, high: float) -> str:
         return f"the true value is {truth:.3f}"
     inside = low <= truth <= high
     return f"the true value {truth:.3f} is {'inside' if inside else 'OUTSIDE'} the interval"
+
+
+def direction(low: float, high: float) -> int:
+    """+1 when the interval lies above zero, -1 below, 0 when it holds zero (or is missing)."""
+    if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
+        return 0
+    return 1 if low > 0 else -1
+
+
+def moved(low: float, high: float, up: str = "rose", down: str = "fell") -> str:
+    """The verb of an interval: ``up``, ``down`` or 'showed no change distinguishable from zero'."""
+    return {1: up, -1: down, 0: "showed no change distinguishable from zero"}[direction(low, high)]

@@ -223,8 +223,8 @@ def _conclusion(estimates: pd.DataFrame, event_table: pd.DataFrame) -> str:
         at0 = event_table.loc[event_table["event_time"] == 0, "att_gt_estimate"]
         later = event_table.loc[event_table["event_time"] >= 1, "att_gt_estimate"]
         if len(at0) and len(later):
-            text += (f"The rise is lagged: {at0.iloc[0]:.3f} in the first treated year, {later.mean():.3f} on average "
-                     "afterwards, which a static TWFE regression averages away with weights the Bacon "
-                     "decomposition shows. ")
-    return text + ("A rise, not a fall: in this world the controls accelerated Chinese patenting in targeted "
-                   "technologies rather than holding it back.")
+            text += (f"By event time: {at0.iloc[0]:.3f} in the first treated year and {later.mean():.3f} on "
+                     "average afterwards (Callaway-Sant'Anna); a static TWFE regression pools these with the weights "
+                     "the Bacon decomposition shows. ")
+    verb = _text.moved(main["conf_low"], main["conf_high"])
+    return text + f"In plain words: Chinese patenting in the targeted technologies {verb} after the controls."

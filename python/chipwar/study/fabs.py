@@ -62,7 +62,9 @@ def run(inputs, config: dict) -> Section:
     if inputs.simulated:
         text += (f" On this SIMULATED world {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])}. "
                  "With two treated years and one treated economy the interval is wide: the placebo standard error "
-                 "reflects how much any single economy's additions move in two years.")
+                 "reflects how much any single economy's additions move in two years. In plain words: China's fab "
+                 f"build-out {_text.moved(main['conf_low'], main['conf_high'], 'accelerated', 'slowed')} after the "
+                 "October 2022 rule.")
     else:
         text += " On a real fab list, announced capacity and start dates are noisy; treat this as descriptive."
     section.add(Paragraph(text))

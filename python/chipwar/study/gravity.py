@@ -155,8 +155,11 @@ def _conclusion(estimates: pd.DataFrame) -> str:
             f"controlled exports to China by {_text.estimate(other['estimate'], other['conf_low'], other['conf_high'])} "
             f"({_text.percent(other['estimate'])}) ({us['estimator']}). On this SIMULATED world "
             f"{_text.verdict(us['truth'], us['conf_low'], us['conf_high'])} for the US collapse and "
-            f"{_text.verdict(other['truth'], other['conf_low'], other['conf_high'])} for diversion: the controls cut "
-            "the US out of the market more than they cut China off, since part of the demand moved to other suppliers.")
+            f"{_text.verdict(other['truth'], other['conf_low'], other['conf_high'])} for diversion. In plain words: "
+            f"US sales of controlled products to China {_text.moved(us['conf_low'], us['conf_high'])}, and other "
+            f"suppliers' sales {_text.moved(other['conf_low'], other['conf_high'])}"
+            + (", so China replaced part of what it lost from the US." if _text.direction(us["conf_low"], us["conf_high"]) < 0
+               and _text.direction(other["conf_low"], other["conf_high"]) > 0 else "."))
 
 
 def _run_reporters(inputs, config: dict, section: Section) -> Section:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from .._progress import progress_iter
-from . import _estimators, document, event_study, fabs, gravity, provenance, synthetic_control
+from . import _estimators, _text, document, event_study, fabs, gravity, provenance, synthetic_control
 from .config import load_config
 from .document import Heading, Paragraph, Section, Table
 from .inputs import Inputs, load
@@ -59,20 +59,28 @@ def _preamble(config: dict, inputs: Inputs, summary: pd.DataFrame) -> list:
 
 
 def _answer(summary: pd.DataFrame, simulated: bool) -> str:
-    """The plain-language answer to the study's question, from the main estimate of each section."""
+    """The plain-language answer to the study's question, from the main estimate (first estimator) of each effect."""
     if summary.empty:
         return "No analysis could run on these inputs."
-    main = summary.drop_duplicates(["section", "effect"]).set_index("effect")["estimate"]
-    parts = [f"{effect}: {value:+.3f} log points" for effect, value in main.items()]
-    head = "**Answer.** " + "; ".join(parts) + ". "
+    main = summary.drop_duplicates(["section", "effect"])
+    parts = [f"{r.effect} {_text.moved(r.conf_low, r.conf_high)} ({r.estimate:+.3f} log points, {r.estimator})"
+             for r in main.itertuples()]
+    text = "**Answer.** " + "; ".join(parts) + ". "
+    innovation = main[main["section"].isin(["a", "b", "d"])]
+    signs = {_text.direction(r.conf_low, r.conf_high) for r in innovation.itertuples()}
+    if signs == {1} or signs == {0, 1}:
+        text += ("Where the data move, Chinese innovation and capacity accelerated after the controls rather than "
+                 "falling behind. ")
+    elif -1 in signs and 1 not in signs:
+        text += "Chinese innovation and capacity fell behind after the controls. "
+    else:
+        text += "The innovation measures do not point one way. "
     if simulated:
-        covered = summary.drop_duplicates(["section", "effect"])["covered"]
-        return head + (f"In this simulated world {int(covered.sum())} of {int(covered.notna().sum())} main "
-                       "intervals contain the true effect. The controls did not hold China back here: US exports "
-                       "of controlled products to China collapsed, other suppliers partly replaced them, and Chinese "
-                       "patenting in targeted technologies and fab build-out accelerated. Whether the real world looks "
-                       "like this is what the same pipeline on real files (`chipwar study --data DIR`) asks.")
-    return head + ("On real data these are descriptive comparisons around the control dates, with the caveats in "
+        covered = main["covered"].dropna().astype(bool)
+        return text + (f"This is the SIMULATED default world: {int(covered.sum())} of {len(covered)} main intervals "
+                       "contain the true effect. Whether the real world looks like this is what the same pipeline on "
+                       "real files (`chipwar study --data DIR`) asks.")
+    return text + ("On real data these are descriptive comparisons around the control dates, with the caveats in "
                    "each section; they are not clean causal estimates.")
 
 

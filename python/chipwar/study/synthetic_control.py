@@ -88,8 +88,9 @@ def _conclusion(result: single_unit.SingleUnitResult, simulated: bool, first_yea
             f"({_text.percent(main['estimate'])}) relative to the donors from {first_year} on "
             f"(placebo p-value {main['p_value']:.3f}).")
     if simulated:
-        return text + (f" On this SIMULATED world {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])}: "
-                       "the injected lagged rise of Chinese semiconductor patenting is recovered.")
+        return text + (f" On this SIMULATED world {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])}. "
+                       "In plain words: China's semiconductor share of patenting "
+                       f"{_text.moved(main['conf_low'], main['conf_high'])} after the first wave.")
     last = int(counts.index.max())
     shows = (f" **What these real data show:** China's USPTO semiconductor patents went from "
              f"{counts.loc[first_year - 1]:,.0f} in {first_year - 1} to {counts.loc[last]:,.0f} in {last} "
