@@ -120,3 +120,30 @@ def test_study_on_the_real_tables(shared, tmp_path):
     assert path.loc[2022, "treated"] == pytest.approx(np.log(2165 / total_2022), rel=1e-9)
     record = result["provenance"]["inputs"]
     assert set(record) == {"ncses_semiconductor", "ncses_total", "comtrade"}
+
+
+def test_study_file_chooses_the_estimators(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(
+        "version = 1\nseed = 7\n"
+        "[synthetic_control]\nestimators = ['did']\nplacebo_waves = []\n"
+        "[event_study]\nestimators = ['did_imputation']\n"
+        "[trade]\nestimators = ['feols_log']\n"
+        "[fabs]\nestimators = ['did']\nplacebo_waves = [2015, 2019]\n",
+        encoding="utf-8",
+    )
+    result = cw.study.run(out=tmp_path / "out", config=path, progress=False)
+    summary = result["summary"]
+    assert summary.groupby("section")["estimator"].agg(set).to_dict() == {
+        "a": {"did"}, "b": {"did_imputation"}, "c": {"feols_log"}, "d": {"did"}}
+    assert result["provenance"]["seed"] == 7
+    assert pd.read_csv(tmp_path / "out" / "tables" / "d_placebo_waves.csv")["first_year"].tolist() == [2015, 2019]
+    assert "study.toml" in str(result["provenance"]["study_file"])
+
+
+@pytest.mark.parametrize(("low", "high", "expected"), [(0.1, 0.3, 1), (-0.3, -0.1, -1), (-0.1, 0.3, 0),
+                                                       (np.nan, np.nan, 0)])
+def test_direction_of_an_interval(low, high, expected):
+    from chipwar.study import _text
+
+    assert _text.direction(low, high) == expected

@@ -173,7 +173,8 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
         fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, reps,
                                  notes)
         placebo_rows += [{"first_year": fake, **row} for row in fake_rows]
-    placebos = pd.DataFrame(placebo_rows)
+    placebos = pd.DataFrame(placebo_rows, columns=["first_year", "estimator", "estimate", "se", "conf_low",
+                                                   "conf_high", "p_value"])
     covered = (placebos["conf_low"] <= 0) & (0 <= placebos["conf_high"])
     placebos["covered_zero"] = covered.astype(object).where(placebos["conf_low"].notna(), None)
 
