@@ -147,3 +147,10 @@ def test_direction_of_an_interval(low, high, expected):
     from chipwar.study import _text
 
     assert _text.direction(low, high) == expected
+
+
+def test_output_path_that_is_a_file(tmp_path):
+    target = tmp_path / "report.txt"
+    target.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(cw.ChipwarError, match="output path .*report.txt.* is a file"):
+        cw.study.run(out=target)
