@@ -18,14 +18,19 @@ FwFit fw_simplex_weights(const CRefMat& y, double zeta, bool intercept, const Ve
   FwFit fit;
   fit.weights = start.size() == k ? start : VectorXd::Constant(k, 1.0 / static_cast<double>(k));
   VectorXd& x = fit.weights;
+  // Every iterate is a convex combination x <- (1 - s) x + s e_i, so A x and A'A x update in O(rows + k) from the
+  // Gram matrix instead of O(rows k): this makes synthdid's 10000-iteration cap affordable for many donors.
+  const MatrixXd gram = a.transpose() * a;
+  const VectorXd atb = a.transpose() * b;
   VectorXd ax = a * x;
+  VectorXd gx = gram * x;
   const double target = min_decrease * min_decrease;
   double previous = 0.0, current = 0.0;
   int t = 0;
   while (t < max_iter && (t < 2 || previous - current > target)) {
     ++t;
-    // Frank-Wolfe vertex: smallest entry of half the gradient; ties go to the first index.
-    const VectorXd half_grad = a.transpose() * (ax - b) + eta * x;
+    // Frank-Wolfe vertex: smallest entry of half the gradient A'(Ax - b) + eta x; ties go to the first index.
+    const VectorXd half_grad = gx - atb + eta * x;
     Index i = 0;
     half_grad.minCoeff(&i);
     VectorXd dx = -x;
@@ -37,6 +42,7 @@ FwFit fw_simplex_weights(const CRefMat& y, double zeta, bool intercept, const Ve
       const double clamped = std::clamp(step, 0.0, 1.0);
       x += clamped * dx;
       ax += clamped * d_err;
+      gx = (1.0 - clamped) * gx + clamped * gram.col(i);
     }
     previous = current;
     current = zeta * zeta * x.squaredNorm() + (ax - b).squaredNorm() / static_cast<double>(rows);
