@@ -87,7 +87,7 @@ void bind_glm(py::module_& m) {
         return py::make_tuple(as_bool_array(res.separated), res.iterations, res.converged);
       },
       py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("tol") = 1e-6,
-      py::arg("max_iter") = 1000, py::arg("fixef_tol") = 1e-10, py::arg("fixef_max_iter") = 10000,
+      py::arg("max_iter") = 1000, py::arg("fixef_tol") = 1e-8, py::arg("fixef_max_iter") = 10000,
       py::arg("collin_tol") = 1e-10,
       "Separated observations by the iterated rectifier method: (separated, iterations, converged).");
 }

@@ -11,6 +11,8 @@ cluster.df = "min", t.df = "min")``), which also reproduce Stata's ``areg``/``xt
   (``"a + b"``) sums the inclusion-exclusion terms of Cameron, Gelbach & Miller (2011), all with the smallest
   G; a non-positive-semidefinite result is repaired by zeroing its negative eigenvalues.
 - Inference uses Student's t with ``n - K`` degrees of freedom, or ``G - 1`` (smallest G) when clustered.
+- ``{"CRV3": g}``, ``{"NW": L, "time": t, "panel": i}`` and ``{"DK": L, "time": t}``: see
+  :mod:`chipwar.vcov_extra`.
 - GLMs (``dispersion=None``; the bread is the inverse Hessian, the scores ``x~ w (y - mu)``): iid is the bread
   times ``(n - 1) / (n - K)``; hetero and clustered as above; inference uses the normal distribution.
 """
@@ -31,8 +33,11 @@ from ._errors import ChipwarError
 class VcovSpec:
     """A parsed ``vcov=`` argument."""
 
-    kind: str  # "iid", "hetero", "CRV1"
+    kind: str  # "iid", "hetero", "CRV1", "CRV3", "NW", "DK"
     clusters: tuple[tuple[str, ...], ...] = ()
+    lags: int = 0  # NW / DK
+    time: str | None = None  # NW / DK
+    panel: str | None = None  # NW
 
     @property
     def label(self) -> str:
@@ -40,11 +45,18 @@ class VcovSpec:
             return "IID"
         if self.kind == "hetero":
             return "Heteroskedasticity-robust (HC1)"
+        if self.kind == "NW":
+            return f"Newey-West (L={self.lags}; panel {self.panel}, time {self.time})"
+        if self.kind == "DK":
+            return f"Driscoll-Kraay (L={self.lags}; time {self.time})"
         names = " & ".join("^".join(c) for c in self.clusters)
         return f"Clustered ({names})" if self.kind == "CRV1" else f"{self.kind} ({names})"
 
     @property
     def cluster_columns(self) -> tuple[str, ...]:
+        """Columns the variance needs on every estimation row (clusters; time and panel for NW / DK)."""
+        if self.kind in ("NW", "DK"):
+            return tuple(c for c in (self.time, self.panel) if c)
         return tuple("^".join(c) for c in self.clusters)
 
 
@@ -68,13 +80,23 @@ def parse_vcov(vcov: object, default_cluster: str | None = None) -> VcovSpec:
         if key.lower() in ("hetero", "hc1", "robust", "white"):
             return VcovSpec("hetero")
         raise ChipwarError(f"vcov={vcov!r} is not known; use 'iid', 'hetero', or {{'CRV1': 'cluster_column'}}")
+    if isinstance(vcov, dict) and ("NW" in vcov or "DK" in vcov):
+        from .vcov_extra import parse_hac
+
+        return parse_hac(vcov)
     if isinstance(vcov, dict) and len(vcov) == 1:
         (kind, arg), = vcov.items()
-        if kind == "CRV1":
+        if kind in ("CRV1", "CRV3"):
             if not isinstance(arg, str):
-                raise ChipwarError("vcov={'CRV1': ...} takes the cluster column(s) as a string, e.g. 'state + year'")
-            return VcovSpec("CRV1", _split_cluster(arg))
-        raise ChipwarError(f"vcov type {kind!r} is not supported here; use 'iid', 'hetero' or {{'CRV1': ...}}")
+                raise ChipwarError(f"vcov={{'{kind}': ...}} takes the cluster column(s) as a string, e.g. 'state'")
+            clusters = _split_cluster(arg)
+            if kind == "CRV3" and len(clusters) > 1:
+                raise ChipwarError("CRV3 takes one cluster variable (combine with '^' for an intersection)")
+            return VcovSpec(kind, clusters)
+        raise ChipwarError(
+            f"vcov type {kind!r} is not known; use 'iid', 'hetero', {{'CRV1': ...}}, {{'CRV3': ...}}, "
+            "{'NW': lags, 'time': t, 'panel': i} or {'DK': lags, 'time': t}"
+        )
     raise ChipwarError(f"vcov must be a string or a one-entry dict, got {vcov!r}")
 
 
@@ -91,6 +113,8 @@ class VcovInputs:
     codes_of: Callable[[tuple[str, ...]], tuple[np.ndarray, int]]
     dispersion: float | None = None  # sum(w e^2) for OLS (iid uses it); None: the bread is already the variance
     fe_names: list[str] = field(default_factory=list)
+    x: np.ndarray | None = None  # demeaned kept regressors of a linear model (CRV3 needs them)
+    weights: np.ndarray | None = None
 
 
 def n_fixef_coefficients(fe_sizes: list[int]) -> int:
@@ -147,6 +171,10 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
         meat = inp.scores.T @ inp.scores
         # n / (n - K) for linear models and GLMs alike (fixest's HC1)
         return VcovResult(n / (n - k_total) * inp.bread @ meat @ inp.bread, df_resid, spec.label)
+    if spec.kind in ("NW", "DK", "CRV3"):
+        from .vcov_extra import crv3_vcov, hac_vcov
+
+        return crv3_vcov(spec, inp, t_reference) if spec.kind == "CRV3" else hac_vcov(spec, inp, k_total, t_reference)
 
     # cluster-robust, one- or multiway
     cluster_codes = {}

@@ -2,7 +2,8 @@
 
 from .feols import feols
 from .fepois import fepois
+from .multiple import FitCollection
 from .poisson_result import PoissonResult
 from .result import RegressionResult
 
-__all__ = ["feols", "fepois", "PoissonResult", "RegressionResult"]
+__all__ = ["feols", "fepois", "FitCollection", "PoissonResult", "RegressionResult"]

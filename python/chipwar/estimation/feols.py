@@ -54,8 +54,12 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         )
     stacked = np.column_stack([design.y, design.x]) if design.x.size else design.y[:, None]
     dm = demean_design(design, stacked, [design.formula.lhs[0], *names], fixef_tol, fixef_maxiter)
-    y_dm, x_dm = dm[:, 0], dm[:, 1:]
+    return ols_on_demeaned(design, dm[:, 0], dm[:, 1:], collin_tol)
 
+
+def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_tol: float = 1e-10) -> FitCore:
+    """OLS of the demeaned outcome on the demeaned regressors of ``design`` (absorbed and collinear terms dropped)."""
+    names = design.x_names
     dropped: list[str] = []
     usable = np.ones(len(names), dtype=bool)
     if design.fe_names and names:
@@ -90,7 +94,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         fe_sum=fe_sum,
-        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0]},
+        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept},
     )
 
 
@@ -133,8 +137,18 @@ def feols(
     Returns
     -------
     RegressionResult or IVResult
+        Or a :class:`FitCollection` (one fit per outcome) for ``"y1 + y2 ~ ..."``; outcomes with the same sample
+        share one demeaning.
     """
     formula = parse_formula(fml)
+    if len(formula.lhs) > 1:
+        if formula.is_iv:
+            raise ChipwarError("several outcomes with an IV part are not supported; fit one outcome at a time")
+        from .multiple import feols_multiple
+        from .prepare import vcov_spec
+
+        return feols_multiple(formula, data, vcov_spec(vcov, cluster), weights, fixef_rm, fixef_tol, fixef_maxiter,
+                              collin_tol)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     if formula.is_iv:
         from .iv import fit_iv  # iv builds on this module

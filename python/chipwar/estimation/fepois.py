@@ -137,7 +137,8 @@ def fepois(
         ``"y ~ x1 + x2 | fe1 + fe2"`` (see :func:`chipwar.feols` for the terms).
     data : DataFrame
     vcov : str or dict, optional
-        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}`` or ``{"CRV1": "a + b"}``. Small-sample corrections
+        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``, ``{"NW": L, "time": t,
+        "panel": i}`` or ``{"DK": L, "time": t}`` (see :mod:`chipwar.vcov_extra`). Small-sample corrections
         follow fixest's defaults for GLMs: the inverse Hessian times ``(n - 1) / (n - K)`` (iid and hetero);
         clustered: ``G / (G - 1) * (n - 1) / (n - K)`` with fixed effects nested in the cluster not counted in K.
         Inference uses the normal distribution (z values), as fixest does for GLMs.
@@ -162,12 +163,19 @@ def fepois(
     Returns
     -------
     PoissonResult
-        With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
+        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."``). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
     formula = parse_formula(fml)
     if formula.is_iv:
         raise ChipwarError("fepois does not take an IV part ('| endog ~ instruments'); use feols for 2SLS")
+    if len(formula.lhs) > 1:
+        from .multiple import each_outcome
+
+        rhs = fml.partition("~")[2]
+        return each_outcome(formula, lambda y: fepois(
+            f"{y} ~{rhs}", data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
+            collin_tol, separation))
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])
     n_separated = 0

@@ -8,12 +8,17 @@ from ..formula import Formula
 from ..vcov import VcovSpec, parse_vcov
 
 
+def vcov_spec(vcov: object, cluster: str | None) -> VcovSpec:
+    """``vcov=`` or its shorthand ``cluster=`` (not both)."""
+    if vcov is not None and cluster is not None:
+        raise ChipwarError("give either vcov= or cluster=, not both")
+    return parse_vcov(vcov, default_cluster=cluster)
+
+
 def prepare(
     formula: Formula, data: object, vcov: object, cluster: str | None, weights: str | None, fixef_rm: str
 ) -> tuple[VcovSpec, Design]:
     """The variance specification and the design (rows missing a cluster variable are dropped too)."""
-    if vcov is not None and cluster is not None:
-        raise ChipwarError("give either vcov= or cluster=, not both")
-    spec = parse_vcov(vcov, default_cluster=cluster)
+    spec = vcov_spec(vcov, cluster)
     design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
     return spec, design

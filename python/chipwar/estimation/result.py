@@ -56,6 +56,8 @@ class RegressionResult(Result):
             codes_of=d.codes_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
+            x=c.extra.get("x_demeaned"),
+            weights=d.weights,
         )
 
     def _set_vcov(self, vcov: object) -> None:
@@ -69,6 +71,17 @@ class RegressionResult(Result):
         new.__dict__.update(self.__dict__)
         new._set_vcov(vcov)
         return new
+
+    def wildboot(self, param: str, cluster: str | None = None, reps: int = 9999, weights: str = "rademacher",
+                 seed: int | None = None, level: float = 0.95, executor: object = None,
+                 progress: bool | None = None):
+        """Restricted wild cluster bootstrap p-value and confidence interval of one coefficient (linear models).
+
+        See :mod:`chipwar.estimation.wildboot`. ``cluster`` defaults to the model's one-way CRV1 cluster.
+        """
+        from .wildboot import wild_bootstrap
+
+        return wild_bootstrap(self, param, cluster, reps, weights, seed, level, executor, progress)
 
     @property
     def coef(self) -> pd.Series:
@@ -276,7 +289,8 @@ class RegressionResult(Result):
         head.append(f"Standard errors: {self.vcov_type}")
         t = self.tidy()
         width = max([len(s) for s in t["term"]] + [12])
-        rows = [f"{'':<{width}} {'Estimate':>12} {'Std. Error':>12} {stat:>9} {'Pr(>|t|)':>10}"]
+        pcol = "Pr(>|t|)" if self.t_reference else "Pr(>|z|)"
+        rows = [f"{'':<{width}} {'Estimate':>12} {'Std. Error':>12} {stat:>9} {pcol:>10}"]
         for r in t.itertuples():
             rows.append(
                 f"{r.term:<{width}} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} {r.p_value:>10.4g} "

@@ -12,7 +12,7 @@ namespace chipwar::glm {
 struct SeparationOptions {
   double tol = 1e-6;          // a certificate value above tol (relative to its largest) marks separation
   int max_iter = 1000;        // rectifier iterations
-  double fixef_tol = 1e-10;   // demeaning tolerance of the auxiliary regressions
+  double fixef_tol = 1e-8;    // demeaning tolerance of the auxiliary regressions (well below tol)
   int fixef_max_iter = 10000;
   double collin_tol = 1e-10;
 };

@@ -1,0 +1,95 @@
+"""Leave-one-cluster-out (CRV3) and panel HAC (Newey-West, Driscoll-Kraay) variances.
+
+Conventions (those of fixest / pyfixest):
+
+- ``{"CRV3": "g"}``: the leave-one-cluster-out jackknife (MacKinnon, Nielsen & Webb 2023) with pyfixest's
+  scaling, ``G / (G - 1) * (n - 1) / (n - K) * sum_g (b_(-g) - b)(b_(-g) - b)'``, where ``b_(-g)`` is the
+  estimate without cluster g (from per-cluster cross-products, no refits) and K counts the coefficients plus
+  one for the (nested) fixed effects; t with G - 1 degrees of freedom. Linear models without IV only, and
+  every fixed effect must be nested in the cluster (otherwise leaving a cluster out changes them too).
+- ``{"NW": L, "time": t, "panel": i}``: Newey-West within panels with Bartlett weights ``1 - l / (L + 1)``;
+  ``{"DK": L, "time": t}``: Driscoll-Kraay, Newey-West on the scores summed by period. Lags count positions
+  among the sorted distinct time values. Both are multiplied by ``T / (T - 1) * (n - 1) / (n - K)`` with T the
+  number of periods and K all coefficients including every fixed effect; t with T - 1 degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+from ._errors import ChipwarError
+from .vcov import VcovInputs, VcovResult, VcovSpec, _nested
+
+
+def parse_hac(vcov: dict) -> VcovSpec:
+    """Read ``{"NW": lags, "time": t, "panel": i}`` or ``{"DK": lags, "time": t}``."""
+    kind = "NW" if "NW" in vcov else "DK"
+    allowed = {kind, "time", "panel"} if kind == "NW" else {kind, "time"}
+    extra = set(vcov) - allowed
+    if extra:
+        raise ChipwarError(f"vcov {kind}: unknown key(s) {sorted(extra)}; expected {sorted(allowed)}")
+    lags = vcov[kind]
+    if isinstance(lags, bool) or not isinstance(lags, int | np.integer) or lags < 0:
+        raise ChipwarError(f"vcov {kind}: the number of lags must be an integer >= 0, got {lags!r}")
+    time = vcov.get("time")
+    if not isinstance(time, str):
+        raise ChipwarError(f"vcov {kind}: give the time column, e.g. {{'{kind}': 2, 'time': 'year'}}")
+    panel = vcov.get("panel")
+    if kind == "NW" and not isinstance(panel, str):
+        raise ChipwarError("vcov NW: give the panel (unit) column, e.g. {'NW': 2, 'time': 'year', 'panel': 'firm'}")
+    return VcovSpec(kind, lags=int(lags), time=time, panel=panel)
+
+
+def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -> VcovResult:
+    """Newey-West (within panels) or Driscoll-Kraay variance."""
+    period, n_periods = inp.codes_of(spec.time)
+    if n_periods < 2:
+        raise ChipwarError(f"vcov {spec.kind}: the time column {spec.time!r} has a single value")
+    scores = np.asfortranarray(inp.scores)
+    if spec.kind == "NW":
+        panel, _ = inp.codes_of(spec.panel)
+        meat = _core.newey_west_meat(scores, panel, period, spec.lags)
+    else:
+        by_period = _core.group_sums(scores, period, n_periods)
+        meat = _core.newey_west_meat(by_period, np.zeros(n_periods, np.int32), np.arange(n_periods, dtype=np.int32),
+                                     spec.lags)
+    n = inp.n
+    adj = n_periods / (n_periods - 1) * (n - 1) / (n - k_total)
+    v = adj * inp.bread @ meat @ inp.bread
+    return VcovResult(v, float(n_periods - 1) if t_reference else np.inf, spec.label)
+
+
+def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
+    """Leave-one-cluster-out jackknife variance of a linear model."""
+    if inp.x is None:
+        raise ChipwarError("CRV3 is available for linear models estimated by feols (not IV or Poisson); use CRV1")
+    (cluster,) = spec.clusters
+    codes, n_clusters = inp.codes_of(cluster)
+    for q, name in enumerate(inp.fe_names):
+        if not _nested(inp.fe_codes[:, q], codes):
+            raise ChipwarError(
+                f"CRV3 needs every fixed effect nested in the cluster, but {name!r} is not nested in "
+                f"{'^'.join(cluster)!r}; cluster by a coarser variable or use CRV1"
+            )
+    if n_clusters < 2:
+        raise ChipwarError("CRV3 needs at least two clusters")
+    x = inp.x
+    n, k = x.shape
+    xw = x if inp.weights is None else x * inp.weights[:, None]
+    xtx = x.T @ xw
+    # per-cluster X_g' W X_g (from row outer products) and X_g' W e_g (the summed scores)
+    outer = (xw[:, :, None] * x[:, None, :]).reshape(n, k * k)
+    xtx_g = _core.group_sums(np.asfortranarray(outer), codes, n_clusters).reshape(n_clusters, k, k)
+    score_g = _core.group_sums(np.asfortranarray(inp.scores), codes, n_clusters)
+    try:
+        # b - b_(-g) = (X'WX - X_g'WX_g)^{-1} X_g' W e_g
+        delta = np.linalg.solve(xtx[None, :, :] - xtx_g, score_g[:, :, None])[:, :, 0]
+    except np.linalg.LinAlgError:
+        raise ChipwarError(
+            "CRV3: leaving out a cluster makes the regressors collinear (a regressor varies in one cluster only)"
+        ) from None
+    k_c = k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb
+    v = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_c) * delta.T @ delta
+    df = float(n_clusters - 1) if t_reference else np.inf
+    return VcovResult(v, df, spec.label, {"^".join(cluster): n_clusters})
