@@ -43,3 +43,10 @@ def small_panel(seed: int) -> pd.DataFrame:
     """40 units x 7 periods, two cohorts plus never-treated: small enough for dense, by-the-book computations."""
     return staggered_panel(n_units=40, periods=range(2010, 2017), cohorts=(2012, 2014, 0), slope={2012: 0.4, 2014: 0.2},
                            seed=seed)
+
+
+def mpdta_panel(shared) -> pd.DataFrame:
+    """R did's mpdta with this module's column names (unit, time, cohort, y) and the treatment indicator."""
+    d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
+    d = d.rename(columns={"countyreal": "unit", "year": "time", "first.treat": "cohort", "lemp": "y"})
+    return d.assign(treated=((d.cohort > 0) & (d.time >= d.cohort)).astype(float))

@@ -8,18 +8,20 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from did_sim import small_panel, staggered_panel
+from did_sim import mpdta_panel, small_panel, staggered_panel
 
 import chipwar as cw
 
 SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
-def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None):
+def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None, covariates: tuple[str, ...] = (),
+                cluster: str = "unit"):
     """Both stages and the stacked-moment (GMM) variance with dense dummies, as written in Gardner (2021)."""
     w = np.ones(len(d)) if w is None else w
     untreated = d.treated.to_numpy() == 0
-    x1 = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float)])
+    x1 = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float),
+                          d[list(covariates)].to_numpy(float)])
     x10 = x1 * untreated[:, None]
     g10 = np.linalg.pinv(x10.T @ (w[:, None] * x10))
     theta = g10 @ x10.T @ (w * d.y.to_numpy())
@@ -30,8 +32,8 @@ def dense_did2s(d: pd.DataFrame, x2: np.ndarray, w: np.ndarray | None = None):
     e2 = y_tilde - x2 @ coef
     v = x2.T @ (w[:, None] * x1) @ g10
     meat = np.zeros((x2.shape[1], x2.shape[1]))
-    for u in np.unique(d.unit):
-        m = d.unit.to_numpy() == u
+    for u in np.unique(d[cluster]):
+        m = d[cluster].to_numpy() == u
         psi = x2[m].T @ (w[m] * e2[m]) - v @ x10[m].T @ (w[m] * e1[m])
         meat += np.outer(psi, psi)
     return coef, bread @ meat @ bread
@@ -55,6 +57,23 @@ def test_matches_dense_gmm_computation(small, weighted):
     coef, vcov = dense_did2s(small, x2, w)
     np.testing.assert_allclose(res.estimates, coef, rtol=1e-8)
     np.testing.assert_allclose(res.vcov.to_numpy(), vcov, rtol=1e-7, atol=1e-14)
+
+
+def test_covariates_match_dense_gmm_computation(small):
+    rng = np.random.default_rng(4)
+    d = small.assign(x=rng.normal(size=len(small)))
+    d = d.assign(y=d.y - 0.4 * d.x)
+    res = cw.did2s(d, covariates=["x"], **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), covariates=("x",))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
+
+
+def test_coarser_clusters_match_dense_gmm_computation(small):
+    d = small.assign(region=small.unit % 6)
+    res = cw.did2s(d, cluster="region", **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), cluster="region")
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
 
 
 def test_pretrend_event_times_match_dense(small):
@@ -99,10 +118,13 @@ def test_point_estimates_equal_imputation(options):
     np.testing.assert_allclose(two.estimates, imp.estimates, rtol=1e-10)
 
 
-def test_mpdta_att(shared):
-    d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
-    res = cw.did2s(d, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+def test_mpdta_att_and_dense_se(shared):
+    d = mpdta_panel(shared)
+    res = cw.did2s(d, **SIM)
     assert res.att == pytest.approx(-0.04771, abs=5e-6)  # the REFERENCE.md quote (see test_did_imputation.py)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)
 
 
 def test_recovers_truth_where_twfe_fails():
@@ -116,3 +138,16 @@ def test_recovers_truth_where_twfe_fails():
     truth_h = d[d.treated == 1].groupby(rel[d.treated == 1])["effect"].mean()
     t = res.table.set_index("event_time")
     assert (((t["estimate"] - truth_h) / t["se"]).abs() < 4).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unbalanced_panels_with_a_large_scale_covariate_match_dense(seed):
+    d = staggered_panel(n_units=60, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = d[rng.uniform(size=len(d)) > 0.15].reset_index(drop=True)
+    d["x"] = 100 * rng.normal(size=len(d))
+    d["y"] += 0.01 * d.x
+    res = cw.did2s(d, covariates=["x"], **SIM)
+    coef, vcov = dense_did2s(d, d[["treated"]].to_numpy(float), covariates=("x",))
+    assert res.att == pytest.approx(coef[0], rel=1e-8)
+    assert res.se == pytest.approx(np.sqrt(vcov[0, 0]), rel=1e-7)

@@ -11,19 +11,21 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from did_sim import small_panel, staggered_panel
+from did_sim import mpdta_panel, small_panel, staggered_panel
 
 import chipwar as cw
 
 SIM = dict(outcome="y", unit="unit", time="time", cohort="cohort")
 
 
-def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.ndarray | None = None):
+def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.ndarray | None = None,
+              covariates: tuple[str, ...] = (), cluster: str = "unit"):
     """BJS by the book on small data: dense dummies, the pseudo-inverse, Python loops over the averaging cells."""
     w = np.ones(len(d)) if w is None else w
     treated = d.treated.to_numpy() == 1
     rel = (d.time - d.cohort).to_numpy()
-    z = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float)])
+    z = np.column_stack([pd.get_dummies(d.unit).to_numpy(float), pd.get_dummies(d.time).to_numpy(float),
+                         d[list(covariates)].to_numpy(float)])
     z0, y0, w0 = z[~treated], d.y.to_numpy()[~treated], w[~treated]
     gram_pinv = np.linalg.pinv(z0.T @ (w0[:, None] * z0))
     theta = gram_pinv @ z0.T @ (w0 * y0)
@@ -34,7 +36,7 @@ def dense_bjs(d: pd.DataFrame, horizon: float | None, leave_out: bool, w: np.nda
     v = w1.copy()
     v[~treated] = -(w0[:, None] * z0) @ gram_pinv @ z[treated].T @ w1[treated]
     eps = np.where(treated, 0.0, tau)
-    units = d.unit.to_numpy()
+    units = d[cluster].to_numpy()
     for idx in np.flatnonzero(treated):
         same = treated & (d.cohort.to_numpy() == d.cohort.iat[idx]) & (rel == rel[idx])
         if leave_out:
@@ -64,12 +66,32 @@ def test_matches_dense_computation_of_estimates_and_conservative_se(small, leave
         assert row["se"] == pytest.approx(se_h, rel=1e-7)
 
 
+@pytest.mark.parametrize("leave_out", [False, True])
+def test_coarser_clusters_match_dense_computation(small, leave_out):
+    d = small.assign(region=small.unit % 6)
+    res = cw.did_imputation(d, cluster="region", leave_out=leave_out, **SIM)
+    att, se, _ = dense_bjs(d, None, leave_out, cluster="region")
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
+
+
 def test_weighted_matches_dense_computation(small):
     w = np.random.default_rng(0).uniform(0.5, 2.0, small.unit.nunique())[small.unit]
     res = cw.did_imputation(small.assign(w=w), weights="w", **SIM)
     att, se, _ = dense_bjs(small, None, False, w=w)
     assert res.att == pytest.approx(att, rel=1e-8)
     assert res.se == pytest.approx(se, rel=1e-7)
+
+
+def test_covariates_match_dense_computation(small):
+    rng = np.random.default_rng(3)
+    d = small.assign(x=rng.normal(size=len(small)))
+    d = d.assign(y=d.y + 0.7 * d.x)
+    res = cw.did_imputation(d, covariates=["x"], **SIM)
+    att, se, _ = dense_bjs(d, None, False, covariates=("x",))
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
+    assert res.info["first_stage"].coef["x"] == pytest.approx(0.7, abs=0.1)
 
 
 def test_first_stage_matches_statsmodels(small):
@@ -83,11 +105,16 @@ def test_first_stage_matches_statsmodels(small):
     assert res.att == pytest.approx(tau.mean(), rel=1e-8)
 
 
-def test_mpdta_att(shared):
-    d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
-    res = cw.did_imputation(d, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+@pytest.mark.parametrize("leave_out", [False, True])
+def test_mpdta_att_and_dense_se(shared, leave_out):
+    d = mpdta_panel(shared)
+    res = cw.did_imputation(d, leave_out=leave_out, **SIM)
     # REFERENCE.md quotes ATT -0.04771 (labelled fixest sunab; it is ETWFE's, which equals the imputation ATT)
     assert res.att == pytest.approx(-0.04771, abs=5e-6)
+    # cohort 2004 has a single untreated period: a design where the variance's reduced system is nearly singular
+    att, se, _ = dense_bjs(d, None, leave_out)
+    assert res.att == pytest.approx(att, rel=1e-8)
+    assert res.se == pytest.approx(se, rel=1e-7)
 
 
 def test_recovers_truth_where_twfe_fails():
@@ -146,3 +173,17 @@ def test_result_interface(small):
     assert len(ax.collections) + len(ax.lines) > 0
     with pytest.raises(cw.ChipwarError, match="pretrends"):
         cw.did_imputation(small, **SIM).pretest()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unbalanced_panels_with_a_large_scale_covariate_match_dense(seed):
+    d = staggered_panel(n_units=60, seed=seed)
+    rng = np.random.default_rng(seed)
+    d = d[rng.uniform(size=len(d)) > 0.15].reset_index(drop=True)
+    d["x"] = 100 * rng.normal(size=len(d))  # periods and covariates on very different scales
+    d["y"] += 0.01 * d.x
+    for leave_out in (False, True):
+        res = cw.did_imputation(d, covariates=["x"], leave_out=leave_out, **SIM)
+        att, se, _ = dense_bjs(d, None, leave_out, covariates=("x",))
+        assert res.att == pytest.approx(att, rel=1e-8)
+        assert res.se == pytest.approx(se, rel=1e-7)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
-from did_sim import staggered_panel
+from did_sim import small_panel, staggered_panel
 
 import chipwar as cw
 
@@ -107,6 +107,23 @@ def test_matches_pyfixest_saturated_event_study(mpdta, fit):
     np.testing.assert_allclose(t["se"], agg["Std. Error"].astype(float), rtol=1e-6)
 
 
+def test_covariates_match_statsmodels():
+    d = small_panel(seed=13)
+    d["x"] = np.random.default_rng(0).normal(size=len(d))
+    d["y"] += 0.6 * d.x
+    res = cw.sun_abraham(d, covariates=["x"], outcome="y", unit="unit", time="time", cohort="cohort")
+    rel = d.time - d.cohort
+    cell = (d.cohort > 0) & (rel != -1)
+    key = (d.cohort.astype(int).astype(str) + "_" + rel.astype(int).astype(str).str.replace("-", "m")).where(cell)
+    dummies = pd.get_dummies(key, prefix="c").astype(float)
+    sm = smf.ols("y ~ x + " + " + ".join(dummies.columns) + " + C(unit) + C(time)", pd.concat([d, dummies], axis=1))
+    b = sm.fit().params
+    cells = res.info["cells"]
+    names = [f"c_{int(c)}_{int(e)}".replace("-", "m") for c, e in zip(cells.cohort, cells.event_time)]
+    np.testing.assert_allclose(cells.coefficient, b[names], rtol=1e-7)
+    assert res.info["regression"].coef["x"] == pytest.approx(b["x"], rel=1e-8)
+
+
 def test_recovers_known_heterogeneous_dynamic_effects():
     d = staggered_panel(n_units=1500, seed=1)
     res = cw.sun_abraham(d, outcome="y", unit="unit", time="time", cohort="cohort")
@@ -136,6 +153,15 @@ def test_constant_weights_change_nothing_and_unit_cluster_is_default(mpdta, fit)
     assert weighted.se == pytest.approx(fit.se, rel=1e-8)
     clustered = cw.sun_abraham(mpdta, cluster="countyreal", **KW)
     assert clustered.se == pytest.approx(fit.se, rel=1e-12)
+
+
+def test_honest_did_inputs(fit, mpdta):
+    beta, sigma, num_pre, num_post = fit.honest_inputs()
+    assert (num_pre, num_post) == (3, 4)
+    np.testing.assert_allclose(beta, fit.table.sort_values("event_time").estimate)
+    np.testing.assert_allclose(np.sqrt(np.diag(sigma)), fit.table.sort_values("event_time").se)
+    with pytest.raises(cw.ChipwarError, match="0 pre- and 4 post-treatment"):
+        cw.did_imputation(mpdta, **KW).honest_inputs()
 
 
 def test_result_interface(fit):

@@ -55,6 +55,7 @@ def test_equals_saturated_dummy_regression_in_statsmodels(mpdta, notyet):
     )
     table = notyet.table
     np.testing.assert_allclose(table.estimate, sm.params[names], rtol=1e-8)
+    np.testing.assert_allclose(notyet.cell_coefficients.coefficient, sm.params[names], rtol=1e-8)
     # the ATT averages the cells by their number of treated observations
     size = np.array([((g == int(n[1:5])) & (d.year == int(n[6:]))).sum() for n in names], dtype=float)
     w = size / size.sum()
@@ -111,6 +112,14 @@ def test_cohort_fixed_effects_give_the_same_cells_in_a_balanced_panel(mpdta, not
     np.testing.assert_allclose(by_cohort.table.estimate, notyet.table.estimate, rtol=1e-8)
 
 
+def test_fixed_effects_and_clusters_written_with_data_columns(mpdta, notyet):
+    res = cw.etwfe(mpdta, fixef="countyreal + year", vcov={"CRV1": "countyreal"}, **KW)
+    np.testing.assert_allclose(res.table.estimate, notyet.table.estimate, rtol=1e-9)
+    assert res.se == pytest.approx(notyet.se, rel=1e-8)
+    state = cw.etwfe(mpdta.assign(state=mpdta.countyreal // 1000), cluster="state", **KW)
+    assert state.att == pytest.approx(notyet.att, rel=1e-10) and state.info["standard errors"] == "Clustered (state)"
+
+
 def test_weights_constant_change_nothing(mpdta, notyet):
     res = cw.etwfe(mpdta.assign(w=3.0), weights="w", **KW)
     assert res.att == pytest.approx(notyet.att, rel=1e-10) and res.se == pytest.approx(notyet.se, rel=1e-8)
@@ -119,10 +128,12 @@ def test_weights_constant_change_nothing(mpdta, notyet):
 def test_options_and_interface(mpdta, notyet):
     with pytest.raises(cw.ChipwarError, match="aggregate"):
         notyet.aggregate("cohort")
-    with pytest.raises(cw.ChipwarError, match="fepois"):
-        cw.etwfe(mpdta, family="poisson", **KW)
+    with pytest.raises(cw.ChipwarError, match="family"):
+        cw.etwfe(mpdta, family="logit", **KW)
+    with pytest.raises(cw.ChipwarError, match="'state' not found"):
+        cw.etwfe(mpdta, fixef="state + year", **KW)
     with pytest.raises(cw.ChipwarError, match="fixef"):
-        cw.etwfe(mpdta, fixef="state", **KW)
+        cw.etwfe(mpdta, fixef="", **KW)
     simple = notyet.aggregate("simple")
     assert simple.estimates.iloc[0] == pytest.approx(notyet.att, rel=1e-12)
     assert notyet.tidy().term.tolist()[:2] == ["ATT", "ATT(2004,2004)"]

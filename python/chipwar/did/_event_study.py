@@ -98,6 +98,25 @@ class EventStudyResult(Result):
             )
         return "\n".join(head + ["-" * len(rows[0])] + rows)
 
+    def honest_inputs(self) -> tuple[np.ndarray, np.ndarray, int, int]:
+        """``(betahat, sigma, num_pre, num_post)`` for ``cw.honest_did``: the event-time effects in order (periods
+        before treatment first, the reference period excluded) and their covariance.
+
+        Meaningful when the pre-treatment effects are relative to the period before treatment, as in
+        ``sun_abraham`` (``ref=-1``); raises if the result has no pre- or no post-treatment effects.
+        """
+        if self.index_name != "event_time":
+            raise ChipwarError(f"honest_inputs needs effects by event time, not by {self.index_name}")
+        e = self.estimates.index.to_numpy(dtype=float)
+        order = np.argsort(e)
+        num_pre, num_post = int((e < 0).sum()), int((e >= 0).sum())
+        if num_pre == 0 or num_post == 0:
+            raise ChipwarError(
+                f"{self.method} has {num_pre} pre- and {num_post} post-treatment effects; the sensitivity analysis "
+                "needs both (e.g. sun_abraham, or did2s(pretrends=True))"
+            )
+        return self.estimates.to_numpy()[order], self.vcov.to_numpy()[np.ix_(order, order)], num_pre, num_post
+
     def pretest(self) -> tuple[float, float]:
         """The pre-trend test (statistic, p-value) if the estimator ran one (e.g. ``did_imputation(pretrends=k)``)."""
         if "pretest" not in self.info:

@@ -28,6 +28,8 @@ from ._staggered import TIME, TREATED, UNIT, Y, StaggeredPanel
 #: demeaning tolerance of the untreated fit: the imputed Y(0) are differences of recovered fixed effects, so they
 #: need more precision than feols' default (1e-8) gives the coefficients
 FIXEF_TOL = 1e-12
+#: eigenvalues of the (unit-diagonal) reduced normal equations below this fraction of the largest count as zero
+PINV_RTOL = 1e-10
 
 
 @dataclass
@@ -66,10 +68,24 @@ class FirstStage:
         cross = (u.T @ sp.diags(w0) @ r).toarray()  # U0' W0 R0
         schur = (r.T @ sp.diags(w0) @ r).toarray() - cross.T @ (inv_unit[:, None] * cross)
         b_u, b_r = u.T @ targets, r.T @ targets
-        # the complement is singular (period dummies add up to the unit dummies): any solution gives the same Z0 theta
-        theta_r = np.linalg.pinv(schur, hermitian=True) @ (b_r - cross.T @ (inv_unit[:, None] * b_u))
+        theta_r = _solve_singular(schur, b_r - cross.T @ (inv_unit[:, None] * b_u))
         theta_u = inv_unit[:, None] * (b_u - cross @ theta_r)
         return w0[:, None] * (u @ theta_u + r @ theta_r)
+
+
+def _solve_singular(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A solution of the consistent, symmetric positive semi-definite system ``a x = b``.
+
+    The Schur complement is singular by construction (the period dummies add up to the unit dummies), and its
+    numerically-zero eigenvalue is not exactly zero: a pseudo-inverse at machine precision would invert it and
+    amplify rounding into the solution. So the system is scaled to unit diagonal (periods and covariates on one
+    scale) and eigenvalues below ``PINV_RTOL`` of the largest are treated as zero. Any solution gives the same
+    fitted values ``Z0 theta``.
+    """
+    scale = np.sqrt(np.diag(a))
+    scale[scale == 0] = 1.0
+    inv = np.linalg.pinv(a / np.outer(scale, scale), rtol=PINV_RTOL, hermitian=True)
+    return (inv @ (b / scale[:, None])) / scale[:, None]
 
 
 def _design_blocks(frame: pd.DataFrame, covariates: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
@@ -99,17 +115,15 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
     rhs = " + ".join(f"`{c}`" for c in panel.covariates) or "1"
     fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame.loc[untreated], weights=panel.weights, fixef_rm="none",
                 fixef_tol=FIXEF_TOL)
-    fe = fit.fixef()
-    y0 = fe[UNIT].reindex(frame[UNIT].to_numpy()).to_numpy() + fe[TIME].reindex(frame[TIME].to_numpy()).to_numpy()
-    if panel.covariates:
-        beta = fit.coef.reindex(panel.covariates).fillna(0.0).to_numpy()  # absorbed covariates contribute nothing
-        y0 = y0 + frame[panel.covariates].to_numpy(dtype=float) @ beta
+    y0 = fit.predict(frame)  # NaN where a unit or period has no untreated observation in the fit
     lost = np.isnan(y0)
     if lost.any():
-        periods = sorted(frame.loc[lost, TIME].unique().tolist())
+        no_period = ~frame[TIME].isin(frame.loc[untreated, TIME]).to_numpy()
+        periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
+        why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
+               "their unit has no untreated observation with a positive weight")
         warnings.warn(
-            f"{int(lost.sum())} treated observation(s) removed: no untreated unit is observed in period(s) "
-            f"{periods[:5]} of {panel.time!r}, so their Y(0) is not identified",
+            f"{int(lost.sum())} treated observation(s) removed: {why}, so their Y(0) is not identified",
             ChipwarWarning,
             stacklevel=3,
         )

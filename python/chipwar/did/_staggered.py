@@ -71,8 +71,10 @@ def staggered_panel(
     covariates: list[str] | None = None,
     weights: str | None = None,
     cluster: str | None = None,
+    carry: list[str] | None = None,
 ) -> StaggeredPanel:
-    """Check a staggered panel and build its working frame.
+    """Check a staggered panel and build its working frame (``carry``: further columns copied as they are, e.g.
+    the fixed effects or cluster variables of a user-written specification).
 
     Raises ChipwarError for duplicate unit-period rows, a cohort that changes within a unit, cohort values that are
     not periods of the panel, and missing unit, time or cohort identifiers. Rows with a missing outcome, covariate or
@@ -84,7 +86,8 @@ def staggered_panel(
     for name, value in (("outcome", outcome), ("unit", unit), ("time", time), ("cohort", cohort)):
         if not isinstance(value, str):
             raise ChipwarError(f"{name}= must be a column name (a string), got {value!r}")
-    extra = covariates + ([weights] if weights else []) + ([cluster] if cluster else [])
+    carry = list(dict.fromkeys(carry or []))
+    extra = covariates + ([weights] if weights else []) + ([cluster] if cluster else []) + carry
     require_columns(frame, [outcome, unit, time, cohort, *extra])
     if frame.empty:
         raise ChipwarError("data has no rows")
@@ -138,6 +141,9 @@ def staggered_panel(
         if (codes < 0).any():
             raise ChipwarError(f"cluster column {cluster!r} has missing values")
         work[cluster_name] = codes
+    for c in carry:
+        if c not in work:
+            work[c] = frame[c].to_numpy()
 
     n_dropped = {"missing": 0, "always_treated": 0}
     incomplete = work[[Y, *covariates] + ([weights] if weights else [])].isna().any(axis=1).to_numpy()
@@ -197,3 +203,13 @@ def last_treated_as_control(frame: pd.DataFrame, cohorts: np.ndarray, column: st
     frame = frame.loc[~late].copy()
     frame.loc[frame[COHORT] == last, [COHORT, REL]] = [0.0, np.nan]
     return frame, last
+
+
+def cell_codes(frame: pd.DataFrame, mask: pd.Series, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The distinct values of ``columns`` among the rows in ``mask`` (sorted; one row per cell) and each row's cell
+    number (-1 outside ``mask``): the treatment cells of Sun-Abraham and ETWFE."""
+    keys = frame.loc[mask, columns]
+    cells = keys.drop_duplicates().sort_values(columns).reset_index(drop=True)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[np.asarray(mask)] = pd.MultiIndex.from_frame(cells).get_indexer(pd.MultiIndex.from_frame(keys))
+    return cells, codes

@@ -1,5 +1,6 @@
-"""Wooldridge's (2023) extended two-way fixed effects (ETWFE): cohort x period treatment interactions in one
-regression, aggregated to the ATT and to cohort, event-time and calendar effects with delta-method SEs."""
+"""Wooldridge's (2023) extended two-way fixed effects (ETWFE), linear (feols) and Poisson (fepois): cohort x period
+treatment interactions in one regression, aggregated to the ATT and to cohort, event-time and calendar effects with
+delta-method SEs."""
 
 from __future__ import annotations
 
@@ -10,11 +11,22 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from .._results import Result, significance_stars
-from ..estimation import feols
+from ..estimation import feols, fepois
 from ..estimation.result import RegressionResult
+from ..vcov import parse_vcov
 from ._event_study import EventStudyResult, normal_bands
 from ._first_stage import group_sums
-from ._staggered import COHORT, REL, TIME, UNIT, Y, StaggeredPanel, last_treated_as_control, staggered_panel
+from ._staggered import (
+    COHORT,
+    REL,
+    TIME,
+    UNIT,
+    Y,
+    StaggeredPanel,
+    cell_codes,
+    last_treated_as_control,
+    staggered_panel,
+)
 
 CELL = "_cw_cell"
 AGGREGATIONS = ("simple", "group", "dynamic", "calendar")
@@ -35,8 +47,10 @@ class CellEffects:
     vcov: np.ndarray  # of the coefficients
 
     def aggregate(self, keys: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted means of the effects within each value of ``keys`` (rows where ``mask``): values, estimates, vcov."""
-        values, codes = np.unique(keys[mask], return_inverse=True)
+        """Weighted means of the effects within each value of ``keys`` (rows where ``mask``; one key column, or a
+        matrix whose rows are keys): the sorted key values, the estimates and their covariance."""
+        values, codes = np.unique(keys[mask], axis=0, return_inverse=True)
+        codes = codes.reshape(-1)
         w = self.weight[mask]
         totals = group_sums(w[:, None], codes)[:, 0]
         est = group_sums((w * self.effect[mask])[:, None], codes)[:, 0] / totals
@@ -47,10 +61,12 @@ class CellEffects:
 class EtwfeResult(Result):
     """ATT(g, t) of every treatment cell (``.table``), the overall ATT (``.att``, ``.se``) and ``.aggregate()``."""
 
-    def __init__(self, family: str, fit: RegressionResult, effects: CellEffects, info: dict, level: float) -> None:
+    def __init__(self, family: str, fit: RegressionResult, effects: CellEffects, cells: pd.DataFrame, info: dict,
+                 level: float) -> None:
         self.family = family
         self.regression = fit
         self._effects = effects
+        self._cells = cells
         self.info = info
         self.level = level
         post = effects.rows["event_time"].to_numpy() >= 0
@@ -61,13 +77,20 @@ class EtwfeResult(Result):
     def table(self) -> pd.DataFrame:
         """``cohort, time, event_time, estimate, se, conf_low, conf_high, p_value`` per cell (ATT(g, t))."""
         rows = self._effects.rows
-        cell = (rows["cohort"] * 1e5 + rows["time"]).to_numpy()
-        keys, est, vcov = self._effects.aggregate(cell, np.ones(cell.size, dtype=bool))
-        first = pd.Series(np.arange(cell.size)).groupby(cell).first().loc[keys].to_numpy()
+        keys, est, vcov = self._effects.aggregate(rows[["cohort", "time"]].to_numpy(), np.ones(len(rows), dtype=bool))
         se = np.sqrt(np.clip(np.diag(vcov), 0, None))
         low, high, p = normal_bands(est, se, self.level)
-        out = rows.iloc[first].reset_index(drop=True)
-        return out.assign(estimate=est, se=se, conf_low=low, conf_high=high, p_value=p)
+        return pd.DataFrame({"cohort": keys[:, 0], "time": keys[:, 1], "event_time": keys[:, 1] - keys[:, 0],
+                             "estimate": est, "se": se, "conf_low": low, "conf_high": high, "p_value": p})
+
+    @property
+    def cell_coefficients(self) -> pd.DataFrame:
+        """``cohort, time, coefficient, se``: the regression coefficient of every cell's dummy (for the Poisson
+        family the log of the ratio of treated to untreated expected outcomes, at the cohort's mean covariates)."""
+        names = [f"{CELL}::{k}" for k in range(len(self._cells))]
+        return self._cells.reset_index(drop=True).assign(
+            coefficient=self.regression.coef.reindex(names).to_numpy(), se=self.regression.se.reindex(names).to_numpy()
+        )
 
     def aggregate(self, type: str = "simple") -> EventStudyResult:
         """Average the observation-level effects of treated rows (event time >= 0): overall (``"simple"``), by cohort
@@ -119,6 +142,43 @@ class EtwfeResult(Result):
         return self.aggregate("dynamic").plot(ax=ax)
 
 
+def _poisson_effects(fit, frame: pd.DataFrame, in_cell: np.ndarray, cells: pd.DataFrame, demeaned: dict[str, str]):
+    """Effects on the outcome's scale of the cell rows fepois kept: ``mu - mu exp(-tau)`` with ``tau`` the row's
+    treatment term on the log scale, and its gradient ``mu x - mu exp(-tau) (x - d tau / d beta)`` in the
+    coefficients (fixed effects held at their estimates, as R's etwfe/marginaleffects do)."""
+    design = fit._core.design  # rows of ``frame`` in the estimation sample (separated ones are gone)
+    names = list(fit.coef.index)
+    wanted = np.flatnonzero(in_cell)
+    where = np.clip(np.searchsorted(design.obs_index, wanted), 0, design.nobs - 1)
+    kept = design.obs_index[where] == wanted
+    rows = frame.iloc[wanted[kept]]
+    d = _treatment_derivative(rows, cells, names, demeaned)
+    x = design.x[where[kept]][:, [design.x_names.index(n) for n in names]]
+    mu = fit.fitted[where[kept]]
+    untreated_mu = mu * np.exp(-(d @ fit.coef.to_numpy()))
+    return rows, mu - untreated_mu, mu[:, None] * x - untreated_mu[:, None] * (x - d)
+
+
+def _treatment_derivative(rows: pd.DataFrame, cells: pd.DataFrame, names: list[str], demeaned: dict[str, str]):
+    """How switching treatment on moves each cell row's linear predictor, per coefficient (rows x ``names``): 1 for
+    the row's cell dummy and the row's demeaned covariate for its cell x covariate terms."""
+    position = pd.Series(np.arange(len(names), dtype=float), index=names)
+    cell = rows[CELL].to_numpy()
+    at = np.arange(len(rows))
+    dummy = position.reindex([f"{CELL}::{k}" for k in range(len(cells))]).to_numpy()
+    if np.isnan(dummy).any():
+        lost = [tuple(cells.iloc[k]) for k in np.flatnonzero(np.isnan(dummy))]
+        raise ChipwarError(f"treatment cell(s) (cohort, period) {lost[:3]} could not be estimated (collinear with the "
+                           "fixed effects)")
+    out = np.zeros((len(rows), len(names)))
+    out[at, dummy.astype(np.int64)[cell]] = 1.0
+    for dm in demeaned.values():
+        col = position.reindex([f"{CELL}::{k}:{dm}" for k in range(len(cells))]).to_numpy()[cell]
+        kept = ~np.isnan(col)  # a cell x covariate term the regression dropped contributes nothing
+        out[at[kept], col[kept].astype(np.int64)] = rows[dm].to_numpy()[kept]
+    return out
+
+
 def _covariate_terms(panel: StaggeredPanel, frame: pd.DataFrame, fixef: str) -> tuple[list[str], dict[str, str]]:
     """Wooldridge's covariate terms: X, X x cohort, X x period, and the treatment cells x X demeaned within cohort
     (so the cell coefficient is the effect at the cohort's mean X). Terms the fixed effects absorb (X and X x cohort
@@ -167,10 +227,13 @@ def etwfe(
         Panel with one row per unit and period.
     outcome, unit, time, cohort : str
         Columns; ``cohort`` is the first treated period, 0 or NaN for never treated.
-    family : {"gaussian"}
-        The linear model (``feols``). The Poisson family needs ``fepois``, which this version does not have yet.
-    fixef : {"unit", "cohort"}
-        Unit or cohort fixed effects (with period fixed effects); identical cell effects in a balanced panel.
+    family : {"gaussian", "poisson"}
+        The linear model (``feols``) or Poisson pseudo-maximum likelihood (``fepois``, log link; zeros in the outcome
+        are data). Poisson effects are on the outcome's scale: each treated row's ``mu - mu exp(-tau)``, averaged.
+    fixef : {"unit", "cohort"} or str
+        Unit or cohort fixed effects, each with period fixed effects (identical cell effects in a balanced panel),
+        or any fixed effects written with the data's columns, e.g. ``"pair + exporter^year + importer^year"`` for
+        a gravity model whose unit is the pair (they must absorb unit and period effects for ETWFE to hold).
     covariates : list of str, optional
         Controls, entered with their cohort and period interactions and interacted (demeaned within cohort) with
         the treatment cells, as in Wooldridge (2023).
@@ -189,20 +252,19 @@ def etwfe(
     -------
     EtwfeResult
         ``.table`` (ATT(g, t)), ``.att``/``.se`` (the average effect over treated observations), ``.aggregate(type)``,
-        ``.regression`` (the fitted ``feols``).
+        ``.regression`` (the fitted ``feols`` / ``fepois``), ``.cell_coefficients``.
     """
-    if family != "gaussian":
-        raise ChipwarError(
-            f"family={family!r} is not available: this version of etwfe supports 'gaussian' (the Poisson family "
-            "needs fepois, which is not merged yet)"
-        )
-    if fixef not in ("unit", "cohort"):
-        raise ChipwarError(f"fixef={fixef!r}: use 'unit' or 'cohort' (each with period fixed effects)")
+    if family not in ("gaussian", "poisson"):
+        raise ChipwarError(f"family={family!r}: use 'gaussian' (feols) or 'poisson' (fepois)")
+    if not isinstance(fixef, str) or not fixef.strip():
+        raise ChipwarError(f"fixef={fixef!r}: use 'unit', 'cohort' or fixed effects like 'pair + exporter^year'")
+    user_fe = [] if fixef in ("unit", "cohort") else [c.strip() for p in fixef.split("+") for c in p.split("^")]
     if cgroup not in ("notyet", "never"):
         raise ChipwarError(f"cgroup={cgroup!r}: use 'notyet' or 'never'")
     if vcov is not None and cluster is not None:
         raise ChipwarError("give either vcov= or cluster=, not both")
-    panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster)
+    user_clusters = [c for part in parse_vcov(vcov).cluster_columns for c in part.split("^")]
+    panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster, user_fe + user_clusters)
     frame = panel.frame
     control = "not yet treated" if cgroup == "notyet" else "never treated"
     if cgroup == "never":
@@ -212,37 +274,25 @@ def etwfe(
         control = f"not yet treated (last cohort {last:g} as never treated)"
 
     in_cell = (frame[COHORT] > 0) & ((frame[REL] >= 0) if cgroup == "notyet" else (frame[REL] != -1))
-    cells = frame.loc[in_cell, [COHORT, TIME]].drop_duplicates().sort_values([COHORT, TIME])
-    cell_index = pd.MultiIndex.from_frame(cells)
-    codes = np.full(len(frame), -1, dtype=np.int64)
-    codes[in_cell.to_numpy()] = cell_index.get_indexer(pd.MultiIndex.from_frame(frame.loc[in_cell, [COHORT, TIME]]))
+    cells, codes = cell_codes(frame, in_cell, [COHORT, TIME])
     frame = frame.assign(**{CELL: codes})
     cov_terms, demeaned = _covariate_terms(panel, frame, fixef)
 
-    fe = UNIT if fixef == "unit" else COHORT
+    fe = {"unit": f"{UNIT} + {TIME}", "cohort": f"{COHORT} + {TIME}"}.get(fixef, fixef)
     spec = vcov if vcov is not None else {"CRV1": panel.cluster}
-    fit = feols(f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe} + {TIME}", frame,
-                weights=weights, vcov=spec, fixef_rm="none")
-
-    rows = frame.loc[in_cell]
-    names = list(fit.coef.index)
-    position = {n: j for j, n in enumerate(names)}
-    gradient = np.zeros((len(rows), len(names)))
-    cell_of_row = rows[CELL].to_numpy()
-    for k in range(len(cells)):
-        at = cell_of_row == k
-        if f"{CELL}::{k}" not in position:
-            raise ChipwarError(f"the treatment cell (cohort, period) = {tuple(cells.iloc[k])} could not be estimated "
-                               "(collinear with the fixed effects)")
-        gradient[at, position[f"{CELL}::{k}"]] = 1.0
-        for c, dm in demeaned.items():
-            name = f"{CELL}::{k}:{dm}"
-            if name in position:
-                gradient[at, position[name]] = rows.loc[at, dm].to_numpy()
+    fml = f"{Y} ~ " + " + ".join([f"i({CELL}, ref=-1)", *cov_terms]) + f" | {fe}"
+    if family == "gaussian":
+        fit = feols(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
+        rows = frame.loc[in_cell]
+        gradient = _treatment_derivative(rows, cells, list(fit.coef.index), demeaned)
+        effect = gradient @ fit.coef.to_numpy()
+    else:
+        fit = fepois(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
+        rows, effect, gradient = _poisson_effects(fit, frame, in_cell.to_numpy(), cells, demeaned)
     effects = CellEffects(
         rows=pd.DataFrame({"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(),
                            "event_time": rows[REL].to_numpy()}),
-        effect=gradient @ fit.coef.to_numpy(),
+        effect=effect,
         gradient=gradient,
         weight=np.ones(len(rows)) if weights is None else rows[weights].to_numpy(dtype=float),
         vcov=fit.vcov.to_numpy(),
@@ -251,7 +301,7 @@ def etwfe(
         "observations": fit.nobs,
         "units": int(frame[UNIT].nunique()),
         "control group": control,
-        "fixed effects": f"{unit if fixef == 'unit' else cohort} + {time}",
+        "fixed effects": {"unit": f"{unit} + {time}", "cohort": f"{cohort} + {time}"}.get(fixef, fixef),
         "standard errors": fit.vcov_type.replace(UNIT, unit).replace("_cw_cluster", str(cluster)),
     }
-    return EtwfeResult("gaussian", fit, effects, info, level)
+    return EtwfeResult(family, fit, effects, cells.rename(columns={COHORT: "cohort", TIME: "time"}), info, level)

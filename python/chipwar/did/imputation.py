@@ -25,8 +25,9 @@ def estimand_weights(first: FirstStage, horizons: list[float]) -> tuple[np.ndarr
 
 def _averaged_effects(v: np.ndarray, tau: np.ndarray, cell: np.ndarray, cluster: np.ndarray, leave_out: bool):
     """BJS's auxiliary tau-bar: per estimand (column of ``v``), the v-weighted mean effect of each cohort x horizon
-    cell, optionally leaving out the observation's own cluster. Returns an (n_treated x k) matrix."""
-    _, cell_id = np.unique(cell, return_inverse=True)
+    cell (rows of ``cell``), optionally leaving out the observation's own cluster. Returns (n_treated x k)."""
+    _, cell_id = np.unique(cell, axis=0, return_inverse=True)
+    cell_id = cell_id.reshape(-1)
     num = group_sums(v * tau[:, None], cell_id)[cell_id]
     den = group_sums(v, cell_id)[cell_id]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -139,7 +140,7 @@ def did_imputation(
 
     eps = np.repeat(np.where(first.untreated, resid, 0.0)[:, None], v.shape[1], axis=1)
     cluster_codes = frame[panel.cluster].to_numpy()
-    cell = frame.loc[treated, COHORT].to_numpy() * 1e4 + frame.loc[treated, REL].to_numpy()
+    cell = frame.loc[treated, [COHORT, REL]].to_numpy()
     eps[treated] = resid[treated, None] - _averaged_effects(v[treated], resid[treated], cell,
                                                             cluster_codes[treated], leave_out)
     psi = group_sums(v * eps, cluster_codes)

@@ -8,7 +8,7 @@ import pandas as pd
 from .._errors import ChipwarError
 from ..estimation import feols
 from ._event_study import EventStudyResult, linear_combination
-from ._staggered import COHORT, REL, TIME, UNIT, Y, last_treated_as_control, staggered_panel
+from ._staggered import COHORT, REL, TIME, UNIT, Y, cell_codes, last_treated_as_control, staggered_panel
 
 CELL = "_cw_cell"
 
@@ -79,18 +79,11 @@ def sun_abraham(
         control = f"last treated (cohort {last:g})"
 
     treated_cell = (frame[COHORT] > 0) & ~frame[REL].isin(refs)
-    cells = (
-        frame.loc[treated_cell]
-        .assign(size=1.0 if weights is None else frame[weights])
-        .groupby([COHORT, REL], sort=True)["size"]
-        .sum()
-        .reset_index()
-    )
+    cells, codes = cell_codes(frame, treated_cell, [COHORT, REL])
     if cells.empty:
         raise ChipwarError(f"no treated cohort x relative-period cells outside ref={sorted(refs)} to estimate")
-    cell_id = pd.MultiIndex.from_frame(cells[[COHORT, REL]])
-    codes = np.full(len(frame), -1, dtype=np.int64)
-    codes[treated_cell.to_numpy()] = cell_id.get_indexer(pd.MultiIndex.from_frame(frame.loc[treated_cell, [COHORT, REL]]))
+    size = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
+    cells["size"] = np.bincount(codes[codes >= 0], weights=size[codes >= 0], minlength=len(cells))
     frame = frame.assign(**{CELL: codes})
 
     rhs = " + ".join([f"i({CELL}, ref=-1)"] + [f"`{c}`" for c in panel.covariates])
