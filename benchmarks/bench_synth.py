@@ -1,7 +1,9 @@
 """Timings of chipwar's synthetic-control estimators (median of 3 runs after a warm-up).
 
 Run from the repository root: PYTHONPATH=python python benchmarks/bench_synth.py [path/to/shared/data/reference/synth]
-Peer packages (pysyncon, synthdid, diff-diff, panelkit) are not compared yet: see results_synth.md.
+Peers, each timed the same way in the same run when importable: diff-diff (SyntheticDiD, placebo variance with 200
+replicates), panelkit (SyntheticDiD with its in-space placebo, one refit per donor) and, with --pysyncon, pysyncon's ADH
+fit (one run only: it takes minutes). The Python synthdid port is not compared: it pins 2019-era numpy/scipy/pandas.
 """
 
 from __future__ import annotations
@@ -39,8 +41,55 @@ def simulated(n_units: int = 200, n_periods: int = 130, n_pre: int = 100, seed: 
                          "y": (y + treated).ravel(), "treated": treated.ravel()})
 
 
+def peer_rows(prop99: pd.DataFrame, sim: pd.DataFrame) -> list[tuple[str, float]]:
+    rows = []
+    try:
+        import diff_diff
+    except ImportError:
+        diff_diff = None
+    if diff_diff is not None:
+        def dd(data: pd.DataFrame, outcome: str, unit: str, time_: str, post: list) -> None:
+            # diff-diff wants the unit-level (ever-treated) indicator plus the post periods.
+            ever = data.assign(ever=data.groupby(unit)["treated"].transform("max"))
+            diff_diff.SyntheticDiD(variance_method="placebo", n_bootstrap=200, seed=1).fit(
+                ever, outcome=outcome, treatment="ever", unit=unit, time=time_, post_periods=post)
+        rows.append(("diff-diff SDID + 200 placebo reps, Prop 99",
+                     timed(lambda: dd(prop99, "PacksPerCapita", "State", "Year", list(range(1989, 2001))))))
+        rows.append(("diff-diff SDID + 200 placebo reps, 200 x 130 simulated",
+                     timed(lambda: dd(sim, "y", "unit", "time", list(range(100, 130))))))
+    try:
+        import panelkit
+    except ImportError:
+        panelkit = None
+    if panelkit is not None:
+        def pk(data: pd.DataFrame, outcome: str, unit: str, time_: str, treated_unit: object, t0: int) -> None:
+            y = data.pivot(index=unit, columns=time_, values=outcome)
+            panelkit.SyntheticDiD(inference="placebo").fit(y.to_numpy(), [list(y.index).index(treated_unit)], t0)
+        rows.append(("panelkit SDID + in-space placebo (38 refits), Prop 99",
+                     timed(lambda: pk(prop99, "PacksPerCapita", "State", "Year", "California", 19))))
+        rows.append(("panelkit SDID + in-space placebo (199 refits), 200 x 130 simulated",
+                     timed(lambda: pk(sim, "y", "unit", "time", 199, 100))))
+    return rows
+
+
+def pysyncon_fit_seconds(smoking: pd.DataFrame) -> float:
+    from pysyncon import Dataprep, Synth
+
+    donors = [u for u in smoking.state.unique() if u != "California"]
+    prep = Dataprep(foo=smoking, predictors=["lnincome", "retprice", "age15to24"], predictors_op="mean",
+                    time_predictors_prior=range(1980, 1989),
+                    special_predictors=[("beer", range(1984, 1989), "mean"), ("cigsale", [1975], "mean"),
+                                        ("cigsale", [1980], "mean"), ("cigsale", [1988], "mean")],
+                    dependent="cigsale", unit_variable="state", time_variable="year",
+                    treatment_identifier="California", controls_identifier=donors, time_optimize_ssr=range(1970, 1989))
+    start = time.perf_counter()
+    Synth().fit(dataprep=prep)
+    return time.perf_counter() - start
+
+
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/data/reference/synth"
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    root = Path(args[0]) if args else Path(__file__).resolve().parents[2] / "shared/data/reference/synth"
     warnings.simplefilter("ignore", ConvergenceWarning)
     smoking = pd.read_csv(root / "smoking.csv")
     years = range(1980, 1989)
@@ -55,11 +104,16 @@ def main() -> None:
     prop99 = pd.read_csv(root / "california_prop99.csv", sep=";")
     sim = simulated()
     rows = [
+        ("ADH fit, Prop 99", timed(lambda: cw.synth(smoking, "cigsale", "state", "year", "California", 1989,
+                                                    predictors=predictors, optimize_window=range(1970, 1989)))),
         ("ADH fit + 38 space placebos, Prop 99", timed(adh_and_placebo)),
         ("SDID + 200 placebo reps, Prop 99", timed(lambda: cw.sdid(prop99, "PacksPerCapita", "State", "Year", "treated", seed=1))),
         ("SDID + 200 placebo reps, 200 x 130 simulated", timed(lambda: cw.sdid(sim, "y", "unit", "time", "treated", seed=1), repeats=3)),
         ("SC (outcomes) fit, 200 x 130 simulated", timed(lambda: cw.synth(sim, "y", "unit", "time", 199, 100, v=np.ones(100)))),
     ]
+    rows += peer_rows(prop99, sim)
+    if "--pysyncon" in sys.argv:
+        rows.append(("pysyncon ADH fit, Prop 99 (one run)", pysyncon_fit_seconds(smoking)))
     print(f"threads: {cw.get_num_threads()}")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.3f} s |")
