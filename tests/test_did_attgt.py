@@ -248,3 +248,19 @@ def test_cluster_at_unit_level_changes_nothing_and_clusters_widen(mpdta):
     by_state = cw.att_gt(mpdta, **MPDTA, cluster="state")
     assert np.isfinite(by_state.table["se"]).all()
     assert not np.allclose(by_state.table["se"], base.table["se"])
+
+
+def test_event_window_options(mpdta):
+    res = cw.att_gt(mpdta, **MPDTA)
+    full = res.aggregate("dynamic").table.set_index("event_time")
+    window = res.aggregate("dynamic", min_e=-2, max_e=2)
+    np.testing.assert_array_equal(window.table["event_time"], [-2, -1, 0, 1, 2])
+    np.testing.assert_allclose(window.table.set_index("event_time")["att"], full.loc[-2:2, "att"], rtol=1e-14)
+    np.testing.assert_allclose(window.table.set_index("event_time")["se"], full.loc[-2:2, "se"], rtol=1e-14)
+    np.testing.assert_allclose(window.att, full.loc[0:2, "att"].mean(), rtol=1e-14)
+    # simple with max_e = 1: post cells with exposure <= 1, weighted by cohort size
+    t = res.table.assign(e=res.table["time"] - res.table["cohort"])
+    keep = t[(t["e"] >= 0) & (t["e"] <= 1)]
+    size = mpdta.groupby("first.treat")["countyreal"].nunique()
+    w = keep["cohort"].map(size)
+    np.testing.assert_allclose(res.aggregate("simple", max_e=1).att, np.sum(w * keep["att"]) / w.sum(), rtol=1e-12)
