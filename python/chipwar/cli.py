@@ -26,12 +26,34 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study(args: argparse.Namespace) -> int:
+    """Run the export-control study and print where the report is."""
+    import chipwar as cw
+
+    try:
+        result = cw.study.run(data=args.data, out=args.out, config=args.config, progress=not args.quiet)
+    except cw.ChipwarError as err:
+        print(f"chipwar study: error: {err}", file=sys.stderr)
+        return 2
+    summary = result["summary"]
+    print(f"Report written to {result['out'] / 'report.md'} and {result['out'] / 'report.html'}")
+    with pd.option_context("display.width", 140, "display.max_columns", 20):
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chipwar", description="Econometrics of chip export controls.")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="fit and print a regression on a small simulated panel")
     demo.add_argument("--seed", type=int, default=2018)
     demo.set_defaults(func=_demo)
+    study = sub.add_parser("study", help="run the export-control study and write its report")
+    study.add_argument("--data", default=None, help="folder of real files (default: the simulated default world)")
+    study.add_argument("--out", default="chipwar-report", help="report folder (default: chipwar-report)")
+    study.add_argument("--config", default=None, help="study TOML file (default: the study shipped with chipwar)")
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
+    study.set_defaults(func=_study)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -1,0 +1,16 @@
+"""The export-control study: "did US chip export controls hold China back or accelerate its domestic innovation?"
+
+:func:`run` (and ``chipwar study`` on the command line) turns data into a report: (a) a synthetic control for
+China's semiconductor patenting, (b) a staggered DiD / event study over technology classes and control waves,
+(c) gravity on controlled vs uncontrolled HS6 codes (US exports to China and diversion), (d) fab capacity. On the
+SIMULATED default world every estimate is checked against the injected truth. A study is one TOML file
+(:func:`default_config_text` shows the default one).
+"""
+
+from __future__ import annotations
+
+from .config import default_text as default_config_text
+from .config import load_config
+from .pipeline import run
+
+__all__ = ["default_config_text", "load_config", "run"]

@@ -1,0 +1,165 @@
+"""The study's input tables: from the bundled default world, or from real files in the public formats (via cw.io).
+
+Either way the sections receive the same :class:`Inputs`; a table that a real folder cannot provide is None and its
+section says so in the report instead of running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import codes, datasets, io
+from .._errors import ChipwarError
+from . import truth as _truth
+
+
+@dataclass
+class Inputs:
+    """Everything the sections read.
+
+    Attributes
+    ----------
+    simulated : bool
+        True for the default world (estimates can be checked against the truth).
+    patents : DataFrame or None
+        ``country, cpc, year, patents, effect``: counts by economy x CPC subclass (default world only).
+    country_patents : DataFrame or None
+        ``unit, year, semiconductor, total, semiconductor_cf, total_cf``: semiconductor and all patents by economy;
+        ``*_cf`` are the counterfactual counts without the injected effects (equal to the observed for real data;
+        ``total`` is NaN when no total table is given).
+    trade : DataFrame or None
+        ``year, exporter, importer, hs6, value_usd, effect``: bilateral trade (default world only).
+    reporter_exports : DataFrame or None
+        ``unit, year, value_usd``: exports to the world by reporter (real UN Comtrade data only).
+    fabs : DataFrame or None
+        ``unit, year, additions_200mm, additions_cf``: capacity added per economy and year.
+    files : dict
+        Name -> path of every input file read (hashed into the provenance file).
+    notes : list of str
+        What the inputs could not provide.
+    """
+
+    simulated: bool
+    patents: pd.DataFrame | None = None
+    country_patents: pd.DataFrame | None = None
+    trade: pd.DataFrame | None = None
+    reporter_exports: pd.DataFrame | None = None
+    fabs: pd.DataFrame | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def sha256(path: Path) -> str:
+    """SHA-256 of a file, read in blocks so large inputs use little memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _country_panel(patents: pd.DataFrame) -> pd.DataFrame:
+    """Semiconductor (H01L, H10) and all patents by economy and year, observed and counterfactual."""
+    semis = codes.is_semiconductor_cpc(patents["cpc"])
+    frame = pd.DataFrame({
+        "unit": patents["country"], "year": patents["year"],
+        "semiconductor": np.where(semis, patents["patents"], 0.0), "total": patents["patents"].astype(float),
+    })
+    cf = _truth.counterfactual(patents["patents"], patents["effect"])
+    frame["semiconductor_cf"] = np.where(semis, cf, 0.0)
+    frame["total_cf"] = cf
+    return frame.groupby(["unit", "year"], as_index=False).sum()
+
+
+def from_default() -> Inputs:
+    """The default world (SIMULATED), with each row's injected log effect in ``effect``."""
+    world = datasets.load_default()
+    patents = world.patents.drop(columns="simulated")
+    patents["effect"] = _truth.log_effect(patents, world.truth, "patents")
+    trade = world.trade.drop(columns="simulated")
+    trade["effect"] = _truth.log_effect(trade, world.truth, "trade")
+    fabs = world.fabs.rename(columns={"economy": "unit"})
+    effect = _truth.log_effect(world.fabs, world.truth, "fab_capacity")
+    fabs = pd.DataFrame({"unit": fabs["unit"], "year": fabs["year"], "additions_200mm": fabs["additions_200mm"],
+                         "additions_cf": _truth.counterfactual(fabs["additions_200mm"], effect)})
+    return Inputs(
+        simulated=True, patents=patents, country_patents=_country_panel(patents), trade=trade, fabs=fabs,
+        files={f"default world: {name}": path for name, path in world.paths.items()},
+    )
+
+
+def _leaf_regions(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows of economies, not aggregates: a region path that prefixes another path (World, Asia, EU-27) is a sum."""
+    paths = pd.Series(table["path"].unique())
+    parents = set(paths.str.rsplit(" -> ", n=1).str[0])
+    return table[~table["path"].isin(parents) & ~table["region"].str.contains("Other|Unclassified|<sup>")]
+
+
+def _ncses_panel(semis_path: Path, total_path: Path | None) -> pd.DataFrame:
+    semis = _leaf_regions(io.read_ncses(semis_path)).dropna(subset=["year"])
+    frame = semis[["region", "year", "value"]].rename(columns={"region": "unit", "value": "semiconductor"})
+    if total_path is not None:
+        total = _leaf_regions(io.read_ncses(total_path)).dropna(subset=["year"])
+        total = total[["region", "year", "value"]].rename(columns={"region": "unit", "value": "total"})
+        frame = frame.merge(total, on=["unit", "year"], how="left")
+    else:
+        frame["total"] = np.nan
+    frame["year"] = frame["year"].astype(int)
+    frame["semiconductor_cf"], frame["total_cf"] = frame["semiconductor"], frame["total"]
+    return frame.reset_index(drop=True)
+
+
+def _fab_panel(fab_list: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+    """Capacity added per country and year (200 mm equivalents) from a fab list; years without a new fab add 0."""
+    fab_list = fab_list.dropna(subset=["start_year", "capacity_200mm", "country"])
+    added = fab_list.groupby(["country", fab_list["start_year"].astype(int)])["capacity_200mm"].sum()
+    grid = pd.MultiIndex.from_product([sorted(fab_list["country"].unique()), range(years[0], years[1] + 1)],
+                                      names=["unit", "year"])
+    added.index.names = ["unit", "year"]
+    frame = added.reindex(grid, fill_value=0.0).rename("additions_200mm").reset_index()
+    frame["additions_cf"] = frame["additions_200mm"]
+    return frame
+
+
+def from_files(config: dict) -> Inputs:
+    """Real files under ``config["data"]["root"]`` at the paths of ``config["data"]["files"]``.
+
+    Raises
+    ------
+    ChipwarError
+        When none of the listed files exists (nothing to study), naming the paths looked for.
+    """
+    root = Path(config["data"]["root"])
+    wanted = {name: root / rel for name, rel in config["data"]["files"].items() if rel}
+    found = {name: path for name, path in wanted.items() if path.is_file()}
+    if not found:
+        listed = ", ".join(f"{name} = {str(path)!r}" for name, path in wanted.items())
+        raise ChipwarError(f"no input file found under {str(root)!r}: looked for {listed}; put the files there or "
+                           "set [data.files] in the study file")
+    inputs = Inputs(simulated=False, files=found)
+    for name, path in wanted.items():
+        if name not in found:
+            inputs.notes.append(f"`{name}` file {path} is absent: the analyses that need it are skipped.")
+    if "ncses_semiconductor" in found:
+        inputs.country_patents = _ncses_panel(found["ncses_semiconductor"], found.get("ncses_total"))
+    if "comtrade" in found:
+        trade = io.read_comtrade(found["comtrade"])
+        trade = trade[(trade["flow"] == "X") & (trade["partner"] == "W00") & (trade["freq"] == "A")]
+        inputs.reporter_exports = (trade.groupby(["reporter", "year"], as_index=False)["value_usd"].sum()
+                                   .rename(columns={"reporter": "unit"}))
+    if "fabs" in found:
+        inputs.fabs = _fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
+    inputs.notes.append("Patents by technology class (PatentsView) and bilateral trade by HS6 (BACI) are not read "
+                        "from files by this study version: the event study and the gravity model run on the default "
+                        "world only.")
+    return inputs
+
+
+def load(config: dict) -> Inputs:
+    """The inputs the configuration names: the default world or real files."""
+    return from_default() if config["data"]["source"] == "default" else from_files(config)
