@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 study: setup
-	$(PYTHON) -m chipwar demo
+	$(PYTHON) -m chipwar study --out chipwar-report
 
 test: setup
 	$(PYTHON) -m pytest

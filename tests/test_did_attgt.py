@@ -264,3 +264,22 @@ def test_event_window_options(mpdta):
     size = mpdta.groupby("first.treat")["countyreal"].nunique()
     w = keep["cohort"].map(size)
     np.testing.assert_allclose(res.aggregate("simple", max_e=1).att, np.sum(w * keep["att"]) / w.sum(), rtol=1e-12)
+
+
+def test_pretest_refuses_a_numerically_singular_covariance(mpdta):
+    """A near-singular covariance must not produce a (possibly negative) statistic from an ill-posed solve."""
+    import copy
+
+    res = cw.att_gt(mpdta, outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+    stat, _ = res.pretest()
+    assert stat > 0
+    broken = copy.copy(res)
+    pre = np.flatnonzero(res.cohorts > res.times)
+    v = res.vcov.copy()
+    # make the second pre-period cell an exact copy of the first, up to rounding noise
+    v[pre[1], :] = v[pre[0], :] * (1 + 1e-14)
+    v[:, pre[1]] = v[:, pre[0]] * (1 + 1e-14)
+    v[pre[1], pre[1]] = v[pre[0], pre[0]]
+    broken.vcov = v
+    with pytest.raises(cw.ChipwarError, match="singular"):
+        broken.pretest()

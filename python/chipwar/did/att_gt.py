@@ -410,10 +410,15 @@ class ATTgtResult(Result):
             raise ChipwarError("there are no pre-treatment ATT(g, t) to test (no cohort has a period before it)")
         a = self.att[pre]
         v = self.vcov[np.ix_(pre, pre)]
-        try:
-            stat = float(a @ np.linalg.solve(v, a))
-        except np.linalg.LinAlgError:
-            raise ChipwarError("the covariance of the pre-treatment ATT(g, t) is singular; no Wald pre-test") from None
+        # as did, no statistic for a singular covariance; a near-singular one would make solve() return garbage
+        # (even a negative "chi-squared"), so singularity is judged from the eigenvalues
+        eigval, eigvec = np.linalg.eigh((v + v.T) / 2)
+        if not eigval.min() > 1e-10 * max(eigval.max(), 0.0):
+            raise ChipwarError(
+                "the covariance of the pre-treatment ATT(g, t) is (numerically) singular; no Wald pre-test "
+                "(did returns none either); inspect the pre-period estimates or use placebo waves"
+            )
+        stat = float(np.sum((eigvec.T @ a) ** 2 / eigval))
         return stat, float(_core.chi2_sf(stat, int(pre.sum())))
 
     def aggregate(
