@@ -80,6 +80,10 @@ def test_dask_engine_runs_on_the_client_cluster(tmp_path, dask_client):
     assert len(stream.data) > 0
     pd.testing.assert_frame_equal(by_key(panel), by_key(cw.io.read_patentsview(directory)))
     pd.testing.assert_frame_equal(trade, cw.io.read_baci(tmp_path / "BACI_HS17_Y2021_V202201.csv"))
+    # a bad value found on a worker still raises ChipwarError with its line
+    (tmp_path / "bad.csv").write_text(BACI.replace("2021,490,156,848620", "2021,490,156,8486"))
+    with pytest.raises(cw.ChipwarError, match=r"bad\.csv, line 4, column 'k': '8486' is not an HS6 code"):
+        cw.io.read_baci(tmp_path / "bad.csv", engine="dask", blocksize=40)
 
 
 def test_dask_engine_errors_name_the_file_line_and_column(tmp_path):

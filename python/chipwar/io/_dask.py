@@ -72,7 +72,8 @@ def _parse_piece(piece: tuple[Path, tuple[int, int] | None], parse: Parse, read:
     path, span = piece
 
     def run(first_line: int) -> pd.DataFrame:
-        parts = [parse(chunk, path, line) for chunk, line in iter_chunks(path, span=span, first_line=first_line, **read)]
+        chunks = iter_chunks(path, span=span, first_line=first_line, **read)
+        parts = [parse(chunk, path, line) for chunk, line in chunks]
         return pd.concat(parts, ignore_index=True) if parts else parse(_empty_chunk(read), path, first_line)
 
     if span is None:
