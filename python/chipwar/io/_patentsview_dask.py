@@ -12,6 +12,7 @@ from ._dask import read_frame, settings
 
 
 def _table(paths: dict[str, Path], table: str, parse, chunksize: int, blocksize: int, level: str = "subclass"):
+    """``table`` as a dask DataFrame of the rows ``parse`` makes of its chunks."""
     wanted, numeric = rows.columns(table, level)
     return read_frame(
         [paths[table]], parse, wanted, blocksize=blocksize, chunksize=chunksize, sep=rows.SEP, fmt=rows.FMT,
@@ -31,7 +32,9 @@ def panel_dask(
         return _panel(paths, level, year, cpc_type, chunksize, blocksize)
 
 
-def _panel(paths, level, year, cpc_type, chunksize, blocksize):
+def _panel(
+    paths: dict[str, Path], level: str, year: str, cpc_type: str | None, chunksize: int, blocksize: int
+) -> tuple[pd.Series, int, int]:
     import dask
 
     read = partial(_table, paths, chunksize=chunksize, blocksize=blocksize)
