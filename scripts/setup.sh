@@ -17,4 +17,4 @@ fi
 
 # Build tools first, so the package builds without isolation into the persistent (incremental) build dir.
 "$PY" -m pip install -q --disable-pip-version-check "scikit-build-core>=0.10" "pybind11>=2.12"
-"$PY" -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plot,progress]"
+"$PY" -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plot,progress,dask]"

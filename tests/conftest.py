@@ -10,3 +10,14 @@ from _support import shared_path
 def shared():
     """``shared("reference", "panel", "Cigar.csv")`` -> path, or skip when ../shared/data is absent."""
     return shared_path
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    """A 2-worker dask.distributed cluster (one thread each), dask's default scheduler while the module's tests run."""
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _baci_text import BACI
 
 import chipwar as cw
-
-BACI = (
-    "t,i,j,k,v,q\n"
-    "2021,156,842,854231,1234.567,12.5\n"
-    "2021,842,156,10121,2.5,           NA\n"
-    "2021,490,156,848620,100,\n"
-    "2021,156,410,853224,0.001,0.002\n"
-)
 
 
 def test_columns_units_and_restored_leading_zeros(tmp_path):

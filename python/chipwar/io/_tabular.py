@@ -6,6 +6,7 @@ every format chipwar reads.
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -29,10 +30,11 @@ def existing_file(path: str | Path, what: str) -> Path:
     return path
 
 
-def _parser_error(path: Path, err: Exception, hint: str) -> ChipwarError:
+def _parser_error(path: Path, err: Exception, hint: str, lines_before: int = 0) -> ChipwarError:
+    """``lines_before``: physical lines preceding what pandas read (its line numbers start after them)."""
     message = str(err).strip()
     found = re.search(r"line (\d+)|row (\d+)", message)
-    where = f", line {found.group(1) or int(found.group(2)) + 1}" if found else ""
+    where = f", line {lines_before + int(found.group(1) or int(found.group(2)) + 1)}" if found else ""
     return ChipwarError(f"{path}{where}: malformed row ({message}); {hint}")
 
 
@@ -74,9 +76,15 @@ def iter_chunks(
     chunksize: int = DEFAULT_CHUNKSIZE,
     fmt: str = "CSV",
     numeric: Iterable[str] = (),
+    span: tuple[int, int] | None = None,
+    first_line: int = 2,
 ) -> Iterator[tuple[pd.DataFrame, int]]:
     """Yield ``(chunk, first_line)``: columns ``columns`` of ``path`` in chunks, with the line number of each chunk's
     first row, so memory stays bounded by ``chunksize`` rows.
+
+    With ``span=(start, stop)``, only the whole data lines in that byte range of an uncompressed file are read (the
+    header still comes from line 1) and ``first_line`` is the line number of the span's first row; this is how the
+    dask engine splits one file among tasks.
 
     Columns in ``numeric`` are parsed as float64 by pandas' C parser (the missing tokens give NaN; a value that is
     not a number raises ChipwarError naming its line and column). Other fields stay text, missing fields being empty
@@ -90,13 +98,20 @@ def iter_chunks(
     spare = "\0surplus"
     names = [*header, spare]
     hint = f"every line of a {fmt} file must have the {len(header)} fields of its header"
+    if span is None:
+        source, skip = lambda: path, 1
+    else:
+        with path.open("rb") as fh:
+            fh.seek(span[0])
+            data = fh.read(span[1] - span[0])
+        source, skip = lambda: io.BytesIO(data), 0
     # every column is read: pandas cannot select columns when the spare one is absent from all rows
-    read = partial(pd.read_csv, path, sep=sep, encoding=encoding, header=None, names=names, skipinitialspace=True)
-    line = 2
+    read = partial(pd.read_csv, sep=sep, encoding=encoding, header=None, names=names, skipinitialspace=True)
+    line = first_line
     try:
         with read(
-            skiprows=1, chunksize=chunksize, dtype=defaultdict(lambda: str, {c: "float64" for c in numeric}),
-            keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric},
+            source(), skiprows=skip, chunksize=chunksize,
+            dtype=defaultdict(lambda: str, {c: "float64" for c in numeric}), keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric},
         ) as reader:
             while True:
                 try:
@@ -106,7 +121,10 @@ def iter_chunks(
                 except pd.errors.ParserError:
                     raise
                 except ValueError as err:  # a numeric column holds text: find where, reading that chunk as text
-                    text = read(skiprows=line - 1, nrows=chunksize, dtype=str, keep_default_na=False, na_filter=False)
+                    text = read(
+                        source(), skiprows=skip + line - first_line, nrows=chunksize, dtype=str,
+                        keep_default_na=False, na_filter=False,
+                    )
                     _check_surplus(text[spare], path, line, hint)
                     for column in numeric:
                         numbers(text, column, path, line)
@@ -117,7 +135,7 @@ def iter_chunks(
                 yield chunk[columns], line
                 line += len(chunk)
     except pd.errors.ParserError as err:
-        raise _parser_error(path, err, hint) from err
+        raise _parser_error(path, err, hint, lines_before=first_line - 1 - skip) from err
     except UnicodeDecodeError as err:
         raise ChipwarError(
             f"{path}, near line {line}: cannot decode the text as {encoding} ({err.reason}); re-save the file as "

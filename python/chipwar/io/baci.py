@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from ..codes import normalize_hs6
+from ._dask import DEFAULT_BLOCKSIZE, check_engine, read_frame, settings
 from ._tabular import DEFAULT_CHUNKSIZE, existing_file, iter_chunks, numbers
 
 
@@ -48,28 +50,50 @@ def _baci_files(path: Path) -> list[Path]:
     return [existing_file(path, "BACI")]
 
 
-def _read_file(path: Path, wanted: np.ndarray | None, chunksize: int):
-    """Yield the tidy chunks of one BACI file (numeric country codes)."""
-    for chunk, line in iter_chunks(path, ["t", "i", "j", "k", "v", "q"], chunksize=chunksize, fmt="BACI", numeric=list("tijkvq")):
-        # products are read as numbers (BACI files drop the leading zero of chapters 01-09) and written back as
-        # 6-digit text once per distinct code
-        product = numbers(chunk, "k", path, line, integer=True, allow_missing=False)
-        bad = (product < 10000) | (product > 999999)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ChipwarError(f"{path}, line {line + i}, column 'k': '{product[i]:g}' is not an HS6 code")
-        keep = np.ones(len(chunk), dtype=bool) if wanted is None else np.isin(product, wanted)
-        codes, uniques = pd.factorize(product[keep].astype(np.int64))
-        yield pd.DataFrame(
-            {
-                "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False)[keep],
-                "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False)[keep],
-                "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False)[keep],
-                "hs6": np.array([f"{u:06d}" for u in uniques], dtype=object)[codes],
-                "value_usd": numbers(chunk, "v", path, line, allow_missing=False)[keep] * 1000.0,
-                "quantity": numbers(chunk, "q", path, line)[keep],
-            }
+_COLUMNS = ["t", "i", "j", "k", "v", "q"]
+
+
+def _tidy(chunk: pd.DataFrame, path: Path, line: int, wanted: np.ndarray | None) -> pd.DataFrame:
+    """One chunk of a BACI file as tidy rows (numeric country codes), keeping the products in ``wanted``."""
+    # products are read as numbers (BACI files drop the leading zero of chapters 01-09) and written back as
+    # 6-digit text once per distinct code
+    product = numbers(chunk, "k", path, line, integer=True, allow_missing=False)
+    bad = (product < 10000) | (product > 999999)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ChipwarError(f"{path}, line {line + i}, column 'k': '{product[i]:g}' is not an HS6 code")
+    keep = np.ones(len(chunk), dtype=bool) if wanted is None else np.isin(product, wanted)
+    codes, uniques = pd.factorize(product[keep].astype(np.int64))
+    return pd.DataFrame(
+        {
+            "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False)[keep],
+            "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False)[keep],
+            "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False)[keep],
+            "hs6": np.array([f"{u:06d}" for u in uniques], dtype=object)[codes],
+            "value_usd": numbers(chunk, "v", path, line, allow_missing=False)[keep] * 1000.0,
+            "quantity": numbers(chunk, "q", path, line)[keep],
+        }
+    )
+
+
+def _read_pandas(files: list[Path], wanted: np.ndarray | None, chunksize: int) -> pd.DataFrame:
+    parts = [
+        _tidy(chunk, file, line, wanted)
+        for file in files
+        for chunk, line in iter_chunks(file, _COLUMNS, chunksize=chunksize, fmt="BACI", numeric=_COLUMNS)
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"]
+    )
+
+
+def _read_dask(files: list[Path], wanted: np.ndarray | None, chunksize: int, blocksize: int) -> pd.DataFrame:
+    with settings():
+        frame = read_frame(
+            files, partial(_tidy, wanted=wanted), _COLUMNS, blocksize=blocksize, chunksize=chunksize, fmt="BACI",
+            numeric=_COLUMNS,
         )
+        return frame.compute().reset_index(drop=True)
 
 
 def read_baci(
@@ -77,6 +101,8 @@ def read_baci(
     country_codes: str | Path | pd.DataFrame | None = None,
     hs6: Iterable[str] | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
+    engine: str = "pandas",
+    blocksize: int = DEFAULT_BLOCKSIZE,
 ) -> pd.DataFrame:
     """Read a BACI file into a tidy trade table.
 
@@ -95,6 +121,12 @@ def read_baci(
         result small when reading a full year.
     chunksize : int
         Rows read at a time.
+    engine : {"pandas", "dask"}
+        ``"dask"`` parses blocks of ``blocksize`` bytes of each file (whole compressed files) as tasks of
+        dask.dataframe, on the cluster of an active ``dask.distributed.Client`` or dask's default scheduler; the
+        workers must see ``path``. The table is the same as with ``"pandas"``, rows in the same order.
+    blocksize : int
+        Bytes of a file per dask task (``engine="dask"`` only).
 
     Returns
     -------
@@ -109,12 +141,13 @@ def read_baci(
         For a missing column or a malformed value (naming the file, line and column), or a country code absent from
         ``country_codes``.
     """
+    check_engine(engine)
     files = _baci_files(Path(path))
     wanted = None if hs6 is None else normalize_hs6(list(hs6)).astype(np.int64).to_numpy()
-    parts = [part for file in files for part in _read_file(file, wanted, chunksize)]
-    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"]
-    )
+    if engine == "dask":
+        table = _read_dask(files, wanted, chunksize, blocksize)
+    else:
+        table = _read_pandas(files, wanted, chunksize)
     for column in ("year", "exporter", "importer"):
         table[column] = table[column].astype(np.int64)
     if country_codes is not None:

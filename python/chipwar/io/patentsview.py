@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError, ChipwarWarning
-from ._tabular import DEFAULT_CHUNKSIZE, iter_chunks, numbers, years_from_dates
+from . import _patentsview_rows as rows
+from ._dask import DEFAULT_BLOCKSIZE, check_engine
+from ._tabular import DEFAULT_CHUNKSIZE
 
-_CPC_COLUMN = {"section": "cpc_section", "class": "cpc_class", "subclass": "cpc_subclass", "group": "cpc_group"}
 _TABLES = ("g_patent", "g_application", "g_cpc_current", "g_inventor_disambiguated", "g_location_disambiguated")
 
 
@@ -26,45 +27,42 @@ def _table_path(directory: Path, name: str) -> Path:
     )
 
 
-def _chunks(path: Path, columns: list[str], chunksize: int, numeric: tuple[str, ...] | list[str] = ()):
-    return iter_chunks(path, columns, sep="\t", chunksize=chunksize, fmt="PatentsView TSV", numeric=numeric)
-
-
 def _patents(path: Path, chunksize: int) -> tuple[pd.Index, np.ndarray]:
     """Ids and grant years of the patents that are not withdrawn."""
-    ids, years = [], []
-    for chunk, line in _chunks(path, ["patent_id", "withdrawn", "patent_date"], chunksize, numeric=["withdrawn"]):
-        withdrawn = numbers(chunk, "withdrawn", path, line, integer=True)
-        keep = ~(withdrawn == 1)
-        ids.append(chunk["patent_id"].to_numpy(dtype=object)[keep])
-        years.append(years_from_dates(chunk, "patent_date", path, line)[keep])
-    index = pd.Index(np.concatenate(ids) if ids else np.array([], dtype=object))
+    grants = [rows.grant_rows(chunk, path, line) for chunk, line in rows.chunks(path, "g_patent", chunksize)]
+    if not grants:
+        return pd.Index([], dtype=object), np.array([], dtype=float)
+    grants = pd.concat(grants, ignore_index=True)
+    index = pd.Index(grants["patent_id"].to_numpy(dtype=object), dtype=object)
     if index.has_duplicates:
-        raise ChipwarError(f"{path}: patent_id {index[index.duplicated()][0]!r} appears twice; each patent needs one row")
-    return index, np.concatenate(years) if years else np.array([], dtype=float)
+        raise rows.duplicate_patent_error(path, index[index.duplicated()][0])
+    return index, grants["year"].to_numpy(dtype=float)
 
 
 def _filing_years(path: Path, patents: pd.Index, chunksize: int) -> np.ndarray:
     years = np.full(len(patents), np.nan)
-    for chunk, line in _chunks(path, ["patent_id", "filing_date"], chunksize):
-        where = patents.get_indexer(chunk["patent_id"])
+    for chunk, line in rows.chunks(path, "g_application", chunksize):
+        filings = rows.filing_rows(chunk, path, line)
+        where = patents.get_indexer(filings["patent_id"])
         found = where >= 0
-        years[where[found]] = years_from_dates(chunk, "filing_date", path, line)[found]
+        years[where[found]] = filings["year"].to_numpy()[found]
     return years
 
 
 def _inventor_shares(inventor_path: Path, location_path: Path, patents: pd.Index, chunksize: int) -> pd.DataFrame:
     """Fractional counting: each patent's weight 1 split equally over its inventors, summed by inventor country."""
-    countries = []
-    for chunk, _ in _chunks(location_path, ["location_id", "disambig_country"], chunksize):
-        countries.append(chunk.set_index("location_id")["disambig_country"].str.strip())
-    country_of = pd.concat(countries) if countries else pd.Series(dtype=object)
-    country_of = country_of[~country_of.index.duplicated()].replace("", None)
+    locations = [
+        rows.location_rows(chunk, location_path, line)
+        for chunk, line in rows.chunks(location_path, "g_location_disambiguated", chunksize)
+    ]
+    country_of = pd.concat(locations).set_index("location_id")["country"] if locations else pd.Series(dtype=object)
+    country_of = country_of[~country_of.index.duplicated()]
     counts = []
-    for chunk, _ in _chunks(inventor_path, ["patent_id", "location_id"], chunksize):
-        where = patents.get_indexer(chunk["patent_id"])
+    for chunk, line in rows.chunks(inventor_path, "g_inventor_disambiguated", chunksize):
+        inventors = rows.inventor_rows(chunk, inventor_path, line)
+        where = patents.get_indexer(inventors["patent_id"])
         found = where >= 0
-        country = chunk["location_id"].map(country_of).to_numpy(dtype=object)[found]
+        country = inventors["location_id"].map(country_of).to_numpy(dtype=object)[found]
         part = pd.DataFrame({"patent": where[found], "country": country})
         counts.append(part.groupby(["patent", "country"], dropna=False).size().rename("inventors"))
     if not counts:
@@ -82,19 +80,17 @@ def _patent_codes(path: Path, patents: pd.Index, level: str, cpc_type: str | Non
 
     Each pair is packed into one int64 (patent index, code index), which makes de-duplication a fast numeric unique.
     """
-    column = _CPC_COLUMN[level]
     vocabulary = pd.Index([], dtype=object)
     keys = []
-    for chunk, _ in _chunks(path, ["patent_id", column, "cpc_type"], chunksize):
-        keep = chunk[column].ne("").to_numpy()
-        if cpc_type is not None:
-            keep = keep & chunk["cpc_type"].isin([cpc_type, cpc_type.capitalize(), cpc_type.upper()]).to_numpy()
-        where = patents.get_indexer(chunk["patent_id"])
-        keep = keep & (where >= 0)
-        values = chunk[column].to_numpy(dtype=object)[keep]
+    for chunk, line in rows.chunks(path, "g_cpc_current", chunksize, level):
+        codes = rows.code_rows(chunk, path, line, level, cpc_type)
+        where = patents.get_indexer(codes["patent_id"])
+        keep = where >= 0
+        values = codes["cpc"].to_numpy(dtype=object)[keep]
         seen = pd.unique(values)
         vocabulary = vocabulary.append(pd.Index(seen[~pd.Index(seen).isin(vocabulary)], dtype=object))
         if len(vocabulary) >= 2**_CODE_BITS:
+            column = rows.CPC_COLUMN[level]
             raise ChipwarError(f"{path}: more than {2**_CODE_BITS} distinct CPC codes in column {column!r}")
         code = vocabulary.get_indexer(values).astype(np.int64)
         keys.append(pd.unique((where[keep].astype(np.int64) << _CODE_BITS) | code))
@@ -105,12 +101,30 @@ def _patent_codes(path: Path, patents: pd.Index, level: str, cpc_type: str | Non
     )
 
 
+def _panel_pandas(paths: dict[str, Path], level: str, year: str, cpc_type: str | None, chunksize: int):
+    """The patent sums by (country, cpc, year) and the numbers of patents left out, read chunk by chunk."""
+    patents, grant_years = _patents(paths["g_patent"], chunksize)
+    years = grant_years if year == "grant" else _filing_years(paths["g_application"], patents, chunksize)
+    shares = _inventor_shares(
+        paths["g_inventor_disambiguated"], paths["g_location_disambiguated"], patents, chunksize
+    )
+    codes = _patent_codes(paths["g_cpc_current"], patents, level, cpc_type, chunksize)
+    no_inventor = len(np.setdiff1d(np.unique(codes["patent"]), shares["patent"].to_numpy()))
+    joined = codes.merge(shares, on="patent", how="inner")
+    joined["year"] = years[joined["patent"].to_numpy(dtype=np.int64)]
+    joined = joined[~np.isnan(joined["year"].to_numpy())]
+    sums = joined.groupby(["country", "cpc", "year"], dropna=False, sort=True)["share"].sum()
+    return sums, no_inventor, int(np.isnan(years).sum())
+
+
 def read_patentsview(
     directory: str | Path,
     level: str = "subclass",
     year: str = "filing",
     cpc_type: str | None = None,
     chunksize: int = DEFAULT_CHUNKSIZE,
+    engine: str = "pandas",
+    blocksize: int = DEFAULT_BLOCKSIZE,
 ) -> pd.DataFrame:
     """Read PatentsView grant tables into a tidy country x CPC x year panel of patent counts.
 
@@ -132,6 +146,15 @@ def read_patentsview(
         None counts every CPC code of a patent; otherwise only codes of that type.
     chunksize : int
         Rows read at a time.
+    engine : {"pandas", "dask"}
+        ``"dask"`` reads and joins the tables with dask.dataframe, on the cluster of an active
+        ``dask.distributed.Client`` or dask's default scheduler: each ``.tsv`` in blocks of ``blocksize`` bytes, each
+        ``.tsv.zip`` whole in one task (zip files cannot be split; unzip the large tables to spread them), and the
+        workers must see ``directory``. The panel is the same as with ``"pandas"`` (sums of shares may differ in the
+        last bits, being added in another order); a g_application listing a patent twice is the exception: the
+        pandas engine keeps its last filing date, the dask engine one of them.
+    blocksize : int
+        Bytes of a table per dask task (``engine="dask"`` only).
 
     Returns
     -------
@@ -149,36 +172,29 @@ def read_patentsview(
     ChipwarWarning
         When patents are left out because they have no inventor or no year.
     """
-    if level not in _CPC_COLUMN:
-        raise ChipwarError(f"level must be one of {list(_CPC_COLUMN)}, got {level!r}")
+    if level not in rows.CPC_COLUMN:
+        raise ChipwarError(f"level must be one of {list(rows.CPC_COLUMN)}, got {level!r}")
     if year not in ("filing", "grant"):
         raise ChipwarError(f"year must be 'filing' or 'grant', got {year!r}")
     if cpc_type not in (None, "inventional", "additional"):
         raise ChipwarError(f"cpc_type must be None, 'inventional' or 'additional', got {cpc_type!r}")
+    check_engine(engine)
     directory = Path(directory)
     if not directory.is_dir():
         raise ChipwarError(f"{directory}: not a folder; pass the folder holding the PatentsView g_*.tsv(.zip) tables")
     paths = {name: _table_path(directory, name) for name in _TABLES}
 
-    patents, grant_years = _patents(paths["g_patent"], chunksize)
-    years = grant_years if year == "grant" else _filing_years(paths["g_application"], patents, chunksize)
-    shares = _inventor_shares(
-        paths["g_inventor_disambiguated"], paths["g_location_disambiguated"], patents, chunksize
-    )
-    codes = _patent_codes(paths["g_cpc_current"], patents, level, cpc_type, chunksize)
+    if engine == "dask":
+        from ._patentsview_dask import panel_dask
 
-    no_inventor = np.setdiff1d(np.unique(codes["patent"]), shares["patent"].to_numpy())
-    no_year = np.isnan(years)
-    if len(no_inventor) or no_year.any():
+        sums, no_inventor, no_year = panel_dask(paths, level, year, cpc_type, chunksize, blocksize)
+    else:
+        sums, no_inventor, no_year = _panel_pandas(paths, level, year, cpc_type, chunksize)
+    if no_inventor or no_year:
         warnings.warn(
-            f"read_patentsview left out {len(no_inventor)} patent(s) without inventors and {int(no_year.sum())} "
+            f"read_patentsview left out {no_inventor} patent(s) without inventors and {no_year} "
             f"without a {year} date",
             ChipwarWarning,
             stacklevel=2,
         )
-    rows = codes.merge(shares, on="patent", how="inner")
-    rows["year"] = years[rows["patent"].to_numpy(dtype=np.int64)]
-    rows = rows[~np.isnan(rows["year"].to_numpy())]
-    panel = rows.groupby(["country", "cpc", "year"], dropna=False, sort=True)["share"].sum().reset_index()
-    panel["year"] = panel["year"].astype(np.int64)
-    return panel.rename(columns={"share": "patents"})[["country", "cpc", "year", "patents"]]
+    return rows.tidy_panel(sums)
