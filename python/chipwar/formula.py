@@ -19,6 +19,11 @@ _CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
 #: element-wise transformations allowed around a variable
 FUNCTIONS = {"log", "log1p", "exp", "sqrt", "abs"}
 
+#: fixest's stepwise terms: one model per element (sw), cumulative (csw); the 0 variants add the model without them
+STEPWISE = {"sw", "csw", "sw0", "csw0"}
+_STEP_TERM = re.compile(r"^(sw|csw|sw0|csw0)\s*\((.*)\)$", re.S)
+_STEP_ANYWHERE = re.compile(r"(?<![A-Za-z0-9_.])c?sw0?\s*\(")
+
 
 @dataclass(frozen=True)
 class Var:
@@ -190,6 +195,11 @@ def _parse_atom(text: str, where: str) -> Atom:
         return _parse_i(args, where)
     if fn in FUNCTIONS:
         return Func(fn, _identifier(args, where))
+    if fn in STEPWISE:
+        raise ChipwarError(
+            f"{where}: {text!r} is a stepwise term; it is expanded by feols/fepois as a whole term of the regressors "
+            "(e.g. 'y ~ x + sw(a, b)'), not inside an interaction, the fixed effects or the IV part"
+        )
     raise ChipwarError(
         f"{where}: unsupported term {text!r}; supported are columns, {sorted(FUNCTIONS)}(x), C(x), i(var, by, ref=) "
         "and interactions a:b"
@@ -267,3 +277,56 @@ def parse_formula(text: str) -> Formula:
         )
     has_const = (intercept is not False) and not fixef
     return Formula(lhs, tuple(rhs), has_const, tuple(fixef), tuple(endog), tuple(instruments), text)
+
+
+def _stepwise_choices(kind: str, args: str, text: str) -> list[list[str]]:
+    """The element lists a stepwise term stands for, one per model, in fixest's order."""
+    elements = split_top(args, ",") if args.strip() else []
+    if not elements or "" in elements:
+        raise ChipwarError(f"formula {text!r}: {kind}() needs one or more comma-separated terms, e.g. {kind}(a, b)")
+    if any(_STEP_ANYWHERE.search(e) for e in elements):
+        raise ChipwarError(f"formula {text!r}: stepwise terms cannot be nested; use one {kind}() with plain terms")
+    if kind.startswith("c"):
+        choices = [elements[: k + 1] for k in range(len(elements))]
+    else:
+        choices = [[e] for e in elements]
+    return [[], *choices] if kind.endswith("0") else choices
+
+
+def expand_models(text: str) -> list[str]:
+    """Expand several outcomes and a stepwise term into one single-outcome formula per model.
+
+    Parameters
+    ----------
+    text : str
+        ``"y1 + y2 ~ x + csw(a, b) | fe"``; at most one of ``sw()``, ``csw()``, ``sw0()``, ``csw0()`` among the
+        regressors (as fixest).
+
+    Returns
+    -------
+    list of str
+        The models in fixest's order, outcomes outermost: ``y1 ~ x + a | fe``, ``y1 ~ x + a + b | fe``,
+        ``y2 ~ x + a | fe``, ``y2 ~ x + a + b | fe``. A formula without either is returned as it is.
+    """
+    if not isinstance(text, str) or "~" not in text:
+        return [text]  # parse_formula reports the malformed formula
+    parts = split_top(text, "|")
+    if any(_STEP_ANYWHERE.search(p) for p in parts[1:]):
+        raise ChipwarError(f"formula {text!r}: stepwise terms (sw, csw, sw0, csw0) are supported among the "
+                           "regressors only, not in the fixed effects or the IV part")
+    lhs_text, _, rhs_text = parts[0].partition("~")
+    terms = split_top(rhs_text, "+") if rhs_text.strip() else []
+    steps = [(i, m) for i, t in enumerate(terms) if (m := _STEP_TERM.match(t))]
+    if len(steps) > 1:
+        found = ", ".join(terms[i] for i, _ in steps)
+        raise ChipwarError(f"formula {text!r}: only one stepwise term per formula (as fixest), found {found}; "
+                           "combine them into one, e.g. csw(a, b, c)")
+    outcomes = split_top(lhs_text, "+")
+    if not steps:
+        return [text] if len(outcomes) == 1 else [" | ".join([f"{y} ~{rhs_text}", *parts[1:]]) for y in outcomes]
+    pos, m = steps[0]
+    rhs_variants = []
+    for chosen in _stepwise_choices(m.group(1), m.group(2), text):
+        kept = [*terms[:pos], *chosen, *terms[pos + 1:]]
+        rhs_variants.append(" + ".join(kept) if kept else "1")
+    return [" | ".join([f"{y} ~ {rhs}", *parts[1:]]) for y in outcomes for rhs in rhs_variants]

@@ -9,7 +9,7 @@ import numpy as np
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..design import Design
-from ..formula import parse_formula
+from ..formula import expand_models, parse_formula
 from .prepare import prepare
 from .result import FitCore, RegressionResult
 
@@ -140,18 +140,21 @@ def feols(
     Returns
     -------
     RegressionResult or IVResult
-        Or a :class:`FitCollection` (one fit per outcome) for ``"y1 + y2 ~ ..."``; outcomes with the same sample
-        share one demeaning.
+        Or a :class:`FitCollection` (one fit per model) for several outcomes ``"y1 + y2 ~ ..."`` and/or a stepwise
+        term ``sw(a, b)``, ``csw(a, b)``, ``sw0(...)``, ``csw0(...)`` among the regressors (the models are the
+        product, outcomes outermost, as fixest); models with the same sample share one demeaning of every column.
     """
-    formula = parse_formula(fml)
-    if len(formula.lhs) > 1:
+    texts = expand_models(fml)
+    formula = parse_formula(texts[0])
+    if len(texts) > 1:
         if formula.is_iv:
-            raise ChipwarError("several outcomes with an IV part are not supported; fit one outcome at a time")
+            raise ChipwarError("several models (outcomes or stepwise terms) with an IV part are not supported; "
+                               "fit one model at a time")
         from .multiple import feols_multiple
         from .prepare import vcov_spec
 
-        return feols_multiple(formula, data, vcov_spec(vcov, cluster), weights, fixef_rm, fixef_tol, fixef_maxiter,
-                              collin_tol)
+        return feols_multiple([parse_formula(t) for t in texts], data, vcov_spec(vcov, cluster), weights, fixef_rm,
+                              fixef_tol, fixef_maxiter, collin_tol)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     if formula.is_iv:
         from .iv import fit_iv  # iv builds on this module

@@ -10,7 +10,7 @@ from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from .._frame import numeric_column
 from ..design import Design
-from ..formula import parse_formula
+from ..formula import expand_models, parse_formula
 from .feols import ABSORBED_TOL
 from .poisson_result import PoissonResult
 from .prepare import prepare
@@ -163,18 +163,19 @@ def fepois(
     Returns
     -------
     PoissonResult
-        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."``). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
+        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."`` and/or a stepwise term
+        ``sw()``/``csw()``/``sw0()``/``csw0()``, each model fitted separately). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
-    formula = parse_formula(fml)
+    texts = expand_models(fml)
+    formula = parse_formula(texts[0])
     if formula.is_iv:
         raise ChipwarError("fepois does not take an IV part ('| endog ~ instruments'); use feols for 2SLS")
-    if len(formula.lhs) > 1:
-        from .multiple import each_outcome
+    if len(texts) > 1:
+        from .multiple import each_model
 
-        rhs = fml.partition("~")[2]
-        return each_outcome(formula, lambda y: fepois(
-            f"{y} ~{rhs}", data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
+        return each_model(texts, lambda text: fepois(
+            text, data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
             collin_tol, separation))
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])

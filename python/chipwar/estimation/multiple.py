@@ -39,28 +39,46 @@ class FitCollection(list):
         return f"<div class='chipwar-result'><p><b>{html.escape(f'{len(self)} models')}</b></p>{table}</div>"
 
 
-def feols_multiple(formula: Formula, data: object, spec: VcovSpec, weights: str | None, fixef_rm: str,
+def _shared_stack(designs: list) -> tuple[np.ndarray, list[str], list[list[int]]]:
+    """Every distinct column of ``designs`` (outcome then regressors) once, and where each design's columns are.
+
+    Columns are matched by name and checked for equal values, so a term built differently in two models (e.g. a
+    factor whose reference level depends on the other terms) is kept twice rather than shared wrongly.
+    """
+    store: list[np.ndarray] = []
+    names: list[str] = []
+    positions: list[list[int]] = []
+    for d in designs:
+        where = []
+        for name, col in zip([d.formula.lhs[0], *d.x_names], [d.y, *d.x.T]):
+            j = next((j for j, n in enumerate(names) if n == name and np.array_equal(store[j], col)), None)
+            if j is None:
+                j = len(store)
+                store.append(col)
+                names.append(name)
+            where.append(j)
+        positions.append(where)
+    return np.column_stack(store), names, positions
+
+
+def feols_multiple(formulas: list[Formula], data: object, spec: VcovSpec, weights: str | None, fixef_rm: str,
                    fixef_tol: float, fixef_maxiter: int, collin_tol: float) -> FitCollection:
-    """One OLS per outcome of ``formula``; outcomes with the same sample share one demeaning."""
-    designs = [build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm,
-                            lhs=name) for name in formula.lhs]
+    """One OLS per single-outcome formula; models with the same sample share one demeaning of all their columns."""
+    designs = [build_design(f, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm)
+               for f in formulas]
     groups: dict[bytes, list[int]] = {}
     for i, d in enumerate(designs):
         groups.setdefault(d.obs_index.tobytes(), []).append(i)
     fits: list[RegressionResult | None] = [None] * len(designs)
     for members in groups.values():
-        first = designs[members[0]]
-        k = len(members)
-        stacked = np.column_stack([*(designs[i].y for i in members), first.x])
-        names = [formula.lhs[i] for i in members] + first.x_names
-        dm = demean_design(first, stacked, names, fixef_tol, fixef_maxiter)
-        for pos, i in enumerate(members):
-            core = ols_on_demeaned(designs[i], dm[:, pos], dm[:, k:], collin_tol)
-            core.extra["lhs"] = formula.lhs[i]
-            fits[i] = RegressionResult(core, spec)
+        stacked, names, positions = _shared_stack([designs[i] for i in members])
+        dm = demean_design(designs[members[0]], stacked, names, fixef_tol, fixef_maxiter)
+        for i, where in zip(members, positions):
+            x_dm = np.asfortranarray(dm[:, where[1:]])
+            fits[i] = RegressionResult(ols_on_demeaned(designs[i], dm[:, where[0]], x_dm, collin_tol), spec)
     return FitCollection(fits)
 
 
-def each_outcome(formula: Formula, fit_one: Callable[[str], RegressionResult]) -> FitCollection:
-    """Separate fits per outcome (for estimators whose iterations cannot share a demeaning, e.g. Poisson)."""
-    return FitCollection(fit_one(name) for name in formula.lhs)
+def each_model(texts: list[str], fit_one: Callable[[str], RegressionResult]) -> FitCollection:
+    """Separate fits per model formula (for estimators whose iterations cannot share a demeaning, e.g. Poisson)."""
+    return FitCollection(fit_one(text) for text in texts)
