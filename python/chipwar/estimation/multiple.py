@@ -1,7 +1,7 @@
-"""Multiple estimation: one formula with several outcomes (``y1 + y2 ~ x | fe``), fitted with one demeaning.
+"""Multiple estimation: several outcomes and/or a stepwise term (``y1 + y2 ~ x + csw(a, b) | fe``).
 
-Outcomes whose estimation samples coincide (no outcome-specific missing values) share a single pass of the
-demeaning over every column: the regressors are demeaned once, not once per outcome.
+Models whose estimation samples coincide (no model-specific missing values) share a single pass of the
+demeaning over every column any of them uses: each outcome and regressor is demeaned once, not once per model.
 """
 
 from __future__ import annotations
