@@ -187,3 +187,18 @@ def test_malformed_fab_list_is_named(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace(",2005,", ",soon,", 1), encoding="utf-8")
     with pytest.raises(cw.ChipwarError, match="fab_list.csv, line .*Started production"):
         cw.study.run(data=tmp_path, out=tmp_path / "out", progress=False)
+
+
+def test_baci_zero_flows_are_restored_for_ppml(tmp_path):
+    from chipwar.study.inputs import _baci_trade
+
+    write_baci(tmp_path, np.random.default_rng(3))
+    path = tmp_path / "BACI_HS17_Y2020_V202401.csv"
+    year = pd.read_csv(path)
+    dropped = (year["i"] == 842) & (year["j"] == 156) & (year["k"] == 854231)
+    year[~dropped].to_csv(path, index=False)
+    trade = _baci_trade(tmp_path, sorted(tmp_path.glob("BACI_*.csv")))
+    flow = trade.query("exporter == 'USA' and importer == 'CHN' and hs6 == '854231'").set_index("year")["value_usd"]
+    assert len(trade) == 6 * 5 * 24 * 10 and len(flow) == 10
+    assert flow.loc[2020] == 0 and (flow.drop(2020) > 0).all()
+    assert trade["effect"].isna().all()  # real data: no known effect
