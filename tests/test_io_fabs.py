@@ -51,3 +51,10 @@ def test_malformed_fab_list_names_line_and_column(tmp_path):
         path = tmp_path / "short.csv"
         path.write_text("Company,Plant name\nA,B\n")
         cw.io.read_fabs(path)
+
+
+def test_a_column_without_any_number_is_all_missing(tmp_path):
+    rows = [[*row[:3], "", *row[4:]] for row in ROWS[:3]]
+    fabs = cw.io.read_fabs(write(tmp_path / "fabs.csv", rows))
+    assert fabs["cost_usd_bn"].isna().all()
+    assert fabs["capacity_wpm"].tolist() == [120000, 35000, 10000]

@@ -41,7 +41,8 @@ def _number_cells(chunk: pd.DataFrame, column: str, tidy: str, path: Path, first
     numbers = text.str.replace(r"(?<=\d),(?=\d{3})", "", regex=True).str.extractall(_NUMBER.get(tidy, r"(\d+(?:\.\d+)?)"))[0]
     values = pd.to_numeric(numbers).groupby(level=0).agg(_REDUCE[tidy])
     result = np.full(len(chunk), np.nan)
-    result[values.index.to_numpy()] = values.to_numpy()
+    # a column without any number gives an empty index of object dtype, which cannot index an array
+    result[values.index.to_numpy().astype(np.intp)] = values.to_numpy()
     unknown = text.str.lower().isin(_UNKNOWN).to_numpy()
     bad = np.isnan(result) & ~unknown
     if bad.any():

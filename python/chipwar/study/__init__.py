@@ -3,8 +3,11 @@
 :func:`run` (and ``chipwar study`` on the command line) turns data into a report: (a) a synthetic control for
 China's semiconductor patenting, (b) a staggered DiD / event study over technology classes and control waves,
 (c) gravity on controlled vs uncontrolled HS6 codes (US exports to China and diversion), (d) fab capacity. On the
-SIMULATED default world every estimate is checked against the injected truth. A study is one TOML file
-(:func:`default_config_text` shows the default one).
+SIMULATED default world every estimate is checked against the injected truth. With ``data=DIR`` it reads real files
+in the public formats: NCSES tables (a), PatentsView grant tables ``g_*.tsv[.zip]`` (b), BACI yearly files
+``BACI_HS17_Y<year>_V<ver>.csv`` with ``country_codes_V<ver>.csv`` or else a UN Comtrade file (c), and a fab list in
+Wikipedia's columns (d); :func:`run` lists the paths. A study is one TOML file (:func:`default_config_text` shows the
+default one).
 """
 
 from __future__ import annotations

@@ -112,16 +112,19 @@ def run(inputs, config: dict) -> Section:
     cfg = config["event_study"]
     section = Section("event_study", "(b) Staggered DiD and event study: China x targeted class x post")
     if inputs.patents is None:
-        section.add(Paragraph("Not run: this needs patents by economy and technology class (PatentsView tables), "
-                              "which these inputs do not include. The NCSES tables give one semiconductor series "
-                              "per economy, with no untargeted classes to compare with."))
+        section.add(Paragraph("Not run: this needs patents by economy and technology class (the PatentsView grant "
+                              "tables g_patent, g_application, g_cpc_current, g_inventor_disambiguated and "
+                              "g_location_disambiguated, .tsv or .tsv.zip, in the data folder), which these inputs do "
+                              "not include. The NCSES tables give one semiconductor series per economy, with no "
+                              "untargeted classes to compare with."))
         return section
-    data, dropped = class_panel(inputs.patents, cfg["years"])
+    treated = cfg["treated"] if inputs.simulated else cfg["treated_patentsview"]
+    data, dropped = class_panel(inputs.patents, cfg["years"], treated)
     truth_att, truth_dynamic = true_effects(data)
     rows, dynamic, facts = [], {}, {}
     for name in cfg["estimators"]:
         if name == "triple_twfe":
-            rows.append(triple_difference(inputs.patents, cfg["years"]))
+            rows.append(triple_difference(inputs.patents, cfg["years"], treated))
             continue
         if not _estimators.available(_PUBLIC.get(name, name)):
             section.add(Paragraph(_estimators.missing_note(name, "the other estimators stand in.")))
@@ -142,7 +145,8 @@ def run(inputs, config: dict) -> Section:
         "targeting the class): " + "; ".join(f"{g}: {u}" for g, u in cohorts.items())
         + f". Controls: the {int((data.drop_duplicates('unit')['cohort'] == 0).sum())} classes no wave targeted."
         + (f" Left out (a year without Chinese patents): {', '.join(dropped)}." if dropped else "")))
-    section.add(Table("b_estimates", estimates, "Overall ATT by estimator (truth: mean injected effect over the "
+    shown = estimates if inputs.simulated else estimates.drop(columns=["truth", "covered"])
+    section.add(Table("b_estimates", shown, "Overall ATT by estimator (truth: mean injected effect over the "
                       "treated class-years; the triple difference's truth is over its own treated cells)"))
     section.add(Table("b_event_study", event_table, "Effects by years since the cohort's first treated year"))
     section.add(Plot("b_event_study", _plot(event_table), "Event study by estimator, from 6 years before treatment "
@@ -154,7 +158,7 @@ def run(inputs, config: dict) -> Section:
                       "earlier, on the years before the first real cohort (the effect should be zero)"))
     if "att_gt_pretest_p" in facts:
         section.add(Paragraph(_pretest_text(facts["att_gt_pretest_stat"], facts["att_gt_pretest_p"], data)))
-    section.add(Paragraph(_conclusion(estimates, event_table)))
+    section.add(Paragraph(_conclusion(estimates, event_table, inputs.simulated)))
     section.summary = estimates.assign(section="b", effect="China's patents in targeted classes (vs world)")
     return section
 
@@ -206,7 +210,8 @@ def _plot(event_table: pd.DataFrame, first_shown: int = -6) -> Figure:
         x = event_table["event_time"] + (i - (len(names) - 1) / 2) * width
         est, se = event_table[f"{name}_estimate"], event_table[f"{name}_se"]
         ax.errorbar(x, est, yerr=Z95 * se, fmt="o", ms=3, capsize=2, label=name)
-    ax.plot(event_table["event_time"], event_table["truth"], "k:", label="true effect")
+    if event_table["truth"].notna().any():  # real data have no truth to draw
+        ax.plot(event_table["event_time"], event_table["truth"], "k:", label="true effect")
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="grey", lw=0.8)
     ax.set(xlabel="years since the cohort's first treated year", ylabel="effect on log(China / world)")
@@ -215,12 +220,17 @@ def _plot(event_table: pd.DataFrame, first_shown: int = -6) -> Figure:
     return fig
 
 
-def _conclusion(estimates: pd.DataFrame, event_table: pd.DataFrame) -> str:
+def _conclusion(estimates: pd.DataFrame, event_table: pd.DataFrame, simulated: bool) -> str:
     main = estimates.iloc[0]
     text = (f"**Conclusion.** In the classes the controls targeted, Chinese patenting relative to the rest of the "
             f"world changed by {_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points "
-            f"({_text.percent(main['estimate'])}) on average after treatment ({main['estimator']}); "
-            f"{_text.verdict(main['truth'], main['conf_low'], main['conf_high'])} (SIMULATED world). ")
+            f"({_text.percent(main['estimate'])}) on average after treatment ({main['estimator']})")
+    if simulated:
+        text += f"; {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])} (SIMULATED world). "
+    else:
+        # real PatentsView data: no truth, and recent filing years are incomplete until their patents are granted
+        text += (" (real PatentsView grants by filing year: the latest filing years are truncated by grant lags, "
+                 "which the year effects absorb only if the lag is the same in every class). ")
     if "att_gt_estimate" in event_table:
         at0 = event_table.loc[event_table["event_time"] == 0, "att_gt_estimate"]
         later = event_table.loc[event_table["event_time"] >= 1, "att_gt_estimate"]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import codes, datasets, io
 from .._errors import ChipwarError
+from ..io.patentsview import _TABLES as _PATENTSVIEW
 from . import truth as _truth
 
 
@@ -27,15 +28,17 @@ class Inputs:
     simulated : bool
         True for the default world (estimates can be checked against the truth).
     patents : DataFrame or None
-        ``country, cpc, year, patents, effect``: counts by economy x CPC subclass (default world only).
+        ``country, cpc, year, patents, effect``: counts by economy x CPC subclass (default world: ISO3 economies;
+        PatentsView: ISO2 inventor countries, ``effect`` NaN).
     country_patents : DataFrame or None
         ``unit, year, semiconductor, total, semiconductor_cf, total_cf``: semiconductor and all patents by economy;
         ``*_cf`` are the counterfactual counts without the injected effects (equal to the observed for real data;
         ``total`` is NaN when no total table is given).
     trade : DataFrame or None
-        ``year, exporter, importer, hs6, value_usd, effect``: bilateral trade (default world only).
+        ``year, exporter, importer, hs6, value_usd, effect``: bilateral trade (default world, or BACI with zero
+        flows restored and ``effect`` NaN).
     reporter_exports : DataFrame or None
-        ``unit, year, value_usd``: exports to the world by reporter (real UN Comtrade data only).
+        ``unit, year, value_usd``: exports to the world by reporter (real UN Comtrade data, when there is no BACI).
     fabs : DataFrame or None
         ``unit, year, additions_200mm, additions_cf``: capacity added per economy and year.
     files : dict
@@ -126,37 +129,106 @@ def _fab_panel(fab_list: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     return frame
 
 
+FOLDERS = ("patentsview", "baci")
+"""Keys of ``[data.files]`` that name folders of several files rather than one file."""
+
+
+def _patentsview_tables(folder: Path) -> dict[str, Path]:
+    """The PatentsView tables present in ``folder`` (``.tsv`` or ``.tsv.zip``), by table name."""
+    found = {}
+    for name in _PATENTSVIEW:
+        for suffix in (".tsv", ".tsv.zip"):
+            if (folder / f"{name}{suffix}").is_file():
+                found[name] = folder / f"{name}{suffix}"
+                break
+    return found
+
+
+def _baci_trade(folder: Path, files: list[Path]) -> pd.DataFrame:
+    """Bilateral trade in the study's controlled and comparison codes from BACI yearly files, ISO3 country codes,
+    with the zero flows BACI leaves out restored: every exporter x importer x product traded in some year gets a row
+    (value 0) in the years it was not traded, as PPML needs."""
+    country_files = sorted(folder.glob("country_codes*.csv"))
+    if not country_files:
+        raise ChipwarError(f"{folder}: BACI files {files[0].name}... found but no country_codes_V<ver>.csv; put BACI's "
+                           "country codes file of the same release next to them (it turns numeric codes into ISO3)")
+    wanted = list(codes.controlled_hs6()) + list(codes.comparison_hs6())
+    trade = pd.concat([io.read_baci(f, country_codes=country_files[-1], hs6=wanted) for f in files], ignore_index=True)
+    keys = ["exporter", "importer", "hs6"]
+    flows = trade.groupby(keys + ["year"])["value_usd"].sum()
+    triples = flows.index.droplevel("year").unique()
+    years = np.sort(trade["year"].unique())
+    grid = pd.MultiIndex.from_arrays(
+        [np.repeat(triples.get_level_values(k).to_numpy(), len(years)) for k in keys]
+        + [np.tile(years, len(triples))], names=keys + ["year"])
+    full = flows.reindex(grid, fill_value=0.0).reset_index()
+    full["effect"] = np.nan  # unknown on real data
+    return full[["year", "exporter", "importer", "hs6", "value_usd", "effect"]]
+
+
+def _patentsview_patents(folder: Path) -> pd.DataFrame:
+    """Patents by inventor country (ISO2), CPC subclass and filing year; ``effect`` is NaN (unknown)."""
+    patents = io.read_patentsview(folder, level="subclass", year="filing")
+    patents = patents.dropna(subset=["country", "cpc", "year"])
+    return patents[["country", "cpc", "year", "patents"]].assign(effect=np.nan).reset_index(drop=True)
+
+
 def from_files(config: dict) -> Inputs:
     """Real files under ``config["data"]["root"]`` at the paths of ``config["data"]["files"]``.
+
+    The folders ``patentsview`` and ``baci`` are read when they hold the PatentsView grant tables or BACI yearly
+    files (``BACI_*.csv``); BACI replaces the Comtrade file when both are present.
 
     Raises
     ------
     ChipwarError
-        When none of the listed files exists (nothing to study), naming the paths looked for.
+        When none of the listed files exists (nothing to study), naming the paths looked for; when a folder holds
+        only some of the PatentsView tables or BACI files without their country codes file.
     """
     root = Path(config["data"]["root"])
-    wanted = {name: root / rel for name, rel in config["data"]["files"].items() if rel}
+    listed = config["data"]["files"]
+    wanted = {name: root / rel for name, rel in listed.items() if rel and name not in FOLDERS}
     found = {name: path for name, path in wanted.items() if path.is_file()}
-    if not found:
-        listed = ", ".join(f"{name} = {str(path)!r}" for name, path in wanted.items())
-        raise ChipwarError(f"no input file found under {str(root)!r}: looked for {listed}; put the files there or "
-                           "set [data.files] in the study file")
-    inputs = Inputs(simulated=False, files=found)
+    folders = {name: root / listed[name] for name in FOLDERS if listed.get(name)}
+    patentsview = _patentsview_tables(folders["patentsview"]) if "patentsview" in folders else {}
+    baci = sorted(folders["baci"].glob("BACI_*.csv*")) if "baci" in folders else []
+    if not found and not patentsview and not baci:
+        looked = ", ".join(f"{name} = {str(path)!r}" for name, path in wanted.items())
+        raise ChipwarError(f"no input file found under {str(root)!r}: looked for {looked}, PatentsView tables "
+                           f"({', '.join(_PATENTSVIEW)}) and BACI_*.csv files; put the files there or set [data.files] "
+                           "in the study file")
+    inputs = Inputs(simulated=False, files=dict(found))
+    inputs.files.update({f"patentsview: {name}": path for name, path in patentsview.items()})
+    inputs.files.update({f"baci: {path.name}": path for path in baci})
     for name, path in wanted.items():
-        if name not in found:
+        if name not in found and not (name == "comtrade" and baci):
             inputs.notes.append(f"`{name}` file {path} is absent: the analyses that need it are skipped.")
     if "ncses_semiconductor" in found:
         inputs.country_patents = _ncses_panel(found["ncses_semiconductor"], found.get("ncses_total"))
-    if "comtrade" in found:
-        trade = io.read_comtrade(found["comtrade"])
-        trade = trade[(trade["flow"] == "X") & (trade["partner"] == "W00") & (trade["freq"] == "A")]
-        inputs.reporter_exports = (trade.groupby(["reporter", "year"], as_index=False)["value_usd"].sum()
-                                   .rename(columns={"reporter": "unit"}))
+    if patentsview:
+        # a partial set raises, naming the missing table
+        inputs.patents = _patentsview_patents(folders["patentsview"])
+    elif "patentsview" in folders:
+        inputs.notes.append(f"PatentsView grant tables ({', '.join(t + '.tsv' for t in _PATENTSVIEW)}, or .tsv.zip) "
+                            f"are absent from {folders['patentsview']}: the event study over technology classes is "
+                            "skipped.")
+    if baci:
+        inputs.trade = _baci_trade(folders["baci"], baci)
+        if "comtrade" in found:
+            del inputs.files["comtrade"]
+            inputs.notes.append(f"Both BACI files and the Comtrade file {found['comtrade']} are present: the trade "
+                                "section uses BACI (bilateral, by HS6) and does not read the Comtrade file.")
+    else:
+        if "baci" in folders:
+            inputs.notes.append(f"BACI yearly files (BACI_HS17_Y<year>_V<ver>.csv) are absent from {folders['baci']}: "
+                                "the gravity model by HS6 is skipped.")
+        if "comtrade" in found:
+            trade = io.read_comtrade(found["comtrade"])
+            trade = trade[(trade["flow"] == "X") & (trade["partner"] == "W00") & (trade["freq"] == "A")]
+            inputs.reporter_exports = (trade.groupby(["reporter", "year"], as_index=False)["value_usd"].sum()
+                                       .rename(columns={"reporter": "unit"}))
     if "fabs" in found:
         inputs.fabs = _fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
-    inputs.notes.append("Patents by technology class (PatentsView) and bilateral trade by HS6 (BACI) are not read "
-                        "from files by this study version: the event study and the gravity model run on the default "
-                        "world only.")
     return inputs
 
 

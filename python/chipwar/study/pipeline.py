@@ -18,6 +18,15 @@ from .inputs import Inputs, load
 SECTIONS = (synthetic_control, event_study, gravity, fabs)
 """The analyses, in report order; each module's ``run(inputs, config)`` returns a :class:`document.Section`."""
 
+EXPECTED_FILES = (
+    "Files read from the data folder (paths of `[data.files]` in the study file): NCSES tables "
+    "`ncses/10557/data.csv` and `ncses/10551/data.csv` for (a); the PatentsView grant tables `g_patent`, "
+    "`g_application`, `g_cpc_current`, `g_inventor_disambiguated` and `g_location_disambiguated` (`.tsv` or "
+    "`.tsv.zip`) for (b); BACI yearly files `BACI_HS17_Y<year>_V<ver>.csv` with `country_codes_V<ver>.csv` for (c), "
+    "or else the UN Comtrade file `taiwan_ic_trade/ic_exports_world_HS8542_raw.csv`; a fab list in Wikipedia's "
+    "columns at `fabs/fab_list.csv` for (d).")
+"""The report's list of the files a real data folder may hold (kept in step with default.toml)."""
+
 _PUBLIC = ("feols", "fepois", "att_gt", "sun_abraham", "did_imputation", "bacon", "synth", "sdid")
 
 
@@ -48,7 +57,7 @@ def _preamble(config: dict, inputs: Inputs, summary: pd.DataFrame) -> list:
     else:
         data_text = (f"**Data: real files** under `{config['data']['root']}`, read with `cw.io`: "
                      + ", ".join(f"`{name}`" for name in sorted(inputs.files)) + ". There is no known truth; the "
-                     "sections say what these data can and cannot show.")
+                     "sections say what these data can and cannot show. " + EXPECTED_FILES)
     blocks = [Paragraph(data_text), Paragraph(f"Study file: {config['_source']} (version {config['version']}), "
                                               f"seed {config['seed']}.")]
     blocks += [Paragraph(note) for note in inputs.notes]
@@ -92,7 +101,14 @@ def run(data: str | Path | None = None, out: str | Path = "chipwar-report", conf
     ----------
     data : path, optional
         Folder of real files in the public formats, at the paths of ``[data.files]`` in the study file (default
-        layout: that of ``../shared/data/domain``). None runs on the SIMULATED default world.
+        layout: that of ``../shared/data/domain``). None runs on the SIMULATED default world. Read when present:
+        ``ncses/10557/data.csv`` and ``ncses/10551/data.csv`` (NCSES, section a); the PatentsView grant tables
+        ``g_patent``, ``g_application``, ``g_cpc_current``, ``g_inventor_disambiguated``,
+        ``g_location_disambiguated`` as ``.tsv`` or ``.tsv.zip`` in the folder itself (section b: China, inventor
+        country CN, against the rest by CPC subclass); BACI yearly files ``BACI_HS17_Y<year>_V<ver>.csv`` with
+        ``country_codes_V<ver>.csv`` in the folder itself (section c, preferred over Comtrade), else
+        ``taiwan_ic_trade/ic_exports_world_HS8542_raw.csv`` (UN Comtrade); ``fabs/fab_list.csv`` (fab list in
+        Wikipedia's columns, section d). A section whose files are absent says so in the report.
     out : path
         Folder of the report (created): ``report.md``, ``report.html`` (self-contained), ``figures/*.png``,
         ``tables/*.csv``, ``provenance.json`` and ``study.toml`` (the study file used).
