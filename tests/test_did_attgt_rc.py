@@ -150,5 +150,8 @@ def test_bad_cross_section_input():
     hole = df[~((df["g"] == 3) & (df["t"] == 2))]
     with pytest.raises(cw.ChipwarError, match=r"ATT\(g=3, t=2\): no observations of treated units in period t"):
         cw.att_gt(hole, **RC)
+    early = pd.concat([df, df.head(5).assign(g=1.0)])
+    with pytest.warns(cw.ChipwarWarning, match="dropped 5 observations already treated in the first period"):
+        assert len(cw.att_gt(early, **RC).table) == 6
     with pytest.raises(cw.ChipwarError, match="covariate 'c' has no variation"):
         cw.att_gt(df.assign(c=1.0), **RC, covariates=["c"])

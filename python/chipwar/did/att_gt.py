@@ -225,7 +225,8 @@ def att_gt(
     groups = np.unique(g_unit[np.isfinite(g_unit) & ~already])
     if already.any():
         warnings.warn(
-            f"dropped {int(already.sum())} units of {unit!r} already treated in the first period "
+            f"dropped {int(already.sum())} {f'units of {unit!r}' if panel else 'observations'} already treated in the "
+            "first period "
             f"(cohort column {cohort!r} <= {periods[0] + anticipation:g})",
             ChipwarWarning,
             stacklevel=2,
