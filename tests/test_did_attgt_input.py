@@ -89,7 +89,7 @@ def test_bad_options(panel):
         ({"anticipation": -1}, "anticipation must be"),
         ({"alpha": 1.5}, "alpha must be"),
         ({"bootstrap": 1}, "bootstrap must be"),
-        ({"panel": False}, "panel=False"),
+        ({"panel": False, "allow_unbalanced_panel": True}, "applies to panel data only"),
         ({"bootstrap": 10, "seed": -3}, "seed must be"),
     ]:
         with pytest.raises(cw.ChipwarError, match=msg):

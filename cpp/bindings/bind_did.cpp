@@ -3,6 +3,7 @@
 
 #include "bindings.hpp"
 #include "chipwar/did/group_time.hpp"
+#include "chipwar/did/group_time_rc.hpp"
 #include "chipwar/did/logit.hpp"
 #include "chipwar/did/multiplier_bootstrap.hpp"
 #include "chipwar/did/two_period.hpp"
@@ -35,6 +36,36 @@ void bind_did(py::module_& m) {
       py::arg("y"), py::arg("cohort"), py::arg("covariates"), py::arg("weights"), py::arg("method"), py::arg("period"),
       py::arg("base_period"), py::arg("cell_cohort"), py::arg("control_after"),
       "Group-time ATTs on a balanced panel: (att, inf, n_treated, n_control, ps_converged, max_pscore).");
+
+  m.def(
+      "did_group_time_rc",
+      [](const Eigen::Ref<const VectorXd>& y, const Eigen::Ref<const VectorXi>& period,
+         const Eigen::Ref<const VectorXd>& cohort, const Eigen::Ref<const MatrixXd>& covariates,
+         const Eigen::Ref<const VectorXd>& weights, int method, const std::vector<int>& cell_period,
+         const std::vector<int>& base_period, const std::vector<double>& cell_cohort,
+         const std::vector<double>& control_after) {
+        const size_t n_cells = cell_period.size();
+        if (base_period.size() != n_cells || cell_cohort.size() != n_cells || control_after.size() != n_cells)
+          throw Error("did_group_time_rc: cell arrays of different lengths");
+        if (method < 0 || method > 2) throw Error("did_group_time_rc: method must be 0 (dr), 1 (ipw) or 2 (reg)");
+        std::vector<did::GroupTimeCell> cells(n_cells);
+        for (size_t j = 0; j < n_cells; ++j)
+          cells[j] = {cell_period[j], base_period[j], cell_cohort[j], control_after[j]};
+        did::GroupTimeRcInput in{y, period, cohort, covariates, weights, static_cast<did::Method>(method)};
+        did::GroupTimeResult res;
+        {
+          py::gil_scoped_release release;
+          res = did::group_time_att_rc(in, cells);
+        }
+        std::vector<bool> converged(res.ps_converged.begin(), res.ps_converged.end());
+        return py::make_tuple(std::move(res.att), std::move(res.inf), std::move(res.n_treated),
+                              std::move(res.n_control), converged, std::move(res.max_pscore));
+      },
+      py::arg("y"), py::arg("period"), py::arg("cohort"), py::arg("covariates"), py::arg("weights"),
+      py::arg("method"), py::arg("cell_period"), py::arg("base_period"), py::arg("cell_cohort"),
+      py::arg("control_after"),
+      "Group-time ATTs from repeated cross sections, one row per observation: (att, inf, n_treated, n_control, "
+      "ps_converged, max_pscore).");
 
   m.def(
       "did_two_period",

@@ -34,6 +34,10 @@ def did_group_time(y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m,
     """
     Group-time ATTs on a balanced panel: (att, inf, n_treated, n_control, ps_converged, max_pscore).
     """
+def did_group_time_rc(y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], period: typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], cohort: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], covariates: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], method: typing.SupportsInt | typing.SupportsIndex, cell_period: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], base_period: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], cell_cohort: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], control_after: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], list[bool], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
+    """
+    Group-time ATTs from repeated cross sections, one row per observation: (att, inf, n_treated, n_control, ps_converged, max_pscore).
+    """
 def did_two_period(dy: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], d: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], w: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], method: typing.SupportsInt | typing.SupportsIndex) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
     """
     One two-period panel DiD (Sant'Anna & Zhao 2020): (att, influence function).

@@ -3,6 +3,32 @@
 #include <cmath>
 
 namespace chipwar::did {
+
+GroupTimeResult empty_group_time_result(Index n, Index n_cells) {
+  GroupTimeResult res;
+  res.att = VectorXd::Zero(n_cells);
+  res.inf = MatrixXd::Zero(n, n_cells);
+  res.n_treated = VectorXi::Zero(n_cells);
+  res.n_control = VectorXi::Zero(n_cells);
+  res.ps_converged.assign(n_cells, 1);
+  res.max_pscore = VectorXd::Zero(n_cells);
+  return res;
+}
+
+void store_cell_fit(GroupTimeResult& res, Index j, const TwoPeriodFit& fit, const std::vector<Index>& rows) {
+  res.att[j] = fit.att;
+  res.ps_converged[j] = fit.ps_converged ? 1 : 0;
+  res.max_pscore[j] = fit.max_pscore;
+  // did rescales by n / n1 because the cell uses only its n1 rows (treated and comparison units or observations).
+  const double scale = static_cast<double>(res.inf.rows()) / static_cast<double>(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) res.inf(rows[r], j) = scale * fit.inf[static_cast<Index>(r)];
+}
+
+void throw_first_cell_error(const std::vector<std::string>& errors) {
+  for (size_t j = 0; j < errors.size(); ++j)
+    if (!errors[j].empty()) throw Error("cell " + std::to_string(j) + ": " + errors[j]);
+}
+
 GroupTimeResult group_time_att(const GroupTimeInput& in, const std::vector<GroupTimeCell>& cells) {
   const Index n = in.y.rows();
   const Index n_periods = in.y.cols();
@@ -15,13 +41,7 @@ GroupTimeResult group_time_att(const GroupTimeInput& in, const std::vector<Group
     if (c.period < 0 || c.period >= n_periods || c.base_period < 0 || c.base_period >= n_periods)
       throw Error("group_time_att: a cell refers to a period outside the panel");
 
-  GroupTimeResult res;
-  res.att = VectorXd::Zero(n_cells);
-  res.inf = MatrixXd::Zero(n, n_cells);
-  res.n_treated = VectorXi::Zero(n_cells);
-  res.n_control = VectorXi::Zero(n_cells);
-  res.ps_converged.assign(n_cells, 1);
-  res.max_pscore = VectorXd::Zero(n_cells);
+  GroupTimeResult res = empty_group_time_result(n, n_cells);
   std::vector<std::string> errors(n_cells);
 
   // Cells are independent; each writes only its own column, so the result does not depend on the threads.
@@ -56,19 +76,12 @@ GroupTimeResult group_time_att(const GroupTimeInput& in, const std::vector<Group
         x(r, 0) = 1.0;
         for (Index q = 0; q < k; ++q) x(r, q + 1) = in.covariates(cov_period * n + i, q);
       }
-      const TwoPeriodFit fit = two_period_did(dy, d, x, w, in.method);
-      res.att[j] = fit.att;
-      res.ps_converged[j] = fit.ps_converged ? 1 : 0;
-      res.max_pscore[j] = fit.max_pscore;
-      // did rescales by n / n1 because the cell uses only the treated and comparison units.
-      const double scale = static_cast<double>(n) / static_cast<double>(n1);
-      for (Index r = 0; r < n1; ++r) res.inf(rows[r], j) = scale * fit.inf[r];
+      store_cell_fit(res, j, two_period_did(dy, d, x, w, in.method), rows);
     } catch (const std::exception& e) {
       errors[j] = e.what();
     }
   }
-  for (Index j = 0; j < n_cells; ++j)
-    if (!errors[j].empty()) throw Error("cell " + std::to_string(j) + ": " + errors[j]);
+  throw_first_cell_error(errors);
   return res;
 }
 

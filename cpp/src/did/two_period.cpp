@@ -1,76 +1,8 @@
 #include "chipwar/did/two_period.hpp"
 
-#include <algorithm>
-
-#include "chipwar/did/logit.hpp"
+#include "nuisance.hpp"
 
 namespace chipwar::did {
-namespace {
-
-// DRDID trims comparison units whose propensity score reaches this level, and caps scores just below 1.
-constexpr double kTrimLevel = 0.995;
-constexpr double kScoreCap = 1.0 - 1e-6;
-
-struct OutcomeRegression {
-  VectorXd fitted;       // x * beta for every row
-  Eigen::LDLT<MatrixXd> gram;  // of X' diag(w (1 - d)) X / n
-  VectorXd resid_weight;  // w (1 - d) (dy - fitted): the OLS score weights per row
-};
-
-// Weighted OLS of dy on x among the comparison units (d == 0).
-OutcomeRegression comparison_regression(const CRefVec& dy, const CRefVec& d, const CRefMat& x, const VectorXd& w) {
-  const Index n = x.rows();
-  const VectorXd wc = (w.array() * (1.0 - d.array())).matrix();
-  const MatrixXd xtwx = x.transpose() * (x.array().colwise() * wc.array()).matrix() / static_cast<double>(n);
-  OutcomeRegression reg;
-  reg.gram.compute(xtwx);
-  if (reg.gram.info() != Eigen::Success || !(reg.gram.rcond() > 2.2e-16))
-    throw Error("the outcome-regression design is singular among the comparison units (covariates collinear or "
-                "without variation in the comparison group)");
-  const VectorXd xty = x.transpose() * (wc.array() * dy.array()).matrix() / static_cast<double>(n);
-  const VectorXd beta = reg.gram.solve(xty);
-  reg.fitted = x * beta;
-  reg.resid_weight = (wc.array() * (dy - reg.fitted).array()).matrix();
-  return reg;
-}
-
-// Influence of the OLS coefficients projected on direction m: row i of  wols.eX (X'WX/n)^{-1} m.
-VectorXd ols_influence(const OutcomeRegression& reg, const CRefMat& x, const VectorXd& m) {
-  return (reg.resid_weight.array() * (x * reg.gram.solve(m)).array()).matrix();
-}
-
-struct PropensityScore {
-  VectorXd ps;
-  Eigen::LDLT<MatrixXd> hessian;  // of X' diag(w ps (1 - ps)) X
-  bool converged = true;
-  double max_fitted = 0.0;
-};
-
-PropensityScore propensity_score(const CRefVec& d, const CRefMat& x, const VectorXd& w) {
-  PropensityScore out;
-  const LogitFit fit = logit(x, d, w);
-  out.converged = fit.converged;
-  out.max_fitted = fit.fitted.maxCoeff();
-  out.ps = fit.fitted.cwiseMin(kScoreCap);
-  const VectorXd v = (out.ps.array() * (1.0 - out.ps.array()) * w.array()).matrix();
-  out.hessian.compute(x.transpose() * (x.array().colwise() * v.array()).matrix());
-  if (out.hessian.info() != Eigen::Success || !(out.hessian.rcond() > 2.2e-16))
-    throw Error("the propensity-score design is singular (covariates collinear or without variation)");
-  return out;
-}
-
-// Influence of the logit coefficients projected on m: row i of  score.ps (X'WX)^{-1} n m.
-VectorXd ps_influence(const PropensityScore& ps, const CRefVec& d, const CRefMat& x, const VectorXd& w,
-                      const VectorXd& m) {
-  const double n = static_cast<double>(x.rows());
-  return (w.array() * (d - ps.ps).array() * (x * ps.hessian.solve(m)).array() * n).matrix();
-}
-
-VectorXd col_means_weighted(const CRefMat& x, const VectorXd& a) {
-  return x.transpose() * a / static_cast<double>(x.rows());
-}
-
-}  // namespace
 
 TwoPeriodFit two_period_did(const CRefVec& dy, const CRefVec& d, const CRefMat& x, const CRefVec& w_in,
                             Method method) {
@@ -97,9 +29,7 @@ TwoPeriodFit two_period_did(const CRefVec& dy, const CRefVec& d, const CRefMat& 
   const PropensityScore ps = propensity_score(d, x, w);
   fit.ps_converged = ps.converged;
   fit.max_pscore = ps.max_fitted;
-  // Treated units are never trimmed; comparison units with scores at or above the trim level are.
-  VectorXd trim(n);
-  for (Index i = 0; i < n; ++i) trim[i] = (d[i] > 0.5 || ps.ps[i] < kTrimLevel) ? 1.0 : 0.0;
+  const VectorXd trim = trim_indicator(ps, d);
   const VectorXd w_treat = (trim.array() * w.array() * d.array()).matrix();
   const VectorXd w_cont =
       (trim.array() * w.array() * ps.ps.array() * (1.0 - d.array()) / (1.0 - ps.ps.array())).matrix();

@@ -152,7 +152,7 @@ def balance(panel: Panel) -> Panel:
     if not keep_unit.any():
         raise ChipwarError(
             f"no unit of {panel.unit!r} is observed in all {len(panel.periods)} periods of {panel.time!r}; "
-            "a balanced panel is needed (use panel=False for repeated cross sections)"
+            "a balanced panel is needed (use allow_unbalanced_panel=True, or panel=False for repeated cross sections)"
         )
     warnings.warn(
         f"dropped {int((~keep_unit).sum())} units of {panel.unit!r} not observed in every period (balanced panel)",

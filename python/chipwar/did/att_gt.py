@@ -14,7 +14,7 @@ from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from .._frame import as_pandas
 from .._results import Result, significance_stars
-from . import _inference
+from . import _att_gt_rc, _inference
 from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes
 
 _METHODS = {"dr": 0, "ipw": 1, "reg": 2}
@@ -100,7 +100,7 @@ def _covariate_matrix(panel: Panel, covariates: list[str]) -> np.ndarray:
 def att_gt(
     data: Any,
     outcome: str,
-    unit: str,
+    unit: str | None,
     time: str,
     cohort: str,
     control: str = "never",
@@ -113,6 +113,7 @@ def att_gt(
     bootstrap: int | None = None,
     seed: int | None = None,
     panel: bool = True,
+    allow_unbalanced_panel: bool = False,
     alpha: float = 0.05,
     multiplier: str = "rademacher",
     executor: Executor | None = None,
@@ -124,14 +125,19 @@ def att_gt(
     the cohort against a comparison group between t and a base period, computed as R's ``did::att_gt`` does
     with DRDID's panel estimators: doubly robust (``drdid_panel``), normalised inverse probability weighting
     (``std_ipw_did_panel``) or outcome regression (``reg_did_panel``), with a logit propensity score and a
-    linear outcome model of the change among comparison units, fitted in C++.
+    linear outcome model of the change among comparison units, fitted in C++. With ``panel=False`` (repeated
+    cross sections) or ``allow_unbalanced_panel=True`` the cross-section estimators are used instead:
+    ``drdid_rc`` (the locally efficient doubly robust one), ``std_ipw_did_rc`` or ``reg_did_rc``, with outcome
+    models per group and period.
 
     Parameters
     ----------
     data : DataFrame
-        Long balanced panel (units not observed in every period are dropped with a warning, as did does).
+        Long balanced panel (units not observed in every period are dropped with a warning, as did does, unless
+        ``allow_unbalanced_panel``), or repeated cross sections (one row per observation) with ``panel=False``.
     outcome, unit, time : str
-        Outcome, unit identifier and numeric period columns.
+        Outcome, unit identifier and numeric period columns. ``unit`` is not used with ``panel=False`` (each row
+        is its own observation; pass None or any column).
     cohort : str
         First treated period of each unit; 0 or NaN for never treated. As in did, a cohort after the last period
         counts as never treated, and units treated in the first period (plus ``anticipation``) are not estimated.
@@ -160,7 +166,12 @@ def att_gt(
     seed : int, optional
         Seed of the bootstrap (a random one is drawn and stored in ``res.seed`` if None).
     panel : bool
-        Only panel data (True) is implemented.
+        True for panel data; False for repeated cross sections (did's ``panel=FALSE``): the cohort, weights and
+        cluster columns then belong to each row.
+    allow_unbalanced_panel : bool
+        Keep the units of an unbalanced panel instead of dropping them: the panel is estimated with the
+        repeated-cross-section estimators and the observations' influence functions are summed within unit, so
+        inference is clustered by unit (did's option of the same name). Used even when the panel is balanced.
     alpha : float
         1 - confidence level.
     multiplier : {"rademacher", "mammen"}
@@ -181,13 +192,19 @@ def att_gt(
     ``n / n_cell``); the results reproduce ``did`` 2.x to about 1e-10 on ``mpdta``.
     """
     _validate_options(control, method, base_period, anticipation, alpha)
-    if not panel:
+    if not panel and allow_unbalanced_panel:
         raise ChipwarError(
-            "panel=False (repeated cross sections) is not implemented yet; pass a panel with one row per unit and "
-            "period"
+            "allow_unbalanced_panel=True applies to panel data only; with panel=False every row is already its own "
+            "observation -- drop one of the two options"
         )
     covariates = list(covariates or [])
     frame = as_pandas(data)
+    if not panel:
+        frame = frame.assign(**{_att_gt_rc.ROW_ID: np.arange(len(frame))})
+        unit = _att_gt_rc.ROW_ID
+    elif unit is None:
+        raise ChipwarError("unit is required for panel data; pass the unit identifier column (or panel=False)")
+    by_row = not panel or allow_unbalanced_panel
     extra = [c for c in (weights, cluster) if c is not None]
     p = make_panel(
         frame,
@@ -197,7 +214,8 @@ def att_gt(
         numeric=[outcome, cohort, *covariates, *([weights] if weights else [])],
         missing_allowed=[cohort],
     )
-    p = balance(p)
+    if not by_row:
+        p = balance(p)
     g_unit = cohorts(p, cohort, anticipation)
     periods = p.periods
     if not np.all(np.diff(periods) > 0):  # pragma: no cover - periods are unique and sorted by construction
@@ -207,7 +225,8 @@ def att_gt(
     groups = np.unique(g_unit[np.isfinite(g_unit) & ~already])
     if already.any():
         warnings.warn(
-            f"dropped {int(already.sum())} units of {unit!r} already treated in the first period "
+            f"dropped {int(already.sum())} {f'units of {unit!r}' if panel else 'observations'} already treated in the "
+            "first period "
             f"(cohort column {cohort!r} <= {periods[0] + anticipation:g})",
             ChipwarWarning,
             stacklevel=2,
@@ -234,14 +253,20 @@ def att_gt(
         clustering = _inference.Clustering(unit_level_codes(p, cluster, role="cluster column"))
 
     cells = _plan_cells(periods, groups, control, int(anticipation), base_period)
-    y = np.asfortranarray(p.wide(outcome))
-    x = _covariate_matrix(p, covariates)
     try:
-        att, inf, n_treated, n_control, ps_converged, max_ps = _core.did_group_time(
-            y, g_unit, x, w_unit, _METHODS[method], cells.period, cells.base, cells.cohort, cells.control_after
-        )
+        if by_row:
+            att, inf, n_treated, n_control, ps_converged, max_ps = _att_gt_rc.group_time_rc(
+                p, outcome, g_unit, w_unit, _att_gt_rc.covariate_rows(p, covariates), _METHODS[method], cells
+            )
+        else:
+            att, inf, n_treated, n_control, ps_converged, max_ps = _core.did_group_time(
+                np.asfortranarray(p.wide(outcome)), g_unit, _covariate_matrix(p, covariates), w_unit,
+                _METHODS[method], cells.period, cells.base, cells.cohort, cells.control_after,
+            )
     except ChipwarError as err:
         raise _explain_cell_error(err, cells, periods, cohort, covariates) from None
+    if allow_unbalanced_panel:
+        inf = _att_gt_rc.sum_by_unit(p, inf)
 
     zero_cell = np.asarray(cells.period) == np.asarray(cells.base)  # universal base period's own cell
     att[zero_cell] = 0.0
@@ -261,9 +286,9 @@ def att_gt(
         clustering=clustering,
         alpha=alpha,
         info=dict(
-            outcome=outcome, unit=unit, time=time, cohort=cohort, control=control, method=method,
+            outcome=outcome, unit=unit if panel else None, time=time, cohort=cohort, control=control, method=method,
             covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
-            weights=weights, multiplier=multiplier,
+            weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
         ),
     )
     res._infer(bootstrap, seed, executor, progress)
@@ -285,6 +310,12 @@ def _explain_cell_error(
                 f"{where}: no comparison units -- no never-treated and no not-yet-treated units in cohort column "
                 f"{cohort!r}; add never-treated units or restrict the sample to periods before the last cohort "
                 "is treated"
+            )
+        if "no observations" in what:
+            return ChipwarError(
+                f"{where}: {what} ({periods[cells.base[j]]:g} is the base period); repeated cross sections need "
+                f"observations of the cohort and of its comparison group in both periods -- add observations or "
+                f"drop cohort {g:g} (cohort column {cohort!r})"
             )
         if "singular" in what:
             return ChipwarError(

@@ -34,6 +34,15 @@ struct GroupTimeResult {
   VectorXd max_pscore;
 };
 
+// Zero-filled result for n rows and n_cells cells (every propensity score "converged").
+GroupTimeResult empty_group_time_result(Index n, Index n_cells);
+
+// Stores cell j's fit, its influence function (one entry per row in rows) scaled to the whole sample as did does.
+void store_cell_fit(GroupTimeResult& res, Index j, const TwoPeriodFit& fit, const std::vector<Index>& rows);
+
+// Throws Error("cell j: ...") for the first cell j whose message is not empty (messages collected in parallel).
+void throw_first_cell_error(const std::vector<std::string>& errors);
+
 // Throws Error naming the first cell that failed (empty group, singular design).
 GroupTimeResult group_time_att(const GroupTimeInput& in, const std::vector<GroupTimeCell>& cells);
 
