@@ -10,7 +10,7 @@ DGPs
   between firms (5% a year), so the worker and firm effects are weakly connected and alternating projections
   converge slowly; fixed effects worker, firm, year.
 
-Usage: ``python benchmarks/bench_feols.py --sizes 1e5 1e6 [1e7] --reps 3``
+Usage: ``python benchmarks/bench_feols.py --sizes 1e5 1e6 [1e7] --reps 3 [--dgps simple] [--out FILE]``
 """
 
 from __future__ import annotations
@@ -121,6 +121,7 @@ def main() -> None:
     p.add_argument("--sizes", nargs="+", default=["1e5", "1e6"])
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--tools", nargs="+", default=["chipwar", "pyfixest", "linearmodels"])
+    p.add_argument("--dgps", nargs="+", default=["simple", "difficult"], choices=["simple", "difficult"])
     p.add_argument("--linearmodels-max", type=float, default=1e6, help="skip AbsorbingLS above this size (too slow)")
     p.add_argument("--out", default=str(Path(__file__).with_name("results_feols.md")))
     p.add_argument("--child", nargs=5, metavar=("TOOL", "DGP", "N", "NFE", "REPS"))
@@ -130,7 +131,7 @@ def main() -> None:
         child(argparse.Namespace(tool=tool, dgp=dgp, n=float(n), n_fe=int(n_fe), reps=int(reps)))
         return
     rows = []
-    for dgp in ("simple", "difficult"):
+    for dgp in args.dgps:
         for size in args.sizes:
             n = int(float(size))
             for n_fe in (1, 2, 3):
