@@ -102,6 +102,15 @@ class OuterLoss final : public ceres::FirstOrderFunction {
   mutable bool all_converged_ = true;
 };
 
+// Multi-start searches keep the lowest outer loss; a strict comparison keeps the first of tied starts.
+void keep_if_better(AdhFit& best, const InnerSolution& sol, const VectorXd& v, Index start) {
+  if (!(sol.mspe < best.mspe)) return;
+  best.w = sol.w;
+  best.v = v;
+  best.mspe = sol.mspe;
+  best.best_start = static_cast<int>(start);
+}
+
 }  // namespace
 
 AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v) {
@@ -187,12 +196,7 @@ AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
     const VectorXd v = softmax(theta.data(), k);
     const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
     converged = converged && sol.converged;
-    if (sol.mspe < best.mspe) {
-      best.w = sol.w;
-      best.v = v;
-      best.mspe = sol.mspe;
-      best.best_start = static_cast<int>(s);
-    }
+    keep_if_better(best, sol, v, s);
   }
   best.converged = converged;
   return best;
@@ -221,12 +225,7 @@ AdhFit adh_fit_nelder_mead(const AdhProblem& p, const MatrixXd& starts, int max_
     const VectorXd v = to_v(r.x);
     const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
     converged = converged && sol.converged;
-    if (sol.mspe < best.mspe) {
-      best.w = sol.w;
-      best.v = v;
-      best.mspe = sol.mspe;
-      best.best_start = static_cast<int>(s);
-    }
+    keep_if_better(best, sol, v, s);
   }
   if (best.best_start < 0) throw Error("synth: the Nelder-Mead search for V found no finite loss");
   best.converged = converged;
@@ -253,9 +252,12 @@ std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const 
   for (Index i = 0; i < n; ++i) {
     try {
       const auto& p = problems[i];
-      out[i] = i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0 ? adh_fixed_v(p, fixed_v[i])
-                                                                              : search == VSearch::synth ? adh_fit_synth(p, max_iter)
-                                                                                                          : adh_fit(p, adh_starts(p, random_starts), max_iter);
+      if (i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0)
+        out[i] = adh_fixed_v(p, fixed_v[i]);
+      else if (search == VSearch::synth)
+        out[i] = adh_fit_synth(p, max_iter);
+      else
+        out[i] = adh_fit(p, adh_starts(p, random_starts), max_iter);
     } catch (const std::exception& e) {
       errors[i] = e.what();  // exceptions must not escape an OpenMP region
     }
