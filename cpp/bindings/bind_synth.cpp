@@ -86,20 +86,24 @@ void bind_synth(py::module_& m) {
   m.def(
       "adh_fit_many",
       [](const std::vector<std::tuple<MatrixXd, VectorXd, MatrixXd, VectorXd>>& problems,
-         const std::vector<VectorXd>& fixed_v, int max_iter, int random_starts) {
+         const std::vector<VectorXd>& fixed_v, int max_iter, int random_starts, const std::string& v_search) {
+        if (v_search != "global" && v_search != "synth")
+          throw std::invalid_argument("adh_fit_many: v_search must be 'global' or 'synth'");
+        const auto search = v_search == "synth" ? synth::VSearch::synth : synth::VSearch::global;
         std::vector<synth::AdhProblem> ps;
         ps.reserve(problems.size());
         for (const auto& [x0, x1, z0, z1] : problems) ps.push_back({x0, x1, z0, z1});
         std::vector<synth::AdhFit> fits;
         {
           py::gil_scoped_release release;
-          fits = synth::adh_fit_many(ps, fixed_v, max_iter, random_starts);
+          fits = synth::adh_fit_many(ps, fixed_v, max_iter, random_starts, search);
         }
         py::list out;
         for (const auto& f : fits) out.append(adh_result(f));
         return out;
       },
       py::arg("problems"), py::arg("fixed_v"), py::arg("max_iter") = 200, py::arg("random_starts") = 0,
+      py::arg("v_search") = "global",
       "ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.");
   m.def(
       "conformal_pvalues",

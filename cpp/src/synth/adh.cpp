@@ -5,8 +5,10 @@
 #include <Eigen/QR>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
+#include "chipwar/synth/nelder_mead.hpp"
 #include "chipwar/synth/simplex.hpp"
 
 namespace chipwar::synth {
@@ -100,6 +102,15 @@ class OuterLoss final : public ceres::FirstOrderFunction {
   mutable bool all_converged_ = true;
 };
 
+// Multi-start searches keep the lowest outer loss; a strict comparison keeps the first of tied starts.
+void keep_if_better(AdhFit& best, const InnerSolution& sol, const VectorXd& v, Index start) {
+  if (!(sol.mspe < best.mspe)) return;
+  best.w = sol.w;
+  best.v = v;
+  best.mspe = sol.mspe;
+  best.best_start = static_cast<int>(start);
+}
+
 }  // namespace
 
 AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v) {
@@ -116,27 +127,31 @@ AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v) {
   return fit;
 }
 
+std::optional<VectorXd> adh_regression_start(const AdhProblem& p) {
+  // Outcomes in the window on [1, predictors] across treated and donors; V from the squared coefficients.
+  const Index k = p.x0.rows();
+  const Index units = p.x0.cols() + 1;
+  if (units <= k + 1) return std::nullopt;
+  MatrixXd design(units, k + 1);
+  design.col(0).setOnes();
+  design.block(0, 1, 1, k) = p.x1.transpose();
+  design.block(1, 1, units - 1, k) = p.x0.transpose();
+  MatrixXd outcomes(units, p.z0.rows());
+  outcomes.row(0) = p.z1.transpose();
+  outcomes.bottomRows(units - 1) = p.z0.transpose();
+  const Eigen::ColPivHouseholderQR<MatrixXd> qr(design);
+  if (qr.rank() < k + 1) return std::nullopt;
+  const MatrixXd beta = qr.solve(outcomes).bottomRows(k);
+  const VectorXd v = beta.rowwise().squaredNorm();
+  if (!(v.sum() > 0) || !v.allFinite()) return std::nullopt;
+  return VectorXd(v / v.sum());
+}
+
 MatrixXd adh_starts(const AdhProblem& p, int random_starts) {
   const Index k = p.x0.rows();
   std::vector<VectorXd> starts;
   starts.push_back(VectorXd::Constant(k, 1.0 / static_cast<double>(k)));
-  // Regression start: outcomes in the window on [1, predictors] across treated and donors.
-  const Index units = p.x0.cols() + 1;
-  if (units > k + 1) {
-    MatrixXd design(units, k + 1);
-    design.col(0).setOnes();
-    design.block(0, 1, 1, k) = p.x1.transpose();
-    design.block(1, 1, units - 1, k) = p.x0.transpose();
-    MatrixXd outcomes(units, p.z0.rows());
-    outcomes.row(0) = p.z1.transpose();
-    outcomes.bottomRows(units - 1) = p.z0.transpose();
-    const Eigen::ColPivHouseholderQR<MatrixXd> qr(design);
-    if (qr.rank() == k + 1) {
-      const MatrixXd beta = qr.solve(outcomes).bottomRows(k);
-      VectorXd v = beta.rowwise().squaredNorm();
-      if (v.sum() > 0 && v.allFinite()) starts.push_back(v / v.sum());
-    }
-  }
+  if (const auto v = adh_regression_start(p)) starts.push_back(*v);
   for (Index i = 0; i < k && k > 1; ++i) {
     VectorXd v = VectorXd::Constant(k, 0.5 / static_cast<double>(k - 1));
     v(i) = 0.5;
@@ -181,19 +196,54 @@ AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
     const VectorXd v = softmax(theta.data(), k);
     const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
     converged = converged && sol.converged;
-    if (sol.mspe < best.mspe) {
-      best.w = sol.w;
-      best.v = v;
-      best.mspe = sol.mspe;
-      best.best_start = static_cast<int>(s);
-    }
+    keep_if_better(best, sol, v, s);
   }
   best.converged = converged;
   return best;
 }
 
+AdhFit adh_fit_nelder_mead(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
+  validate(p);
+  const Index k = p.x0.rows();
+  if (starts.cols() != k || starts.rows() < 1) throw Error("synth: starting V's must have one column per predictor");
+  NelderMeadOptions options;
+  options.max_iter = max_iter;
+  // Synth's parametrisation: V = |x| / sum |x|, x unconstrained.
+  auto to_v = [](const VectorXd& x) -> VectorXd { return x.cwiseAbs() / x.cwiseAbs().sum(); };
+  bool converged = true;
+  auto loss = [&](const VectorXd& x) {
+    if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
+    const InnerSolution s = solve_inner(p, to_v(x), VectorXd(), false);
+    converged = converged && s.converged;
+    return s.mspe;
+  };
+  AdhFit best;
+  best.mspe = std::numeric_limits<double>::infinity();
+  for (Index s = 0; s < starts.rows(); ++s) {
+    const NelderMeadResult r = nelder_mead(loss, starts.row(s).transpose(), options);
+    if (!(r.x.cwiseAbs().sum() > 0)) continue;
+    const VectorXd v = to_v(r.x);
+    const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
+    converged = converged && sol.converged;
+    keep_if_better(best, sol, v, s);
+  }
+  if (best.best_start < 0) throw Error("synth: the Nelder-Mead search for V found no finite loss");
+  best.converged = converged;
+  return best;
+}
+
+AdhFit adh_fit_synth(const AdhProblem& p, int max_iter) {
+  const Index k = p.x0.rows();
+  // Synth searches from equal weights and, when the regression is of full rank, from the regression start.
+  const auto reg = adh_regression_start(p);
+  MatrixXd starts(reg ? 2 : 1, k);
+  starts.row(0).setConstant(1.0 / static_cast<double>(k));
+  if (reg) starts.row(1) = reg->transpose();
+  return adh_fit_nelder_mead(p, starts, max_iter);
+}
+
 std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const std::vector<VectorXd>& fixed_v,
-                                 int max_iter, int random_starts) {
+                                 int max_iter, int random_starts, VSearch search) {
   const Index n = static_cast<Index>(problems.size());
   for (const auto& p : problems) validate(p);
   std::vector<AdhFit> out(n);
@@ -202,8 +252,12 @@ std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const 
   for (Index i = 0; i < n; ++i) {
     try {
       const auto& p = problems[i];
-      out[i] = i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0 ? adh_fixed_v(p, fixed_v[i])
-                                                                              : adh_fit(p, adh_starts(p, random_starts), max_iter);
+      if (i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0)
+        out[i] = adh_fixed_v(p, fixed_v[i]);
+      else if (search == VSearch::synth)
+        out[i] = adh_fit_synth(p, max_iter);
+      else
+        out[i] = adh_fit(p, adh_starts(p, random_starts), max_iter);
     } catch (const std::exception& e) {
       errors[i] = e.what();  // exceptions must not escape an OpenMP region
     }

@@ -17,9 +17,10 @@ from .._results import Result
 from ._panel import _describe, long_panel, resolve_donors, split_periods, wide_outcome
 from ._plots import plot_gaps, plot_trajectories, plot_weights
 
-# L-BFGS iterations per start and the fixed pseudo-random starts added to the deterministic ones (the outer
-# problem has local minima; 20 extra starts recover the published Prop 99 weights, see tests/test_synth_adh.py).
-_MAX_ITER = 200
+# Iterations per start (L-BFGS for "global", Nelder-Mead for "synth": pysyncon's default 1000) and the fixed
+# pseudo-random starts added to the deterministic ones (the outer problem has local minima; 20 extra starts recover
+# the published Prop 99 weights, see tests/test_synth_adh.py).
+_MAX_ITER = {"global": 200, "synth": 1000}
 _RANDOM_STARTS = 20
 
 
@@ -42,16 +43,16 @@ class _Spec:
 
 
 def _fit_chunk(task: tuple) -> list[dict]:
-    problems, fixed_v = task
-    return _core.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS)
+    problems, fixed_v, v_search = task
+    return _core.adh_fit_many(problems, fixed_v, _MAX_ITER[v_search], _RANDOM_STARTS, v_search)
 
 
-def _fit_many(problems: list[tuple], v: np.ndarray | None, executor: Executor | None, progress: bool | None,
-              desc: str) -> list[dict]:
+def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, executor: Executor | None,
+              progress: bool | None, desc: str) -> list[dict]:
     """ADH fits of many problems, in C++ (OpenMP) chunks, optionally on an executor and with a progress bar."""
     fixed = [np.empty(0) if v is None else v for _ in problems]
     chunks = np.array_split(np.arange(len(problems)), min(len(problems), 10)) if problems else []
-    tasks = [([problems[i] for i in c], [fixed[i] for i in c]) for c in chunks]
+    tasks = [([problems[i] for i in c], [fixed[i] for i in c], v_search) for c in chunks]
     return [fit for out in run_tasks(_fit_chunk, tasks, executor=executor, progress=progress, desc=desc) for fit in out]
 
 
@@ -139,7 +140,7 @@ class SynthResult(Result):
     def _space_placebo(self, exclude: float | None, executor: Executor | None, progress: bool | None) -> PlaceboResult:
         donors = list(self.weights.index)
         problems = [self._spec.problem(d, [o for o in donors if o != d]) for d in donors]
-        fits = _fit_many(problems, self._fixed_v, executor, progress, "space placebos")
+        fits = _fit_many(problems, self._fixed_v, self.v_search, executor, progress, "space placebos")
         wide = self._spec.wide
         gaps = {self.treated_unit: self.path.set_index("time")["gap"]}
         for d, fit in zip(donors, fits):
@@ -165,7 +166,7 @@ class SynthResult(Result):
             if spec is not None:
                 problems.append(spec.problem(self.treated_unit, list(self.weights.index)))
                 kept.append((s, spec))
-        fits = _fit_many(problems, None, executor, progress, "time placebos")
+        fits = _fit_many(problems, None, self.v_search, executor, progress, "time placebos")
         wide = self._spec.wide
         y1 = wide.loc[self.treated_unit, pre_periods]
         gaps, ratios = {}, {}
@@ -198,7 +199,7 @@ class SynthResult(Result):
         donors = list(self.weights.index)
         dropped = [d for d in donors if self.weights[d] > 0]
         problems = [self._spec.problem(self.treated_unit, [o for o in donors if o != d]) for d in dropped]
-        fits = _fit_many(problems, self._fixed_v, executor, progress, "leave-one-out")
+        fits = _fit_many(problems, self._fixed_v, self.v_search, executor, progress, "leave-one-out")
         wide = self._spec.wide
         paths = {d: wide.loc[[o for o in donors if o != d]].T @ fit["w"] for d, fit in zip(dropped, fits)}
         return pd.DataFrame(paths).rename_axis(columns="dropped")
@@ -286,6 +287,7 @@ def synth(
     optimize_window: Iterable[Any] | None = None,
     v: Sequence[float] | None = None,
     donors: Sequence[Any] | None = None,
+    v_search: str = "global",
 ) -> SynthResult:
     """Synthetic control with predictor weights (Abadie & Gardeazabal 2003; Abadie, Diamond & Hainmueller 2010).
 
@@ -307,6 +309,12 @@ def synth(
         Fixed predictor weights (normalised to sum to one) instead of optimising them.
     donors : sequence, optional
         Donor units (default: every other unit).
+    v_search : {"global", "synth"}, optional
+        How V is searched (ignored when ``v`` is given; placebos and leave-one-out refit the same way).
+        ``"global"`` (default): L-BFGS from many starts, the lowest MSPE kept. ``"synth"``: the search of R's Synth
+        and pysyncon, a single local Nelder-Mead search from equal weights and one from the regression start, the
+        better kept; it reproduces published weights that are local optima (Abadie & Gardeazabal's Basque weights),
+        at a pre-period MSPE that can be higher than ``"global"``'s.
 
     Returns
     -------
@@ -321,8 +329,13 @@ def synth(
     summing to one) the weights minimise (x1 - X0 w)' V (x1 - X0 w) on the simplex (exact active-set QP). V minimises
     the MSPE over ``optimize_window`` by L-BFGS (Ceres) on a softmax parametrisation with analytic gradients, from
     equal weights, Synth's regression-based start, each predictor dominant in turn and 20 fixed pseudo-random
-    starts; the best is kept, so the result is deterministic.
+    starts; the best is kept, so the result is deterministic. With ``v_search="synth"``, V = |x| / sum |x| and x is
+    searched by Nelder-Mead (coefficients 1, 2, 1/2, 1/2; initial simplex: each coordinate of the start scaled by
+    1.05; stop when vertices are within 1e-4 of the best and values within 1e-4, or after 1000 iterations: SciPy's
+    rules, used by pysyncon), the inner problem solved exactly as above.
     """
+    if v_search not in _MAX_ITER:
+        raise ChipwarError(f"v_search must be 'global' or 'synth', got {v_search!r}")
     spec_items_columns = []
     if predictors is not None:
         spec_items_columns = [p if isinstance(p, str) else p[0] for p in predictors]
@@ -358,7 +371,8 @@ def synth(
         fixed_v = np.asarray(v, dtype=np.float64)
         if fixed_v.shape != (len(items),) or (fixed_v < 0).any() or not fixed_v.sum() > 0:
             raise ChipwarError(f"v must have {len(items)} non-negative entries (one per predictor), not all zero")
-    fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER, _RANDOM_STARTS)[0]
+    fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER[v_search],
+                             _RANDOM_STARTS, v_search)[0]
     if not fit["converged"]:
         warnings.warn("synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2)
     weights = pd.Series(fit["w"], index=pd.Index(donors, name=unit), name="weight")
@@ -371,6 +385,6 @@ def synth(
     return SynthResult(
         weights=weights, v=pd.Series(fit["v"], index=raw.index, name="v"), path=path,
         att=float(gap[post].mean()), pre_rmspe=float(np.sqrt((gap[~post] ** 2).mean())), mspe=float(fit["mspe"]),
-        treated_unit=treated_unit, treatment_time=treatment_time, _spec=spec, _fixed_v=fixed_v,
+        treated_unit=treated_unit, treatment_time=treatment_time, v_search=v_search, _spec=spec, _fixed_v=fixed_v,
         _predictors=items, _panel=panel, _unit=unit, _time=time,
     )

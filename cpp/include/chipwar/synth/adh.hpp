@@ -3,6 +3,7 @@
 // outcome, (1/T) ||z1 - Z0 w(V)||^2, by L-BFGS (Ceres) on a softmax parametrisation from several starts.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "chipwar/common.hpp"
@@ -24,6 +25,11 @@ struct AdhFit {
   int best_start = -1;     // which start gave the kept V (-1 when V was given)
 };
 
+// How V is searched: `global` runs L-BFGS from every start of adh_starts and keeps the lowest MSPE; `synth` follows
+// R's Synth (and pysyncon): Nelder-Mead on V = |x| / sum |x| from equal weights and from the regression start, the
+// better kept. The outer problem has local minima, so `synth` can stop at a higher MSPE than `global`.
+enum class VSearch { global, synth };
+
 // Donor weights for a given V.
 AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v);
 
@@ -32,11 +38,22 @@ AdhFit adh_fixed_v(const AdhProblem& p, const VectorXd& v);
 // `random_starts` fixed pseudo-random points of the simplex (the outer problem has local minima).
 MatrixXd adh_starts(const AdhProblem& p, int random_starts);
 
+// The regression-based start alone (none when the regression of the window's outcomes on the predictors is rank
+// deficient, e.g. with fewer units than predictors plus one).
+std::optional<VectorXd> adh_regression_start(const AdhProblem& p);
+
 // Nested optimisation from every row of `starts`; the V with the smallest outer loss is kept (ties: first start).
 AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter);
 
-// adh_fit for many problems in parallel (placebos, leave-one-out); each result depends only on its own problem.
+// Nelder-Mead (Synth's parametrisation and SciPy's stopping rule, at most max_iter iterations) from every row of
+// `starts`; the V with the smallest outer loss is kept (ties: first start).
+AdhFit adh_fit_nelder_mead(const AdhProblem& p, const MatrixXd& starts, int max_iter);
+
+// Synth's search: adh_fit_nelder_mead from equal weights and the regression start.
+AdhFit adh_fit_synth(const AdhProblem& p, int max_iter);
+
+// adh_fit (or adh_fit_synth) for many problems in parallel (placebos, leave-one-out); each result depends only on its own problem.
 std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const std::vector<VectorXd>& fixed_v,
-                                 int max_iter, int random_starts);
+                                 int max_iter, int random_starts, VSearch search = VSearch::global);
 
 }  // namespace chipwar::synth
