@@ -104,8 +104,10 @@ def parse_vcov(vcov: object, default_cluster: str | None = None) -> VcovSpec:
 class VcovInputs:
     """What a model provides to compute its variance (all on the estimation sample)."""
 
-    bread: np.ndarray  # (k x k): (X'WX)^-1, or the inverse Hessian for a GLM
+    bread: np.ndarray  # (k x k): (X'WX)^-1, or the inverse Hessian for a GLM (block diagonal for a stacked system)
     scores: np.ndarray  # (n x k): per-observation contributions to the estimating equations
+    # k counts the coefficients of one equation (for the small-sample factors); bread and scores may stack several
+    # equations with the same regressors (the first stages of IV), m * k wide
     n: int
     k: int
     fe_sizes: list[int]
@@ -113,8 +115,10 @@ class VcovInputs:
     codes_of: Callable[[tuple[str, ...]], tuple[np.ndarray, int]]
     dispersion: float | None = None  # sum(w e^2) for OLS (iid uses it); None: the bread is already the variance
     fe_names: list[str] = field(default_factory=list)
-    x: np.ndarray | None = None  # demeaned kept regressors of a linear model (CRV3 needs them)
     weights: np.ndarray | None = None
+    # CRV3: maps (cluster codes, G) to the G x p matrix of b_(-g) - b, the estimates without each cluster minus the
+    # full-sample ones (p = the size of the bread); None when the model has no leave-one-cluster-out rule
+    leave_out: Callable[[np.ndarray, int], np.ndarray] | None = None
 
 
 def n_fixef_coefficients(fe_sizes: list[int]) -> int:
@@ -192,7 +196,7 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
     g_min = min(g for _, g in cluster_codes.values())
     if g_min < 2:
         raise ChipwarError(f"clustered vcov needs at least two clusters; {spec.label} has {g_min}")
-    matrix = np.zeros((k, k))
+    matrix = np.zeros_like(inp.bread)  # k x k, or larger for a stacked system of equations
     names = list(cluster_codes)
     for r in range(1, len(names) + 1):
         for combo in itertools.combinations(names, r):

@@ -4,9 +4,14 @@ Conventions (those of fixest / pyfixest):
 
 - ``{"CRV3": "g"}``: the leave-one-cluster-out jackknife (MacKinnon, Nielsen & Webb 2023) with pyfixest's
   scaling, ``G / (G - 1) * (n - 1) / (n - K) * sum_g (b_(-g) - b)(b_(-g) - b)'``, where ``b_(-g)`` is the
-  estimate without cluster g (from per-cluster cross-products, no refits) and K counts the coefficients plus
-  one for the (nested) fixed effects; t with G - 1 degrees of freedom. Linear models without IV only, and
-  every fixed effect must be nested in the cluster (otherwise leaving a cluster out changes them too).
+  estimate without cluster g (centred on the full-sample b, not on the mean of the b_(-g)) and K counts the
+  coefficients plus one for the (nested) fixed effects; t with G - 1 degrees of freedom (the normal for
+  Poisson). Every fixed
+  effect must be nested in the cluster, so that leaving a cluster out removes whole fixed-effect groups and
+  leaves the others' estimates to the remaining data. How ``b_(-g)`` is obtained depends on the model (see
+  :mod:`chipwar.jackknife`): closed forms from per-cluster cross-products for OLS and 2SLS (exact, no refits;
+  the demeaned data do not change when a cluster of nested fixed effects leaves), and one Poisson refit per
+  cluster for ``fepois``.
 - ``{"NW": L, "time": t, "panel": i}``: Newey-West within panels with Bartlett weights ``1 - l / (L + 1)``;
   ``{"DK": L, "time": t}``: Driscoll-Kraay, Newey-West on the scores summed by period. Lags count positions
   among the sorted distinct time values. Both are multiplied by ``T / (T - 1) * (n - 1) / (n - K)`` with T the
@@ -61,9 +66,9 @@ def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -
 
 
 def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
-    """Leave-one-cluster-out jackknife variance of a linear model."""
-    if inp.x is None:
-        raise ChipwarError("CRV3 is available for linear models estimated by feols (not IV or Poisson); use CRV1")
+    """Leave-one-cluster-out jackknife variance, from the model's ``leave_out`` rule."""
+    if inp.leave_out is None:
+        raise ChipwarError("CRV3 is available for feols (OLS and IV) and fepois fits; use CRV1 for this model")
     (cluster,) = spec.clusters
     codes, n_clusters = inp.codes_of(cluster)
     for q, name in enumerate(inp.fe_names):
@@ -74,22 +79,9 @@ def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
             )
     if n_clusters < 2:
         raise ChipwarError("CRV3 needs at least two clusters")
-    x = inp.x
-    n, k = x.shape
-    xw = x if inp.weights is None else x * inp.weights[:, None]
-    xtx = x.T @ xw
-    # per-cluster X_g' W X_g (from row outer products) and X_g' W e_g (the summed scores)
-    outer = (xw[:, :, None] * x[:, None, :]).reshape(n, k * k)
-    xtx_g = _core.group_sums(np.asfortranarray(outer), codes, n_clusters).reshape(n_clusters, k, k)
-    score_g = _core.group_sums(np.asfortranarray(inp.scores), codes, n_clusters)
-    try:
-        # b - b_(-g) = (X'WX - X_g'WX_g)^{-1} X_g' W e_g
-        delta = np.linalg.solve(xtx[None, :, :] - xtx_g, score_g[:, :, None])[:, :, 0]
-    except np.linalg.LinAlgError:
-        raise ChipwarError(
-            "CRV3: leaving out a cluster makes the regressors collinear (a regressor varies in one cluster only)"
-        ) from None
-    k_c = k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb
+    delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
+    n = inp.n
+    k_c = inp.k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb
     v = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_c) * delta.T @ delta
     df = float(n_clusters - 1) if t_reference else np.inf
     return VcovResult(v, df, spec.label, {"^".join(cluster): n_clusters})

@@ -119,13 +119,15 @@ def feols(
     fml : str
         ``"y ~ x1 + x2 | fe1 + fe2"``; see :mod:`chipwar.formula` for the terms (``log(x)``, ``x1:x2``, ``C(cat)``,
         ``i(var, by, ref=...)``, ``a^b`` combined fixed effects, ``0``/``1`` for no/with intercept).
-        ``"y ~ exog | fe | endog ~ z1 + z2"`` estimates by 2SLS (an :class:`IVResult`, with ``first_stage`` and
-        ``first_stage_f()``); endogenous coefficients are named ``fit_<name>`` and come first, as in fixest.
+        ``"y ~ exog | fe | endog ~ z1 + z2"`` estimates by 2SLS (an :class:`IVResult`, with ``first_stage``,
+        ``first_stage_f()`` and the joint ``weak_iv_f()``); endogenous coefficients are named ``fit_<name>`` and
+        come first, as in fixest.
     data : DataFrame
         pandas (or polars / pyarrow) table.
     vcov : str or dict, optional
-        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``. See :mod:`chipwar.vcov` for the
-        small-sample corrections (fixest's defaults).
+        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``, ``{"CRV3": "a"}`` (OLS and
+        IV), ``{"NW": L, "time": t, "panel": i}``, ``{"DK": L, "time": t}``. See :mod:`chipwar.vcov` and
+        :mod:`chipwar.vcov_extra` for the small-sample corrections (fixest's defaults).
     weights : str, optional
         Column of analytic weights.
     cluster : str, optional

@@ -79,5 +79,7 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
-        extra={"y_demeaned": y_dm, "lhs": lhs, "first_stage": first},
+        extra={"y_demeaned": y_dm, "lhs": lhs, "first_stage": first,
+               # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
+               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept]},
     )

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..jackknife import LeaveOut, tsls_leave_out
+from .iv_strength import weak_instrument_f
 from .result import RegressionResult
 
 
@@ -13,7 +15,8 @@ class IVResult(RegressionResult):
     """A 2SLS fit. Endogenous regressors are named ``fit_<name>`` (fixest's convention).
 
     ``first_stage`` holds one regression per endogenous regressor (same variance type as this result);
-    ``first_stage_f`` tests the excluded instruments in each of them.
+    ``first_stage_f`` tests the excluded instruments in each of them and ``weak_iv_f`` in all of them jointly.
+    ``{"CRV3": g}`` is the leave-one-cluster-out jackknife of the 2SLS coefficients (see :mod:`chipwar.jackknife`).
     """
 
     method = "IV"
@@ -29,7 +32,7 @@ class IVResult(RegressionResult):
         Columns: ``F`` (classical, iid errors: the Wald statistic over q under the iid variance, with its p-value
         from F(q, df)), and ``wald_F`` with ``wald_p`` (the same Wald statistic over q under this result's variance
         type; with one endogenous regressor and a robust or clustered variance this is the Kleibergen-Paap rk
-        Wald F).
+        Wald F). With several endogenous regressors each row tests one equation only; see :meth:`weak_iv_f`.
         """
         instruments = self._core.design.instrument_names
         rows = []
@@ -47,8 +50,33 @@ class IVResult(RegressionResult):
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def weak_iv_f(self) -> pd.Series:
+        """Joint weak-instrument F statistics of the excluded instruments for all endogenous regressors.
+
+        Returns
+        -------
+        Series
+            ``cragg_donald``: the Cragg-Donald Wald F (iid errors); ``kleibergen_paap``: the Kleibergen-Paap rk
+            Wald F under this result's variance type (robust, clustered, CRV3, HAC), equal to ``cragg_donald``
+            under the iid variance; ``n_instruments``: excluded instruments kept by the first stages. These are
+            ivreg2's ``cdf`` and ``widstat``; the conventions are in :mod:`chipwar.estimation.iv_strength`. The
+            statistics are NaN when the first stages kept fewer excluded instruments than there are endogenous
+            regressors, and ``kleibergen_paap`` when its variance is singular (too few clusters).
+        """
+        first = list(self._core.extra["first_stage"].values())
+        cd, kp, n_instr = weak_instrument_f(first, self._core.design.instrument_names, self._vcov_spec)
+        return pd.Series({"cragg_donald": cd, "kleibergen_paap": kp, "n_instruments": n_instr}, name="F")
+
+    def _leave_cluster_out(self) -> LeaveOut:
+        c = self._core
+        return tsls_leave_out(c.extra["z_demeaned"], c.extra["x_structural"], c.extra["y_demeaned"],
+                              c.design.weights, c.coef)
+
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()
         for r in self.first_stage_f().itertuples():
             lines.append(f"First stage {r.endogenous}: F = {r.F:.6g} (iid), Wald F = {r.wald_F:.6g} ({self.vcov_type})")
+        weak = self.weak_iv_f()
+        lines.append(f"Weak instruments (joint): Cragg-Donald F = {weak['cragg_donald']:.6g}, Kleibergen-Paap rk "
+                     f"Wald F = {weak['kleibergen_paap']:.6g} ({self.vcov_type})")
         return lines

@@ -12,6 +12,7 @@ from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
 from ..design import Design, combined_codes
+from ..jackknife import LeaveOut, ols_leave_out
 from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
 
 
@@ -56,9 +57,16 @@ class RegressionResult(Result):
             codes_of=d.codes_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
-            x=c.extra.get("x_demeaned"),
             weights=d.weights,
+            leave_out=self._leave_cluster_out(),
         )
+
+    def _leave_cluster_out(self) -> LeaveOut | None:
+        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.jackknife`)."""
+        c = self._core
+        if "x_demeaned" not in c.extra:
+            return None
+        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights)
 
     def _set_vcov(self, vcov: object) -> None:
         spec = parse_vcov(vcov)
