@@ -1,14 +1,20 @@
-"""CRV3 for IV (2SLS): brute-force leave-one-cluster-out refits with linearmodels, fixed effects nested in the
-clusters, and the error for non-nested fixed effects."""
+"""CRV3 for IV (2SLS) and fepois: brute-force leave-one-cluster-out refits with linearmodels, statsmodels and
+pyfixest, fixed effects nested in the clusters, and the errors for non-nested fixed effects."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyfixest as pf
 import pytest
+import statsmodels.api as sm
 from linearmodels.iv import IV2SLS
 
 import chipwar as cw
+
+# pyfixest (an oracle here) uses a pandas keyword that newer pandas deprecates
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning:pyfixest.*")
+
 
 def _crv3(deltas: np.ndarray, n: int, k: int) -> np.ndarray:
     """pyfixest's CRV3: G / (G - 1) * (n - 1) / (n - K) * sum_g (b_(-g) - b)(b_(-g) - b)'."""
@@ -78,8 +84,43 @@ def test_iv_crv3_two_endogenous(panel):
     np.testing.assert_allclose(fit.vcov.loc[names, names].to_numpy(), _crv3(deltas, len(data), 4), rtol=1e-8)
 
 
+def _poisson_glm(data: pd.DataFrame) -> pd.Series:
+    exog = pd.get_dummies(data["fe"], prefix="fe", dtype=float)
+    exog[["w", "z1"]] = data[["w", "z1"]]
+    res = sm.GLM(data["count"], exog, family=sm.families.Poisson()).fit(tol=1e-13, maxiter=200)
+    return res.params[["w", "z1"]]
+
+
+def test_fepois_crv3_equals_leave_one_cluster_out_glm(panel):
+    fit = cw.fepois("count ~ w + z1 | fe", panel, vcov={"CRV3": "cl"}, tol=1e-12)
+    full = _poisson_glm(panel)
+    assert fit.coef.to_numpy() == pytest.approx(full.to_numpy(), rel=1e-7)
+    deltas = np.array([(_poisson_glm(panel[panel["cl"] != g]) - full).to_numpy() for g in np.unique(panel["cl"])])
+    np.testing.assert_allclose(fit.vcov.to_numpy(), _crv3(deltas, len(panel), 3), rtol=1e-6)
+    assert np.isinf(fit.df_t)  # Poisson: normal reference, as with the other variances
+    # pyfixest refits fepois without each cluster too
+    ref = pf.fepois("count ~ w + z1 | fe", panel, vcov={"CRV3": "cl"})
+    np.testing.assert_allclose(fit.se.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
+
+
+def test_fepois_crv3_without_fixed_effects_and_with_offset(panel):
+    data = panel.assign(logpop=np.log(panel["pop"]))
+    fit = cw.fepois("count ~ w + z1", data, offset="logpop", vcov={"CRV3": "cl"}, tol=1e-12)
+
+    def glm(d: pd.DataFrame) -> np.ndarray:
+        exog = sm.add_constant(d[["w", "z1"]])
+        res = sm.GLM(d["count"], exog, family=sm.families.Poisson(), offset=d["logpop"]).fit(tol=1e-13, maxiter=200)
+        return res.params.to_numpy()
+
+    full = glm(data)
+    deltas = np.array([glm(data[data["cl"] != g]) - full for g in np.unique(data["cl"])])
+    np.testing.assert_allclose(fit.vcov.to_numpy(), _crv3(deltas, len(data), 3), rtol=1e-6)
+
+
 def test_crv3_rejects_fixed_effects_not_nested(panel):
     data = panel.assign(other=np.arange(len(panel)) % 5)
     iv = cw.feols("y ~ w | other | x ~ z1 + z2", data)
     with pytest.raises(cw.ChipwarError, match="'other' is not nested in 'cl'"):
         iv.with_vcov({"CRV3": "cl"})
+    with pytest.raises(cw.ChipwarError, match="'other' is not nested in 'cl'"):
+        cw.fepois("count ~ w | other", data, vcov={"CRV3": "cl"})

@@ -137,8 +137,9 @@ def fepois(
         ``"y ~ x1 + x2 | fe1 + fe2"`` (see :func:`chipwar.feols` for the terms).
     data : DataFrame
     vcov : str or dict, optional
-        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``, ``{"NW": L, "time": t,
-        "panel": i}`` or ``{"DK": L, "time": t}`` (see :mod:`chipwar.vcov_extra`). Small-sample corrections
+        ``"iid"`` (default), ``"hetero"``, ``{"CRV1": "a"}``, ``{"CRV1": "a + b"}``, ``{"CRV3": "a"}`` (one
+        Poisson refit per cluster), ``{"NW": L, "time": t, "panel": i}`` or ``{"DK": L, "time": t}`` (see
+        :mod:`chipwar.vcov_extra`). Small-sample corrections
         follow fixest's defaults for GLMs: the inverse Hessian times ``(n - 1) / (n - K)`` (iid and hetero);
         clustered: ``G / (G - 1) * (n - 1) / (n - K)`` with fixed effects nested in the cluster not counted in K.
         Inference uses the normal distribution (z values), as fixest does for GLMs.
@@ -193,5 +194,7 @@ def fepois(
         deviance=float(out["deviance"]),
         loglik=float(out["loglik"]),
         loglik_null=float(out["loglik_null"]),
+        fit_options={"tol": tol, "maxiter": maxiter, "fixef_tol": fixef_tol, "fixef_maxiter": fixef_maxiter,
+                     "collin_tol": collin_tol},  # the CRV3 refits use the same
     )
     return PoissonResult(core, spec)

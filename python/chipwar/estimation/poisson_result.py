@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jackknife import LeaveOut
+from .poisson_jackknife import poisson_leave_out
 from .result import RegressionResult
 
 
@@ -64,6 +66,9 @@ class PoissonResult(RegressionResult):
     @property
     def r2_within(self) -> float:
         return float("nan")
+
+    def _leave_cluster_out(self) -> LeaveOut:
+        return poisson_leave_out(self._core)
 
     def _inverse_link(self, eta: np.ndarray) -> np.ndarray:
         return np.exp(eta)
