@@ -2,8 +2,18 @@
 interval by test inversion (Cameron, Gelbach & Miller 2008; Roodman, MacKinnon, Nielsen & Webb 2019).
 
 Replicates use the closed form of Roodman et al.: after the fixed effects are projected out, the bootstrap
-estimate and cluster scores are linear in the cluster weights, so each replicate costs O(G^2) in C++. Working
-on demeaned data is exact when every fixed effect is nested in the cluster (required).
+estimate and cluster scores are linear in the cluster weights, so each replicate costs O(G^2) in C++.
+
+Fixed effects are regressors like any other: the bootstrap is the WCR of the model with the fixed effects as
+dummy columns. That is the bootstrap of boottest and fwildclusterboot, which absorb at most one fixed effect
+(``fe=``, a computational device that leaves the bootstrap unchanged) and enter the others as dummies, and of
+wildboottest given the dummies. Projecting the fixed effects out is exact for the
+bootstrap estimate, ``b* = b~ + A X~'W (u~ o v)``, because ``X~ = M_D X`` (``A = (X~'WX~)^{-1}``). The bootstrap
+residuals are ``M_D (u~ o v) - X~ (b* - b~)``: when every fixed effect is nested in the cluster, ``M_D (u~ o v)
+= u~ o v`` (the restricted residuals ``u~`` are already demeaned and each group lies in one cluster); when one is
+not, demeaning mixes clusters, and cluster g's score gains ``-sum_h X~_g' W_g [P_D (u~ 1_h)]_g v_h`` (``P_D =
+I - M_D``, ``1_h`` selecting cluster h). That adds a G x G matrix to the closed form, computed by demeaning G
+columns (in chunks); it is affine in the hypothesised value, so two such passes serve the whole test inversion.
 The p-value is symmetric, ``mean(|t*| >= |t|)``; the t statistics use CRV1 variances (small-sample factors
 cancel in the comparison). Replicate b draws its weights from a generator seeded by ``(seed, b)``, so the
 result is the same for any thread count and with or without an executor.
@@ -11,6 +21,7 @@ result is the same for any thread count and with or without an executor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 
 import numpy as np
@@ -20,10 +31,16 @@ from .. import _core
 from .._errors import ChipwarError
 from .._progress import run_tasks
 from .._results import Result
+from ..jackknife import cluster_cross_products
 from ..vcov import _nested
+from .feols import demean_design
 
 #: replicates per task handed to an executor
 CHUNK = 2000
+#: observations x clusters demeaned at once for fixed effects not nested in the cluster (doubles)
+MIXING_CELLS = 5e6
+#: tolerance and sweep cap of that demeaning (feols' defaults)
+FIXEF_TOL, FIXEF_MAXITER = 1e-8, 10000
 
 
 class WildBootResult(Result):
@@ -49,17 +66,44 @@ class WildBootResult(Result):
 class _Problem:
     """The demeaned model of one fit, ready to bootstrap coefficient j under H0: beta_j = r."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, codes: np.ndarray, n_clusters: int, j: int):
+    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, codes: np.ndarray, n_clusters: int, j: int,
+                 project: Callable[[np.ndarray], np.ndarray] | None = None):
         self.x, self.y, self.codes, self.g, self.j = x, y, codes, n_clusters, j
         self.w = np.ones(len(y)) if w is None else w
         xw = x * self.w[:, None]
         self.inv = np.linalg.inv(x.T @ xw)
-        k = x.shape[1]
-        outer = (xw[:, :, None] * x[:, None, :]).reshape(len(y), k * k)
-        xtx_g = _core.group_sums(np.asfortranarray(outer), codes, n_clusters).reshape(n_clusters, k, k)
+        xtx_g = cluster_cross_products(xw, x, codes, n_clusters)
         row = self.inv[j]
         self.d = np.einsum("a,gab,bc->gc", row, xtx_g, self.inv)  # e_j' A M_g A, one row per cluster
-        self.others = np.delete(np.arange(k), j)
+        self.others = np.delete(np.arange(x.shape[1]), j)
+        self.u0, self.u1 = self._restricted_parts()
+        # fixed effects not nested in the cluster: the mixing term, affine in r (E(r) = E_0 - r E_1)
+        self.mixing = None
+        if project is not None:
+            q = self.w * (x @ row)  # w o X~ A e_j
+            self.mixing = (self._mixing(self.u0, q, project), self._mixing(self.u1, q, project))
+
+    def _restricted_parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Restricted residuals under beta_j = r are u0 - r u1."""
+        xo = self.x[:, self.others]
+        xow = xo * self.w[:, None]
+        if not xo.shape[1]:
+            return self.y, self.x[:, self.j]
+        fit = np.linalg.solve(xo.T @ xow, xow.T @ np.column_stack([self.y, self.x[:, self.j]]))
+        return self.y - xo @ fit[:, 0], self.x[:, self.j] - xo @ fit[:, 1]
+
+    def _mixing(self, u: np.ndarray, q: np.ndarray, project: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """E[g, h] = sum over cluster g of q o [P_D (u 1_h)], the fixed effects' projection of cluster h's
+        residuals seen by cluster g; columns in chunks to bound memory."""
+        n = len(u)
+        out = np.empty((self.g, self.g))
+        chunk = max(1, int(MIXING_CELLS // n))
+        for start in range(0, self.g, chunk):
+            hs = np.arange(start, min(start + chunk, self.g))
+            cols = np.where(self.codes[:, None] == hs[None, :], u[:, None], 0.0)
+            projected = cols - project(np.asfortranarray(cols))  # P_D = I - M_D
+            out[:, hs] = _core.group_sums(np.asfortranarray(q[:, None] * projected), self.codes, self.g)
+        return out
 
     def _scores(self, u: np.ndarray) -> np.ndarray:
         return _core.group_sums(np.asfortranarray(self.x * (self.w * u)[:, None]), self.codes, self.g)
@@ -72,14 +116,12 @@ class _Problem:
 
     def closed_form(self, r: float) -> tuple[np.ndarray, np.ndarray]:
         """a (G) and C (G x G) of the restricted model under beta_j = r."""
-        xo = self.x[:, self.others]
-        target = self.y - r * self.x[:, self.j]
-        xow = xo * self.w[:, None]
-        gamma = np.linalg.solve(xo.T @ xow, xow.T @ target) if xo.shape[1] else np.zeros(0)
-        u_r = target - xo @ gamma  # restricted residuals
+        u_r = self.u0 - r * self.u1  # restricted residuals
         s = self._scores(u_r)  # X_g' W u_g, G x k
         a = s @ self.inv[self.j]
         c = self.d @ s.T
+        if self.mixing is not None:
+            c = c + self.mixing[0] - r * self.mixing[1]
         return a, c
 
 
@@ -101,19 +143,18 @@ def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: 
         if spec.kind != "CRV1" or len(spec.clusters) != 1:
             raise ChipwarError("wildboot: give cluster= (the model's vcov is not one-way clustered)")
         cluster = "^".join(spec.clusters[0])
-    codes, n_clusters = core.design.codes_of(cluster)
-    for q, name in enumerate(core.design.fe_names):
-        # the closed form works on demeaned data; that is exact only when the fixed effects stay within clusters
-        if not _nested(core.design.fe_codes[:, q], codes):
-            raise ChipwarError(
-                f"wildboot: the fixed effect {name!r} is not nested in the cluster {cluster!r}; this is not supported "
-                f"yet: enter it as a regressor (C({name})) or cluster at a coarser level"
-            )
+    design = core.design
+    codes, n_clusters = design.codes_of(cluster)
     if n_clusters < 2:
         raise ChipwarError(f"wildboot: cluster {cluster!r} has a single group")
+    project = None
+    if any(not _nested(design.fe_codes[:, q], codes) for q in range(len(design.fe_names))):
+        def project(cols: np.ndarray) -> np.ndarray:
+            return demean_design(design, cols, [f"cluster {h}" for h in range(cols.shape[1])], FIXEF_TOL,
+                                 FIXEF_MAXITER)
     seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
-    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], core.design.weights, codes, n_clusters,
-                    core.names.index(param))
+    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], design.weights, codes, n_clusters,
+                    core.names.index(param), project)
 
     def boot_t(r: float) -> np.ndarray:
         a, c = prob.closed_form(r)
