@@ -3,6 +3,8 @@ pyfixest, fixed effects nested in the clusters, and the errors for non-nested fi
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pyfixest as pf
@@ -101,6 +103,14 @@ def test_fepois_crv3_equals_leave_one_cluster_out_glm(panel):
     # pyfixest refits fepois without each cluster too
     ref = pf.fepois("count ~ w + z1 | fe", panel, vcov={"CRV3": "cl"})
     np.testing.assert_allclose(fit.se.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
+
+
+def test_fepois_crv3_refits_on_an_executor(panel):
+    fit = cw.fepois("count ~ w + z1 | fe", panel)
+    alone = fit.with_vcov({"CRV3": "cl"})
+    with ThreadPoolExecutor(2) as pool:
+        pooled = fit.with_vcov({"CRV3": "cl"}, executor=pool, progress=False)
+    np.testing.assert_array_equal(pooled.vcov.to_numpy(), alone.vcov.to_numpy())
 
 
 def test_fepois_crv3_without_fixed_effects_and_with_offset(panel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 import pandas as pd
 
@@ -67,7 +69,7 @@ class IVResult(RegressionResult):
         cd, kp, n_instr = weak_instrument_f(first, self._core.design.instrument_names, self._vcov_spec)
         return pd.Series({"cragg_donald": cd, "kleibergen_paap": kp, "n_instruments": n_instr}, name="F")
 
-    def _leave_cluster_out(self) -> LeaveOut:
+    def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
         c = self._core
         return tsls_leave_out(c.extra["z_demeaned"], c.extra["x_structural"], c.extra["y_demeaned"],
                               c.design.weights, c.coef)

@@ -4,13 +4,15 @@ Poisson estimates have no closed-form update when a cluster leaves, so each repl
 C++ kernel of :func:`chipwar.fepois`, with the fit's tolerances) on the estimation sample without one cluster
 and with the regressors the full fit kept. Fixed effects nested in the cluster lose whole groups, so the other
 groups keep their data and nothing new becomes separated by them. The replicates run through the project's
-replicate loop (a progress bar in notebooks). They start from the kernel's usual starting values: the kernel
-takes no starting coefficients.
+replicate loop: ``fit.with_vcov({"CRV3": g}, executor=..., progress=...)`` spreads them over an executor (the
+kernel releases the GIL, so threads work). They start from the kernel's usual starting values: the kernel takes
+no starting coefficients.
 """
 
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Executor
 
 import numpy as np
 
@@ -23,8 +25,9 @@ from .feols import ABSORBED_TOL
 from .result import FitCore
 
 
-def poisson_leave_out(core: FitCore) -> LeaveOut:
-    """``b_(-g) - b`` for every cluster g, by refitting the Poisson model of ``core`` without cluster g."""
+def poisson_leave_out(core: FitCore, executor: Executor | None = None, progress: bool | None = None) -> LeaveOut:
+    """``b_(-g) - b`` for every cluster g, by refitting the Poisson model of ``core`` without cluster g (the refits
+    on ``executor``, in order, with a progress bar when ``progress``)."""
     d = core.design
     kept = [d.x_names.index(name) for name in core.names]
     opt = core.extra["fit_options"]
@@ -46,7 +49,7 @@ def poisson_leave_out(core: FitCore) -> LeaveOut:
                 )
             return np.asarray(out["coef"]) - core.coef, bool(out["converged"])
 
-        reps = run_tasks(refit, range(n_clusters), desc="CRV3 refits")
+        reps = run_tasks(refit, range(n_clusters), executor, progress, desc="CRV3 refits")
         failed = sum(not ok for _, ok in reps)
         if failed:
             warnings.warn(f"CRV3: {failed} of {n_clusters} leave-one-cluster-out Poisson refits did not converge in "

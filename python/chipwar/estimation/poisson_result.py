@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 
 from ..jackknife import LeaveOut
@@ -67,8 +69,8 @@ class PoissonResult(RegressionResult):
     def r2_within(self) -> float:
         return float("nan")
 
-    def _leave_cluster_out(self) -> LeaveOut:
-        return poisson_leave_out(self._core)
+    def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
+        return poisson_leave_out(self._core, executor, progress)
 
     def _inverse_link(self, eta: np.ndarray) -> np.ndarray:
         return np.exp(eta)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,7 @@ class RegressionResult(Result):
         self._set_vcov(vcov)
 
     # ---- inference ---------------------------------------------------------------------------------------
-    def _vcov_inputs(self) -> VcovInputs:
+    def _vcov_inputs(self, executor: Executor | None = None, progress: bool | None = None) -> VcovInputs:
         c = self._core
         d = c.design
         return VcovInputs(
@@ -58,26 +59,40 @@ class RegressionResult(Result):
             dispersion=c.dispersion,
             fe_names=d.fe_names,
             weights=d.weights,
-            leave_out=self._leave_cluster_out(),
+            leave_out=self._leave_cluster_out(executor, progress),
         )
 
-    def _leave_cluster_out(self) -> LeaveOut | None:
-        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.jackknife`)."""
+    def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut | None:
+        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.jackknife`); models
+        whose rule refits (Poisson) run the refits on ``executor`` with a progress bar."""
         c = self._core
         if "x_demeaned" not in c.extra:
             return None
         return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights)
 
-    def _set_vcov(self, vcov: object) -> None:
+    def _set_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> None:
         spec = parse_vcov(vcov)
         self._vcov_spec = spec
-        self._vcov_res: VcovResult = compute_vcov(spec, self._vcov_inputs(), t_reference=self.t_reference)
+        self._vcov_res: VcovResult = compute_vcov(spec, self._vcov_inputs(executor, progress),
+                                                  t_reference=self.t_reference)
 
-    def with_vcov(self, vcov: object) -> RegressionResult:
-        """The same fit with another variance estimator (no refit)."""
+    def with_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> RegressionResult:
+        """The same fit with another variance estimator (no refit of the model).
+
+        Parameters
+        ----------
+        vcov : str or dict
+            As ``vcov=`` of :func:`chipwar.feols` / :func:`chipwar.fepois`.
+        executor : concurrent.futures.Executor, optional
+            Runs the replicates of variances that refit the model (``{"CRV3": g}`` after ``fepois``: one refit per
+            cluster), e.g. a ``ThreadPoolExecutor`` or ``dask.distributed.Client(...).get_executor()``; the result
+            does not depend on it.
+        progress : bool, optional
+            Progress bar over those replicates (default: in notebooks only).
+        """
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._set_vcov(vcov)
+        new._set_vcov(vcov, executor, progress)
         return new
 
     def wildboot(self, param: str, cluster: str | None = None, reps: int = 9999, weights: str = "rademacher",
