@@ -180,6 +180,22 @@ def test_two_endogenous_against_rk_from_the_paper(two_endogenous, vcov, fml_fe, 
     assert fit.weak_iv_f()["kleibergen_paap"] == pytest.approx(ref, rel=1e-9)
 
 
+@pytest.mark.parametrize("vcov", ["iid", "hetero", {"CRV1": "state"}])
+def test_weighted_against_linearmodels(two_endogenous, vcov):
+    data = two_endogenous.assign(pop=np.random.default_rng(9).uniform(0.2, 3.0, len(two_endogenous)))
+    fit = cw.feols("y ~ w | year | x1 + x2 ~ z1 + z2 + z3", data, vcov=vcov, weights="pop")
+    root = np.sqrt(data["pop"].to_numpy())[:, None]  # linearmodels takes the arrays times sqrt(weights)
+    exo = np.column_stack([pd.get_dummies(data["year"], dtype=float).to_numpy(), data["w"]]) * root
+    args = (data[["x1", "x2"]].to_numpy() * root, data[["z1", "z2", "z3"]].to_numpy() * root, exo)
+    if vcov == "iid":
+        ref = kleibergen_paap_f(*args, "unadjusted")
+    else:
+        clustered = isinstance(vcov, dict)
+        ref = kleibergen_paap_f(*args, "clustered" if clustered else "robust",
+                                {"clusters": data["state"].to_numpy()} if clustered else None)
+    assert fit.weak_iv_f()["kleibergen_paap"] == pytest.approx(ref, rel=1e-9)
+
+
 def test_weak_instruments_are_flagged_and_strong_ones_are_not(two_endogenous):
     # x2 loads on the instruments only through x1: Pi has rank one, so the model is not identified although each
     # first stage alone is strong; the joint statistic (not the per-equation F) sees it
