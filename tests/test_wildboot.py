@@ -63,33 +63,36 @@ def test_fixed_effects_not_nested_against_wildboottest_with_dummies(fml, dummies
     assert lo < ours.estimate < hi
 
 
-def test_closed_form_equals_refits_of_the_dummy_model_for_crossing_fixed_effects():
+@pytest.mark.parametrize("weighted", [False, True])
+def test_closed_form_equals_refits_of_the_dummy_model_for_crossing_fixed_effects(weighted):
     # small fixed-effect groups scattered over the clusters: demeaning mixes clusters strongly. For given cluster
     # weights v, the closed form's bootstrap t must equal the t of the dummy-variable model refitted on
-    # y* = restricted fit + u~ o v (CRV1 without small-sample factors)
+    # y* = restricted fit + u~ o v (CRV1 without small-sample factors; weighted least squares when weighted)
     from chipwar.estimation.wildboot import _Problem, demean_design
 
     rng = np.random.default_rng(12)
     n, n_clusters = 400, 16
-    data = _clustered(12, n_clusters, n, 0.2).assign(f=rng.integers(0, 40, n))
-    fit = cw.feols("y ~ x | f", data, weights=None)
+    data = _clustered(12, n_clusters, n, 0.2).assign(f=rng.integers(0, 40, n), pop=rng.uniform(0.3, 3.0, n))
+    fit = cw.feols("y ~ x | f", data, weights="pop" if weighted else None)
     core, r = fit._core, 0.1
+    w = data["pop"].to_numpy() if weighted else np.ones(n)
     codes, g = core.design.codes_of("cl")
-    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], None, codes, g, 0,
+    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], core.design.weights, codes, g, 0,
                     lambda cols: demean_design(core.design, cols, ["c"] * cols.shape[1], 1e-12, 100000))
     a, c = prob.closed_form(r)
     dummies = pd.get_dummies(data["f"], dtype=float).to_numpy()
     x_full = np.column_stack([data["x"], dummies])
-    bread = np.linalg.pinv(x_full.T @ x_full)
-    restricted = np.linalg.lstsq(dummies, data["y"] - r * data["x"], rcond=None)[0]
+    bread = np.linalg.pinv(x_full.T @ (w[:, None] * x_full))
+    target = data["y"].to_numpy() - r * data["x"].to_numpy()
+    restricted = np.linalg.solve(dummies.T @ (w[:, None] * dummies), dummies.T @ (w * target))
     fitted = r * data["x"].to_numpy() + dummies @ restricted
     resid = data["y"].to_numpy() - fitted
     for seed in range(5):
         v = np.random.default_rng(seed).choice([-1.0, 1.0], g)
         y_star = fitted + resid * v[codes]
-        beta = bread @ x_full.T @ y_star
+        beta = bread @ x_full.T @ (w * y_star)
         u = y_star - x_full @ beta
-        scores = pd.DataFrame(x_full * u[:, None]).groupby(codes).sum().to_numpy() @ bread[0]
+        scores = pd.DataFrame(x_full * (w * u)[:, None]).groupby(codes).sum().to_numpy() @ bread[0]
         t_brute = (beta[0] - r) / np.sqrt(scores @ scores)
         t_closed = (a @ v) / np.sqrt(np.sum((a * v - c @ v) ** 2))
         assert t_closed == pytest.approx(t_brute, rel=1e-7)

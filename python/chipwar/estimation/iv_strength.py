@@ -20,12 +20,14 @@ first-stage coefficients plus fixed effects as in :mod:`chipwar.vcov`). The Wald
 This is ivreg2's ``widstat``: ivreg2 computes rk with the uncorrected (HC0 / CRV0) meat and then multiplies by
 ``(N - L) / N`` (robust) or ``(N - L) / (N - 1) * (M - 1) / M`` (clustered, M clusters), L the first-stage
 coefficients including partialled-out ones, which is the same as putting the small-sample factor in the
-variance. With one endogenous regressor rk / l is the first-stage Wald F of the excluded instruments under the
+variance. Fixed effects count in L as they count in K for the standard errors (with clustering, those nested in
+the cluster count as one). With one endogenous regressor rk / l is the first-stage Wald F of the excluded instruments under the
 result's variance (``first_stage_f()["wald_F"]``). Under the iid variance ``Var(vec Pi) = Sigma kron
 Q_zz^{-1}`` with ``Sigma = V'WV / (n - K)``, and rk / l equals the Cragg-Donald Wald F,
-``(n - K) / l * mineig((V'WV)^{-1} Pi' Q_zz Pi)``. FixedEffectModels.jl's robust ``F_kp`` agrees with ivreg2;
-fixest's ``fitstat(x, "kpr")`` reports ``rk / l`` with its own small-sample scaling and a chi2 p-value, and
-fails for several endogenous regressors with clustered errors (fixest issues #607, #651).
+``(n - K) / l * mineig((V'WV)^{-1} Pi' Q_zz Pi)``. FixedEffectModels.jl's ``F_kp`` is the same rk statistic
+with N minus the second-stage regressors in place of N - L (the same when exactly identified); fixest's
+``fitstat(x, "kpr")`` reports ``rk / l`` with its own small-sample scaling and a chi2 p-value, and fails for
+several endogenous regressors with clustered errors (fixest issues #607, #651).
 """
 
 from __future__ import annotations
