@@ -208,6 +208,15 @@ def test_weak_instruments_are_flagged_and_strong_ones_are_not(two_endogenous):
     assert strong.weak_iv_f()["kleibergen_paap"] > 10
 
 
+def test_collinear_endogenous_regressors_give_nan(two_endogenous):
+    data = two_endogenous.assign(x3=2.0 * two_endogenous["x1"])
+    with pytest.warns(cw.ChipwarWarning, match="fit_x3"):
+        fit = cw.feols("y ~ w | x1 + x3 ~ z1 + z2 + z3", data, vcov="hetero")
+    weak = fit.weak_iv_f()
+    assert np.isnan(weak["kleibergen_paap"]) and np.isnan(weak["cragg_donald"])
+    assert "Kleibergen-Paap" in fit.summary()
+
+
 def test_summary_reports_the_joint_statistics(two_endogenous):
     fit = cw.feols("y ~ w | x1 + x2 ~ z1 + z2 + z3", two_endogenous, vcov={"CRV1": "state"})
     assert "Kleibergen-Paap rk Wald F" in fit.summary()

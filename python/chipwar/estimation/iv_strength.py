@@ -42,11 +42,15 @@ from .result import FitCore
 def rk_statistic(pi: np.ndarray, v_pi: np.ndarray, q_zz: np.ndarray, q_xx: np.ndarray) -> float:
     """Kleibergen-Paap rk statistic for H0: rank(pi) = m - 1 (pi: l x m, v_pi: variance of vec(pi), column-major).
 
-    NaN when the variance of the tested combination is singular (e.g. fewer clusters than it has rows).
+    NaN when the partialled endogenous regressors are collinear or the variance of the tested combination is
+    singular (e.g. fewer clusters than it has rows).
     """
     m = pi.shape[1]
-    f = np.linalg.cholesky(q_zz).T  # upper triangular, f'f = q_zz
-    g_inv = np.linalg.inv(np.linalg.cholesky(q_xx).T)
+    try:
+        f = np.linalg.cholesky(q_zz).T  # upper triangular, f'f = q_zz
+        g_inv = np.linalg.inv(np.linalg.cholesky(q_xx).T)
+    except np.linalg.LinAlgError:
+        return float("nan")
     theta = f @ pi @ g_inv
     to_theta = np.kron(g_inv.T, f)  # vec(f pi g^-1) = (g^-T kron f) vec(pi)
     u, _, vt = np.linalg.svd(theta, full_matrices=True)
