@@ -19,7 +19,8 @@ the placebo, feols and fepois cells), then the median wall time of ``--reps`` ru
 (``benchmarks/results_scale.md`` by default; its hand-written Notes section is kept).
 
 Usage: ``python benchmarks/bench_scale.py [--units 50000] [--replicates 2000] [--placebo-replicates 2000]
-[--placebo-panel 100 60] [--feols-sizes 1e7] [--fepois-sizes 1e7] [--reps 3] [--out FILE]``
+[--placebo-panel 100 60] [--feols-sizes 1e7] [--fepois-sizes 1e7] [--reps 3] [--jobs bootstrap placebo feols
+fepois] [--out FILE]``
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 CONFIGS = (("local", 1), ("local", 2), ("cluster", 1))  # (where, threads of the calling process)
+JOBS = ("bootstrap", "placebo", "feols", "fepois")
 
 
 def _median_time(fn, reps: int) -> tuple[float, object]:
@@ -192,22 +194,23 @@ def main() -> None:
     p.add_argument("--feols-sizes", nargs="*", default=["1e7"])
     p.add_argument("--fepois-sizes", nargs="*", default=["1e7"])
     p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--jobs", nargs="*", default=list(JOBS), choices=JOBS, help="which tables to measure")
     p.add_argument("--out", default=str(Path(__file__).with_name("results_scale.md")))
     args = p.parse_args()
     load_before = os.getloadavg()
     boot = {
         cfg: _run(["bootstrap", cfg[0], str(cfg[1]), str(args.units), str(args.replicates), str(args.reps)])
-        for cfg in CONFIGS
+        for cfg in CONFIGS if "bootstrap" in args.jobs
     }
     units, periods = args.placebo_panel
     placebo = {
         cfg: _run(["placebo", cfg[0], str(cfg[1]), str(units), str(periods), str(args.placebo_replicates),
                    str(args.reps)])
-        for cfg in CONFIGS
+        for cfg in CONFIGS if "placebo" in args.jobs
     }
     fits = {
         (model, size, t): _run([model, str(t), size, str(args.reps)])
-        for model, sizes in (("feols", args.feols_sizes), ("fepois", args.fepois_sizes))
+        for model, sizes in (("feols", args.feols_sizes), ("fepois", args.fepois_sizes)) if model in args.jobs
         for size in sizes
         for t in (1, 2)
     }
@@ -228,15 +231,17 @@ def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace,
         f"{tuple(round(x, 1) for x in load_before)} before and {tuple(round(x, 1) for x in load_after)} after: "
         "a load above the 2 cores means other jobs shared them, and the wall times then measure the shared machine "
         "more than the kernels' scaling.",
-        "",
-        f"## Multiplier bootstrap, {args.replicates} replicates ({args.units} units, 10 periods)",
-        "",
-        "| configuration | bootstrap s | speed-up | att_gt + bootstrap s | speed-up | draws (sha256) |",
-        "|---|---|---|---|---|---|",
     ]
-    base = boot[CONFIGS[0]]
-    for cfg in CONFIGS:
-        r = boot[cfg]
+    if boot:
+        lines += [
+            "",
+            f"## Multiplier bootstrap, {args.replicates} replicates ({args.units} units, 10 periods)",
+            "",
+            "| configuration | bootstrap s | speed-up | att_gt + bootstrap s | speed-up | draws (sha256) |",
+            "|---|---|---|---|---|---|",
+        ]
+    base = boot.get(CONFIGS[0], {})
+    for cfg, r in boot.items():
         if "error" in r:
             lines.append(f"| {CONFIG_NAMES[cfg]} | failed ({r['error']}) | | | | |")
             continue
@@ -247,16 +252,16 @@ def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace,
             f"`{r['draws_sha256']}` |"
         )
     units, periods = args.placebo_panel
-    lines += [
-        "",
-        f"## SDID placebo SE, {args.placebo_replicates} replicates ({units} units x {periods} periods, simulated)",
-        "",
-        "| configuration | seconds | speed-up | SE | replicates (sha256) |",
-        "|---|---|---|---|---|",
-    ]
-    base = placebo[CONFIGS[0]]
-    for cfg in CONFIGS:
-        r = placebo[cfg]
+    if placebo:
+        lines += [
+            "",
+            f"## SDID placebo SE, {args.placebo_replicates} replicates ({units} units x {periods} periods, simulated)",
+            "",
+            "| configuration | seconds | speed-up | SE | replicates (sha256) |",
+            "|---|---|---|---|---|",
+        ]
+    base = placebo.get(CONFIGS[0], {})
+    for cfg, r in placebo.items():
         if "error" in r:
             lines.append(f"| {CONFIG_NAMES[cfg]} | failed ({r['error']}) | | | |")
             continue
