@@ -221,6 +221,12 @@ CONFIG_NAMES = {("local", 1): "local, 1 thread", ("local", 2): "local, 2 threads
                 ("cluster", 1): "LocalCluster, 2 workers x 1 thread"}
 
 
+def _section(title: str, columns: list[str], note: str | None = None) -> list[str]:
+    """A table's heading, optional note and header rows."""
+    return ["", f"## {title}", "", *([note, ""] if note else []), "| " + " | ".join(columns) + " |",
+            "|" + "---|" * len(columns)]
+
+
 def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace, load_before, load_after) -> None:
     gib = 2.0**30
     lines = [
@@ -233,13 +239,9 @@ def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace,
         "more than the kernels' scaling.",
     ]
     if boot:
-        lines += [
-            "",
-            f"## Multiplier bootstrap, {args.replicates} replicates ({args.units} units, 10 periods)",
-            "",
-            "| configuration | bootstrap s | speed-up | att_gt + bootstrap s | speed-up | draws (sha256) |",
-            "|---|---|---|---|---|---|",
-        ]
+        lines += _section(f"Multiplier bootstrap, {args.replicates} replicates ({args.units} units, 10 periods)",
+                          ["configuration", "bootstrap s", "speed-up", "att_gt + bootstrap s", "speed-up",
+                           "draws (sha256)"])
     base = boot.get(CONFIGS[0], {})
     for cfg, r in boot.items():
         if "error" in r:
@@ -253,13 +255,8 @@ def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace,
         )
     units, periods = args.placebo_panel
     if placebo:
-        lines += [
-            "",
-            f"## SDID placebo SE, {args.placebo_replicates} replicates ({units} units x {periods} periods, simulated)",
-            "",
-            "| configuration | seconds | speed-up | SE | replicates (sha256) |",
-            "|---|---|---|---|---|",
-        ]
+        lines += _section(f"SDID placebo SE, {args.placebo_replicates} replicates ({units} units x {periods} periods, "
+                          "simulated)", ["configuration", "seconds", "speed-up", "SE", "replicates (sha256)"])
     base = placebo.get(CONFIGS[0], {})
     for cfg, r in placebo.items():
         if "error" in r:
@@ -273,16 +270,12 @@ def write_table(boot: dict, placebo: dict, fits: dict, args: argparse.Namespace,
         rows = {k[1:]: r for k, r in fits.items() if k[0] == model}
         if not rows:
             continue
-        lines += [
-            "",
-            f"## {titles[model]}, 3 fixed effects, 2 regressors",
-            "",
+        lines += _section(
+            f"{titles[model]}, 3 fixed effects, 2 regressors",
+            ["n", "threads", "seconds", "speed-up", "input GiB", "peak GiB", "fit extra GiB", "coef x1"],
             "Memory: peak resident set of the process; 'fit extra' is the peak minus the peak after generating the "
             "data (what the fit adds on top of the caller's DataFrame).",
-            "",
-            "| n | threads | seconds | speed-up | input GiB | peak GiB | fit extra GiB | coef x1 |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
+        )
         for (size, threads), r in rows.items():
             if "error" in r:
                 lines.append(f"| {float(size):.0e} | {threads} | failed ({r['error']}) | | | | | |")
