@@ -95,9 +95,18 @@ def test_rows_missing_the_split_column_are_in_no_group(data):
     assert sum(f.nobs for f in fits[1:]) == len(data) - (len(data) + 9) // 10
 
 
+def test_a_split_column_with_one_group_still_gives_its_sample(data):
+    holes = data.assign(g=data["g"].where(data["g"] == "b"))
+    fits = cw.feols("y1 ~ x1 | year", holes, split="g")
+    assert len(fits) == 1 and fits[0].sample == "g = b"
+    assert fits[0].nobs == (data["g"] == "b").sum()
+
+
 def test_split_errors_name_the_column_or_the_group(data):
     with pytest.raises(cw.ChipwarError, match="split column 'group' not found"):
         cw.feols("y1 ~ x1", data, split="group")
+    with pytest.raises(cw.ChipwarError, match="fsplit column 'g' is missing in every row"):
+        cw.feols("y1 ~ x1", data.assign(g=np.nan), fsplit="g")
     with pytest.raises(cw.ChipwarError, match="either split= or fsplit="):
         cw.feols("y1 ~ x1", data, split="g", fsplit="g")
     tiny = pd.concat([data, data.head(2).assign(g="d")], ignore_index=True)

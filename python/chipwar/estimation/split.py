@@ -94,12 +94,12 @@ def fit_models(fit_sample: SampleFit, texts: list[str], data: object, split: str
     """Every model of ``texts`` on every sample, as one :class:`FitCollection` (sample outermost)."""
     frame = as_pandas(data)
     samples = split_samples(frame, split, fsplit)
-    if executor is not None and len(samples) == 1:
-        # one task per model; the data go to a dask cluster once, shared by all models
+    if samples[0].label is None and executor is not None:
+        # no split: one task per model; the data go to a dask cluster once, shared by all models
         fits = run_tasks(partial(_fit_one_model, fit_sample=fit_sample), texts, executor=executor,
                          progress=progress, desc="models", shared={"data": frame})
         return FitCollection(_attach(fit, frame, None) for fit in fits)
-    if len(samples) == 1:
+    if samples[0].label is None:
         return FitCollection(fit_sample(texts, frame, None))
     per_sample = run_tasks(partial(_fit_one_sample, fit_sample=fit_sample, texts=texts), samples,
                            executor=executor, progress=progress, desc="samples")
