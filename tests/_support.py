@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: the reference data beside the project (../shared/data)."""
+"""Helpers shared by the tests: the reference data beside the project (../shared/data), a demeaning counter."""
 
 from __future__ import annotations
 
@@ -15,3 +15,18 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference data {path} is absent (../shared/data is not beside this checkout)")
     return path
+
+
+def count_demeaning(monkeypatch) -> list[int]:
+    """Record the number of columns of every call of the demeaning kernel (the list fills as the test runs)."""
+    from chipwar import _core
+
+    calls: list[int] = []
+    real = _core.demean
+
+    def counted(columns, *args):
+        calls.append(columns.shape[1])
+        return real(columns, *args)
+
+    monkeypatch.setattr(_core, "demean", counted)
+    return calls

@@ -12,12 +12,22 @@ def shared():
     return shared_path
 
 
+def _local_cluster(processes: bool):
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None)
+    with cluster, distributed.Client(cluster) as client:
+        yield client
+
+
 @pytest.fixture(scope="module")
 def dask_client():
-    """A 2-worker dask.distributed cluster (one thread each), dask's default scheduler while the module's tests run."""
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+    """A 2-worker dask.distributed cluster (one thread each, in this process), dask's default scheduler while the
+    module's tests run. Fast to start; tasks are not pickled (see ``dask_process_client``)."""
+    yield from _local_cluster(processes=False)
+
+
+@pytest.fixture(scope="module")
+def dask_process_client():
+    """A 2-worker cluster of worker processes: every task, shared value and result really is pickled (about 10 s
+    more to start and stop than ``dask_client``)."""
+    yield from _local_cluster(processes=True)

@@ -1,17 +1,23 @@
-"""Replicates on a 2-worker dask.distributed cluster give the local results, and every threaded C++ kernel gives
-the same bits on 1 and 2 threads (deterministic reductions, per-replicate seeds)."""
+"""Replicates and multiple estimations on a 2-worker dask.distributed cluster of worker processes give the local
+results, and every threaded C++ kernel gives the same bits on 1 and 2 threads (deterministic reductions,
+per-replicate seeds)."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import chipwar as cw
+from _synth_sim import factor_panel
 from chipwar import _core
+from chipwar._progress import run_tasks
 from chipwar.did._simulate import simulate_staggered
 
 pytest.importorskip("distributed")
+cloudpickle = pytest.importorskip("cloudpickle")  # dask's serializer, installed with distributed
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +45,12 @@ def fit_att_gt(data: pd.DataFrame, **options):
     )
 
 
-def test_att_gt_bootstrap_on_a_cluster_equals_the_local_run(panel, dask_client, capsys):
+def test_att_gt_bootstrap_on_a_cluster_equals_the_local_run(panel, dask_process_client, capsys):
     from distributed import get_task_stream
 
     local = fit_att_gt(panel)
-    with get_task_stream(dask_client) as stream:
-        remote = fit_att_gt(panel, executor=dask_client.get_executor(), progress=True)
+    with get_task_stream(dask_process_client) as stream:
+        remote = fit_att_gt(panel, executor=dask_process_client.get_executor(), progress=True)
     assert len(stream.data) == 8  # 999 replicates in chunks of 128, each chunk a task on the cluster
     assert "multiplier bootstrap" in capsys.readouterr().err  # the progress bar follows the futures
     assert local.boot.draws.shape == (999, len(local.table))
@@ -57,6 +63,58 @@ def test_att_gt_bootstrap_on_a_cluster_equals_the_local_run(panel, dask_client, 
     analytic = cw.att_gt(panel, outcome="y", unit="unit", time="time", cohort="cohort", covariates=["x"])
     ratio = local.table["se"] / analytic.table["se"]
     assert (ratio.between(0.8, 1.25) & (ratio != 1.0)).all()
+
+
+def test_sdid_placebo_se_on_a_cluster_equals_the_local_run(dask_process_client):
+    data = factor_panel(n_units=40, n_periods=20, n_pre=14, n_treated=3, effect=4.0, seed=3)
+    options = {"outcome": "y", "unit": "unit", "time": "time", "treated": "treated", "se": "placebo", "reps": 60,
+               "seed": 9}
+    local = cw.sdid(data, **options)
+    remote = cw.sdid(data, **options, executor=dask_process_client.get_executor())
+    assert np.array_equal(remote.replicates, local.replicates)
+    assert remote.se == local.se
+    assert local.estimate == pytest.approx(4.0, abs=3 * local.se)  # the simulated effect, within its placebo SE
+    assert 0 < local.se < 1.0
+
+
+def test_multi_outcome_feols_on_a_cluster_equals_the_local_run(panel, dask_process_client):
+    formula = "y + x ~ treated + csw0(time_trend) | unit + time"
+    data = panel.assign(time_trend=panel["time"] * (panel["unit"] % 3), half=panel["unit"] % 2)
+    local = cw.feols(formula, data, cluster="unit")
+    for split in (None, "half"):
+        remote = cw.feols(formula, data, cluster="unit", split=split, executor=dask_process_client.get_executor())
+        expected = local if split is None else cw.feols(formula, data, cluster="unit", split=split)
+        assert len(remote) == len(expected) == (4 if split is None else 8)
+        for a, b in zip(remote, expected):
+            assert (a._lhs, a.sample) == (b._lhs, b.sample)
+            assert np.array_equal(a.coef.to_numpy(), b.coef.to_numpy())
+            assert np.array_equal(a.vcov.to_numpy(), b.vcov.to_numpy())
+
+
+def _scaled_sum(task: float, matrix: np.ndarray) -> float:
+    return task * float(matrix.sum())
+
+
+def test_shared_arrays_are_scattered_once_to_a_dask_cluster(dask_process_client, monkeypatch):
+    scattered: list[dict] = []
+    scatter = dask_process_client.scatter
+
+    def counted(data, **kwargs):
+        scattered.append(kwargs)
+        return scatter(data, **kwargs)
+
+    monkeypatch.setattr(dask_process_client, "scatter", counted)
+    matrix = np.arange(12.0).reshape(3, 4)
+    executor = dask_process_client.get_executor()
+    module = sys.modules[__name__]
+    cloudpickle.register_pickle_by_value(module)  # worker processes cannot import this test module
+    try:
+        out = run_tasks(_scaled_sum, [1.0, 2.0, 3.0], executor=executor, shared={"matrix": matrix})
+    finally:
+        cloudpickle.unregister_pickle_by_value(module)
+    assert out == [66.0, 132.0, 198.0]
+    assert [kw["broadcast"] for kw in scattered] == [True]  # one scatter, to every worker, for all three tasks
+    assert run_tasks(_scaled_sum, [2.0], shared={"matrix": matrix}) == [132.0]  # locally: passed as it is
 
 
 def test_att_gt_is_bit_identical_on_one_and_two_threads(panel, threads):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import chipwar as cw
-from chipwar import _core
+from _support import count_demeaning
 
 FE = "State + Year"
 # the models fixest fits for each stepwise term of "Sales ~ Price + <term>(Pop, NDI) | State + Year"
@@ -48,18 +48,6 @@ def test_stepwise_times_outcomes_in_fixest_order(cigar):
     for fit, (y, rhs) in zip(fits, expected):
         assert fit._lhs == y
         assert_same_fit(fit, cw.feols(f"{y} ~ {rhs} | State", cigar, cluster="State"))
-
-
-def count_demeaning(monkeypatch):
-    calls: list[int] = []
-    real = _core.demean
-
-    def counted(columns, *args):
-        calls.append(columns.shape[1])
-        return real(columns, *args)
-
-    monkeypatch.setattr(_core, "demean", counted)
-    return calls
 
 
 def test_one_demeaning_of_every_column_when_samples_coincide(cigar, monkeypatch):

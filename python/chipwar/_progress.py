@@ -36,19 +36,61 @@ def progress_iter(items: Iterable[T], total: int | None, desc: str, progress: bo
     return tqdm(items, total=total, desc=desc, leave=False)
 
 
+def _dask_client(executor: Executor) -> Any:
+    """The dask.distributed client behind ``client.get_executor()``, or None for any other executor.
+
+    dask is an optional extra: it is looked up only when the program has imported it already (an executor of
+    dask's cannot exist otherwise).
+    """
+    if "distributed" not in sys.modules:
+        return None
+    from distributed.cfexecutor import ClientExecutor
+
+    # ClientExecutor keeps its client in ``_client``; dask offers no public accessor
+    return executor._client if isinstance(executor, ClientExecutor) else None
+
+
+def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any]) -> T:
+    return fn(task, **shared)
+
+
 def run_tasks(
     fn: Callable[..., T],
     tasks: Sequence[Any],
     executor: Executor | None = None,
     progress: bool | None = None,
     desc: str = "replicates",
+    shared: dict[str, Any] | None = None,
 ) -> list[T]:
     """Apply ``fn`` to every task, in order, locally or on ``executor``; results keep the order of ``tasks``.
 
     Each task must carry what makes it reproducible (e.g. its own seed), so the result is the same
     wherever it runs.
+
+    Parameters
+    ----------
+    fn : callable
+        Called as ``fn(task, **shared)``.
+    tasks : sequence
+        One item per call.
+    executor : concurrent.futures.Executor, optional
+        None runs the tasks here, one after another.
+    progress : bool, optional
+        A progress bar over the tasks (None: on in notebooks).
+    desc : str
+        The progress bar's label.
+    shared : dict, optional
+        Arguments every task needs, typically large arrays (an influence-function matrix, a panel). On a
+        dask.distributed executor each value is sent to every worker once (``client.scatter(broadcast=True)``)
+        and the tasks refer to it, instead of every task carrying a pickled copy; on other executors the values
+        are passed as they are (threads share them, a process pool pickles them with each task).
     """
+    shared = shared or {}
     if executor is None:
-        return [fn(t) for t in progress_iter(tasks, len(tasks), desc, progress)]
-    futures = [executor.submit(fn, t) for t in tasks]
+        return [fn(t, **shared) for t in progress_iter(tasks, len(tasks), desc, progress)]
+    client = _dask_client(executor) if shared else None
+    if client is not None:
+        # hash=False: no hashing of the large values; the futures are resolved into the arrays on the workers
+        shared = {name: client.scatter([value], broadcast=True, hash=False)[0] for name, value in shared.items()}
+    futures = [executor.submit(_call_with_shared, fn, t, shared) for t in tasks]
     return [f.result() for f in progress_iter(futures, len(futures), desc, progress)]

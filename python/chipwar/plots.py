@@ -17,6 +17,11 @@ def _axes(ax: object):
     return plt.subplots()[1]
 
 
+def _legend_label(i: int, model: object) -> str:
+    sample = getattr(model, "sample", None)
+    return f"({i + 1}) {model._lhs}" + ("" if sample is None else f", {sample}")
+
+
 def coefplot(models: object, level: float = 0.95, ax: object = None, terms: list[str] | None = None):
     """Point estimates and ``level`` confidence intervals of every term, one marker series per model."""
     items = _models(models)
@@ -33,7 +38,7 @@ def coefplot(models: object, level: float = 0.95, ax: object = None, terms: list
         x = np.array([names.index(t) for t in present]) + (i - (len(items) - 1) / 2) * width
         est = m.coef[present].to_numpy()
         err = np.vstack([est - ci.loc[present, "lower"].to_numpy(), ci.loc[present, "upper"].to_numpy() - est])
-        ax.errorbar(x, est, yerr=err, fmt="o", capsize=3, label=f"({i + 1}) {m._lhs}")
+        ax.errorbar(x, est, yerr=err, fmt="o", capsize=3, label=_legend_label(i, m))
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(names, rotation=45, ha="right")

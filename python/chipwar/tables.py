@@ -35,6 +35,9 @@ def etable_frame(models: object, digits: int = 4) -> pd.DataFrame:
         fixef += [f for f in m.fixef_names if f not in fixef]
     columns = [f"({i + 1})" for i in range(len(items))]
     rows: dict[str, list[str]] = {"Dependent Var.:": [m._lhs for m in items]}
+    samples = [getattr(m, "sample", None) for m in items]
+    if any(s is not None for s in samples):  # a split estimation: say which sample each column is
+        rows["Sample:"] = ["" if s is None else s for s in samples]
     for t in terms:
         est, se = [], []
         for m in items:

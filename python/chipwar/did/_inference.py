@@ -103,11 +103,13 @@ def multiplier_bootstrap(
     g = rows.shape[0]
     starts = list(range(0, int(replicates), _CHUNK))
 
-    def chunk(start: int) -> np.ndarray:
+    def chunk(start: int, rows: np.ndarray) -> np.ndarray:
         count = min(_CHUNK, int(replicates) - start)
         return _core.multiplier_bootstrap(rows, count, seed, kind, start)
 
-    draws = np.vstack(run_tasks(chunk, starts, executor=executor, progress=progress, desc="multiplier bootstrap"))
+    # the G x K matrix is shared by every chunk: sent once to a dask cluster, not once per chunk
+    draws = np.vstack(run_tasks(chunk, starts, executor=executor, progress=progress, desc="multiplier bootstrap",
+                                shared={"rows": rows}))
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")  # R's quantile type 1
     sigma = (q75 - q25) / _IQR_NORMAL
     good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE)

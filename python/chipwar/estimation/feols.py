@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Executor
+from functools import partial
 
 import numpy as np
 
@@ -111,6 +113,10 @@ def feols(
     fixef_tol: float = 1e-8,
     fixef_maxiter: int = 10000,
     collin_tol: float = 1e-10,
+    split: str | None = None,
+    fsplit: str | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
 ) -> RegressionResult:
     """Least squares with high-dimensional fixed effects.
 
@@ -138,25 +144,35 @@ def feols(
         Convergence tolerance and sweep cap of the demeaning (alternating projections with Irons-Tuck acceleration).
     collin_tol : float
         A term whose residual sum of squares on the earlier terms is below this fraction of its own is dropped.
+    split : str, optional
+        Fit the model(s) separately on each group of this column (fixest's ``split``); rows where it is missing
+        belong to no group.
+    fsplit : str, optional
+        As ``split``, with the full sample first (fixest's ``fsplit``).
+    executor : concurrent.futures.Executor, optional
+        Fit the models of a multiple estimation on this executor (e.g. ``dask.distributed``'s
+        ``client.get_executor()``): one task per split sample, or per model without a split. The results are
+        identical to the local run.
+    progress : bool, optional
+        A progress bar over those tasks (None: on in notebooks).
 
     Returns
     -------
     RegressionResult or IVResult
         Or a :class:`FitCollection` (one fit per model) for several outcomes ``"y1 + y2 ~ ..."`` and/or a stepwise
-        term ``sw(a, b)``, ``csw(a, b)``, ``sw0(...)``, ``csw0(...)`` among the regressors (the models are the
-        product, outcomes outermost, as fixest); models with the same sample share one demeaning of every column.
+        term ``sw(a, b)``, ``csw(a, b)``, ``sw0(...)``, ``csw0(...)`` among the regressors, and/or ``split=`` /
+        ``fsplit=`` (the models are the product, sample outermost, then outcomes, as fixest; each fit's ``sample``
+        names its sample); models with the same sample share one demeaning of every column.
     """
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
-    if len(texts) > 1:
-        if formula.is_iv:
-            raise ChipwarError("several models (outcomes or stepwise terms) with an IV part are not supported; "
-                               "fit one model at a time")
-        from .multiple import feols_multiple
-        from .prepare import vcov_spec
+    if len(texts) > 1 or split is not None or fsplit is not None:
+        from .multiple import feols_sample
+        from .split import fit_models
 
-        return feols_multiple([parse_formula(t) for t in texts], data, vcov_spec(vcov, cluster), weights, fixef_rm,
-                              fixef_tol, fixef_maxiter, collin_tol)
+        fit_sample = partial(feols_sample, vcov=vcov, weights=weights, cluster=cluster, fixef_rm=fixef_rm,
+                             fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, collin_tol=collin_tol)
+        return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     if formula.is_iv:
         from .iv import fit_iv  # iv builds on this module

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Executor
+from functools import partial
 
 import numpy as np
 
@@ -118,6 +120,10 @@ def fepois(
     fixef_maxiter: int = 10000,
     collin_tol: float = 1e-10,
     separation: bool = True,
+    split: str | None = None,
+    fsplit: str | None = None,
+    executor: Executor | None = None,
+    progress: bool | None = None,
 ) -> PoissonResult:
     """Poisson pseudo-maximum likelihood with high-dimensional fixed effects (PPML, as ``fixest::fepois``).
 
@@ -160,24 +166,31 @@ def fepois(
         Collinearity tolerance (see :func:`chipwar.feols`).
     separation : bool
         Detect and drop separated observations (default True).
+    split, fsplit, executor, progress
+        One fit per group of a column (``fsplit``: the full sample first), and where the models of a multiple
+        estimation run, as in :func:`chipwar.feols`.
 
     Returns
     -------
     PoissonResult
-        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."`` and/or a stepwise term
-        ``sw()``/``csw()``/``sw0()``/``csw0()``, each model fitted separately). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
+        (a :class:`FitCollection` of them for several outcomes ``"y1 + y2 ~ ..."``, a stepwise term
+        ``sw()``/``csw()``/``sw0()``/``csw0()`` and/or ``split=``/``fsplit=``, each model fitted separately). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if formula.is_iv:
         raise ChipwarError("fepois does not take an IV part ('| endog ~ instruments'); use feols for 2SLS")
-    if len(texts) > 1:
-        from .multiple import each_model
+    if len(texts) > 1 or split is not None or fsplit is not None:
+        from .multiple import fepois_sample
+        from .split import fit_models
 
-        return each_model(texts, lambda text: fepois(
-            text, data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
-            collin_tol, separation))
+        if offset is not None and not isinstance(offset, str) and np.shape(offset) != (len(data),):
+            raise ChipwarError(f"offset must be a column name or an array with one value per row ({len(data)})")
+        fit_sample = partial(fepois_sample, vcov=vcov, weights=weights, offset=offset, cluster=cluster,
+                             fixef_rm=fixef_rm, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
+                             fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, separation=separation)
+        return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])
     n_separated = 0

@@ -7,13 +7,12 @@ demeaning over every column any of them uses: each outcome and regressor is deme
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
 from ..design import build_design
-from ..formula import Formula
+from .._errors import ChipwarError
+from ..formula import Formula, parse_formula
 from ..vcov import VcovSpec
 from .feols import demean_design, ols_on_demeaned
 from .result import RegressionResult
@@ -23,13 +22,16 @@ class FitCollection(list):
     """A list of fitted models (what ``etable`` and ``coefplot`` accept), with a stacked ``tidy()``."""
 
     def tidy(self) -> pd.DataFrame:
-        """Every model's ``tidy()`` with a leading ``model`` (position) and ``lhs`` column."""
-        parts = [fit.tidy().assign(model=i, lhs=fit._lhs) for i, fit in enumerate(self)]
+        """Every model's ``tidy()`` with a leading ``model`` (position), ``sample`` (split estimations) and ``lhs``."""
+        split = any(fit.sample is not None for fit in self)
+        lead = ["model", "sample", "lhs"] if split else ["model", "lhs"]
+        parts = [fit.tidy().assign(model=i, sample=fit.sample, lhs=fit._lhs) for i, fit in enumerate(self)]
         table = pd.concat(parts, ignore_index=True)
-        return table[["model", "lhs", *[c for c in table.columns if c not in ("model", "lhs")]]]
+        return table[[*lead, *[c for c in table.columns if c not in ("model", "sample", "lhs")]]]
 
     def summary(self) -> str:
-        return "\n\n".join(f"Model {i}: {fit.summary()}" for i, fit in enumerate(self))
+        return "\n\n".join(f"Model {i}{'' if fit.sample is None else f' ({fit.sample})'}: {fit.summary()}"
+                             for i, fit in enumerate(self))
 
     def __repr__(self) -> str:
         return self.summary()
@@ -79,6 +81,28 @@ def feols_multiple(formulas: list[Formula], data: object, spec: VcovSpec, weight
     return FitCollection(fits)
 
 
-def each_model(texts: list[str], fit_one: Callable[[str], RegressionResult]) -> FitCollection:
-    """Separate fits per model formula (for estimators whose iterations cannot share a demeaning, e.g. Poisson)."""
-    return FitCollection(fit_one(text) for text in texts)
+def feols_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, **options) -> list:
+    """feols of every model formula on one sample (``options``: feols's keywords); several models share a demeaning."""
+    from .feols import feols
+    from .prepare import vcov_spec
+
+    if len(texts) == 1:
+        return [feols(texts[0], data, **options)]
+    if parse_formula(texts[0]).is_iv:
+        raise ChipwarError("several models (outcomes or stepwise terms) with an IV part are not supported; "
+                           "fit one model at a time")
+    spec = vcov_spec(options.pop("vcov"), options.pop("cluster"))
+    return list(feols_multiple([parse_formula(t) for t in texts], data, spec, **options))
+
+
+def fepois_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, offset: object = None,
+                  **options) -> list:
+    """fepois of every model formula on one sample, each fitted separately (IRLS weights differ by model).
+
+    An offset given as an array (one value per row of the caller's data) is taken on the sample's ``rows``.
+    """
+    from .fepois import fepois
+
+    if rows is not None and offset is not None and not isinstance(offset, str):
+        offset = np.asarray(offset, dtype=float)[rows]
+    return [fepois(text, data, offset=offset, **options) for text in texts]

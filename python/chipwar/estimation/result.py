@@ -326,3 +326,8 @@ class RegressionResult(Result):
     @property
     def _lhs(self) -> str:
         return self._core.extra.get("lhs", self._core.design.formula.lhs[0])
+
+    @property
+    def sample(self) -> str | None:
+        """The sample of a split estimation (``"Full sample"``, ``"<column> = <group>"``); None otherwise."""
+        return self._core.extra.get("sample")

@@ -126,8 +126,8 @@ def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: st
     return adjusted, beta
 
 
-def _replicate_chunk(task: tuple) -> tuple[np.ndarray, bool]:
-    y, t0, opts, omega, lam, index, offsets, n0s = task
+def _replicate_chunk(task: tuple, y: np.ndarray) -> tuple[np.ndarray, bool]:
+    t0, opts, omega, lam, index, offsets, n0s = task
     return _core.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s)
 
 
@@ -246,8 +246,10 @@ def sdid(
     for chunk in chunks:
         rows = [designs[i][0] for i in chunk]
         offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).tolist()
-        tasks.append((y, t0, rep_opts, omega, lam, np.concatenate(rows).tolist(), offsets, [designs[i][1] for i in chunk]))
-    outputs = run_tasks(_replicate_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}")
+        tasks.append((t0, rep_opts, omega, lam, np.concatenate(rows).tolist(), offsets, [designs[i][1] for i in chunk]))
+    # the panel is shared by every chunk: sent once to a dask cluster, not once per chunk
+    outputs = run_tasks(_replicate_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}",
+                        shared={"y": y})
     replicates = np.concatenate([o[0] for o in outputs])
     converged = converged and all(o[1] for o in outputs)
     if se == "jackknife":
