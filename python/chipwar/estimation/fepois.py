@@ -15,7 +15,7 @@ from .feols import ABSORBED_TOL
 from .poisson_result import PoissonResult
 from .prepare import prepare
 from .result import FitCore
-from .separation import drop_separated
+from .separation import drop_separated, separation_checks
 
 _STATUS = {1: "absorbed by the fixed effects", 2: "collinear"}
 
@@ -117,7 +117,7 @@ def fepois(
     fixef_tol: float = 1e-8,
     fixef_maxiter: int = 10000,
     collin_tol: float = 1e-10,
-    separation: bool = True,
+    separation: bool | str | list[str] = True,
 ) -> PoissonResult:
     """Poisson pseudo-maximum likelihood with high-dimensional fixed effects (PPML, as ``fixest::fepois``).
 
@@ -129,7 +129,9 @@ def fepois(
     Zeros in the outcome are ordinary data. Observations that make the maximum likelihood estimate not exist are
     dropped before estimation and counted in ``.n_separated`` (one warning): fixed-effect groups whose outcome
     is zero throughout, and separation found by the iterated rectifier method of Correia, Guimarães & Zylkin
-    (2021). Regressors that the dropping makes collinear or absorbed are removed and reported.
+    (2021). The rectifier is skipped when the rows with a positive outcome alone have the full rank of the
+    design (then nothing can be separated; Santos Silva & Tenreyro 2010). Regressors that the dropping makes
+    collinear or absorbed are removed and reported.
 
     Parameters
     ----------
@@ -157,8 +159,9 @@ def fepois(
         Final tolerance and sweep cap of the demeaning.
     collin_tol : float
         Collinearity tolerance (see :func:`chipwar.feols`).
-    separation : bool
-        Detect and drop separated observations (default True).
+    separation : bool, str or list of str
+        Which separation checks run: True (default) both, ``"fe"`` only the all-zero fixed-effect groups (what
+        fixest and pyfixest do by default), ``"ir"`` only the iterated rectifier, ``["fe", "ir"]`` both, False none.
 
     Returns
     -------
@@ -177,11 +180,12 @@ def fepois(
         return each_model(texts, lambda text: fepois(
             text, data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol, fixef_maxiter,
             collin_tol, separation))
+    checks = separation_checks(separation)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])
     n_separated = 0
-    if separation:
-        design, report = drop_separated(design, fixef_rm=fixef_rm)
+    if checks:
+        design, report = drop_separated(design, fixef_rm=fixef_rm, checks=checks)
         n_separated = report.n_separated
         design.n_singletons += report.n_singletons
     off = _offset_values(design, offset)
