@@ -122,9 +122,10 @@ def fepois(
     """Poisson pseudo-maximum likelihood with high-dimensional fixed effects (PPML, as ``fixest::fepois``).
 
     Estimated by iteratively reweighted least squares: every iteration projects the fixed effects out of the
-    working outcome and the regressors under the current weights (C++ alternating projections, warm-started
-    from the previous iteration, with a tolerance that tightens as the deviance settles). Convergence is
-    fixest's: ``|dev - dev_old| / (0.1 + |dev|) < tol``.
+    working residual under the current weights (C++ alternating projections, with a tolerance that tightens as
+    the deviance settles) and takes the Newton step; the regressors are re-demeaned only while the weights still
+    move (the gradient is exact either way) and once more at the solution for the variance. Convergence is
+    fixest's, ``|dev - dev_old| / (0.1 + |dev|) < tol``, on a step at ``fixef_tol`` after an already small change.
 
     Zeros in the outcome are ordinary data. Observations that make the maximum likelihood estimate not exist are
     dropped before estimation and counted in ``.n_separated`` (one warning): fixed-effect groups whose outcome
