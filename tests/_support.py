@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -30,3 +31,18 @@ def count_demeaning(monkeypatch) -> list[int]:
 
     monkeypatch.setattr(_core, "demean", counted)
     return calls
+
+
+# ppmlhdfe's separation test files: every file present (a missing directory skips through shared_path)
+PPML_SEPARATION_FILES = sorted(
+    p.name for p in (SHARED_DATA / "reference" / "panel" / "ppml_separation").glob("*.csv")
+) or ["01.csv"]
+
+
+def ppml_separation_case(name: str) -> tuple[pd.DataFrame, str, list[str], list[str]]:
+    """One separation file: the data, its formula ``y ~ x... | id...``, the fixed-effect and regressor names."""
+    data = pd.read_csv(shared_path("reference", "panel", "ppml_separation", name))
+    ids = [c for c in data if c.startswith("id")]
+    xs = [c for c in data if c.startswith("x")]
+    fml = "y ~ " + (" + ".join(xs) if xs else "1") + (" | " + " + ".join(ids) if ids else "")
+    return data, fml, ids, xs

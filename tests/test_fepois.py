@@ -12,7 +12,7 @@ import statsmodels.api as sm
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning, SingularMatrixWarning
 
 import chipwar as cw
-from _support import SHARED_DATA, shared_path
+from _support import PPML_SEPARATION_FILES, ppml_separation_case
 
 TRADE_FML = "Euros ~ log(dist_km) | Origin + Destination + Product + Year"
 FES = ["Origin", "Destination", "Product", "Year"]
@@ -79,23 +79,9 @@ def test_trade_against_statsmodels(trade_fit, trade_glm, trade):
     assert trade_fit.pseudo_r2 == pytest.approx(1 - glm.llf / glm.llnull, rel=1e-10)
 
 
-# every file present (the test of a missing directory skips through shared_path)
-SEPARATION_FILES = sorted(p.name for p in (SHARED_DATA / "reference" / "panel" / "ppml_separation").glob("*.csv")) or [
-    "01.csv"
-]
-
-
-def _separation_case(name: str) -> tuple[pd.DataFrame, str, list[str], list[str]]:
-    data = pd.read_csv(shared_path("reference", "panel", "ppml_separation", name))
-    ids = [c for c in data if c.startswith("id")]
-    xs = [c for c in data if c.startswith("x")]
-    fml = "y ~ " + (" + ".join(xs) if xs else "1") + (" | " + " + ".join(ids) if ids else "")
-    return data, fml, ids, xs
-
-
-@pytest.mark.parametrize("name", SEPARATION_FILES)
+@pytest.mark.parametrize("name", PPML_SEPARATION_FILES)
 def test_separation_datasets(name):
-    data, fml, ids, xs = _separation_case(name)
+    data, fml, ids, xs = ppml_separation_case(name)
     truth = np.flatnonzero(data["separated"].to_numpy() == 1)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -74,6 +74,18 @@ void bind_glm(py::module_& m) {
       "Observations in a fixed-effect group whose outcome is zero throughout.");
 
   m.def(
+      "separation_impossible",
+      [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
+         const std::vector<int32_t>& n_groups, double fixef_tol, int fixef_max_iter, double collin_tol) {
+        const auto f = make_fe_for(codes, n_groups, y.size());
+        py::gil_scoped_release release;
+        return glm::separation_impossible(x, y, f, glm::SeparationOptions{1e-6, 0, fixef_tol, fixef_max_iter, collin_tol});
+      },
+      py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("fixef_tol") = 1e-8,
+      py::arg("fixef_max_iter") = 10000, py::arg("collin_tol") = 1e-10,
+      "True when the rows with y > 0 determine the whole fit (full rank there), so no observation can be separated.");
+
+  m.def(
       "relu_separation",
       [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
          const std::vector<int32_t>& n_groups, double tol, int max_iter, double fixef_tol, int fixef_max_iter,

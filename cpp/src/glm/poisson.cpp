@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "chipwar/glm/working.hpp"
 #include "chipwar/stats/linalg.hpp"
@@ -31,9 +32,13 @@ double poisson_loglik(const CRefVec& y, const CRefVec& mu, const double* weights
 namespace {
 
 // The demeaning only has to be as precise as the current IRLS step: loose while the deviance still moves a lot,
-// the user's tolerance once it settles (as ppmlhdfe does).
-double inner_tolerance(double rel_change, const PoissonOptions& opt) {
-  return std::max(opt.fixef_tol, std::min(1e-4, 0.1 * rel_change));
+// the user's tolerance once it settles (as ppmlhdfe does). Newton's method about squares the relative change
+// of the deviance from one step to the next, so once it is below sqrt(tol) the next step may be the last one:
+// it runs at the final tolerance straight away (the convergence test requires that).
+double inner_tolerance(int iteration, double rel_change, const PoissonOptions& opt) {
+  if (iteration == 1) return std::max(opt.fixef_tol, 1e-4);  // also decides which regressors are estimable
+  if (rel_change < std::sqrt(opt.tol)) return opt.fixef_tol;
+  return std::max(opt.fixef_tol, std::min(1e-3, 0.1 * rel_change));
 }
 
 void check_inputs(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe) {
@@ -62,53 +67,77 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffect
   VectorXd eta = mu.array().log();
   double dev = poisson_deviance(y, mu, weights);
 
+  // Each step is the weighted regression of a working residual r on the regressors and fixed effects; by
+  // Frisch-Waugh-Lovell, with r~ and X~ their parts orthogonal to the fixed effects, the step is
+  //   db = (X~' W X~)^{-1} X~' W r~,   eta += (r - r~) + X~ db.
+  // The gradient X~' W r~ = X' W r~ only needs r~ to be exact (r~ is orthogonal to the fixed effects, and any
+  // X~ is X minus fixed effects), so X~ from earlier weights gives a quasi-Newton step with the same fixed point.
+  // X~ is therefore re-demeaned only while the weights still move (loose tolerance, slow progress, a halved
+  // step); the final, precise steps demean the working residual alone. The first step starts from values that
+  // are not a model fit, so it regresses the whole working variable z = eta - offset + r from eta = offset.
   WorkingDemeaner demeaner(fe, opt.fixef_max_iter);
-  MatrixXd xt = x;   // demeaned regressors, also the warm start of the next demeaning
-  VectorXd z_fe;     // fixed-effect part of the previous working variable: the warm start of the next one
-  MatrixXd xk;       // the estimable columns of x
-  std::vector<Index> idx;
-  double rel = 1.0;
+  MatrixXd xt = x;  // X~, the demeaned (estimable) regressors
+  double rel = 1.0, rel_before = 1.0;
+  bool halved = false;
+  VectorXd w(n), r(n), eta_new(n), mu_new(n);
+  const VectorXd ylogy = (y.array() > 0.0).select(y.array() * y.array().log(), 0.0);
   for (fit.iterations = 1; fit.iterations <= opt.max_iter; ++fit.iterations) {
-    const VectorXd w = pw.cwiseProduct(mu);
-    const VectorXd z = (eta - off).array() + (y - mu).array() / mu.array();
-    const double itol = inner_tolerance(rel, opt);
-    MatrixXd m(n, 1 + xt.cols());
-    m.col(0) = z_fe.size() ? VectorXd(z - z_fe) : z;
-    m.rightCols(xt.cols()) = xt;
+    const bool first = fit.iterations == 1;
+    const double itol = inner_tolerance(fit.iterations, rel, opt);
+    const bool refresh = first || itol > opt.fixef_tol || halved || rel > 0.1 * rel_before;
+    for (Index i = 0; i < n; ++i) {
+      w[i] = pw[i] * mu[i];
+      r[i] = (y[i] - mu[i]) / mu[i] + (first ? eta[i] - off[i] : 0.0);
+    }
+    MatrixXd m(n, 1 + (refresh ? xt.cols() : 0));
+    m.col(0) = r;
+    if (refresh) m.rightCols(xt.cols()) = xt;
     demeaner.run(m, w, itol);
-    const VectorXd zt = m.col(0);
-    xt = m.rightCols(m.cols() - 1);
-    z_fe = z - zt;
-    if (fit.iterations == 1) {  // which regressors are estimable is decided once, on the first weights
+    if (refresh) xt = m.rightCols(xt.cols());
+    if (first) {  // which regressors are estimable is decided once, on the first weights
       fit.status = column_status(x, xt, w, fe.n_fe > 0, opt.absorbed_tol, opt.collin_tol);
+      std::vector<Index> idx;
       for (Index j = 0; j < x.cols(); ++j)
         if (fit.status[j] == static_cast<int>(ColumnStatus::kept)) idx.push_back(j);
       xt = MatrixXd(xt(Eigen::all, idx));
-      xk = x(Eigen::all, idx);
+      fit.coef = VectorXd::Zero(static_cast<Index>(idx.size()));
     }
-    VectorXd b = weighted_solve(xt, zt, w);
-    // New linear predictor X b + fixed effects + offset. The fixed-effect part is the fixed-effect component of
-    // z minus that of X b; forming X b directly (rather than z - residual) keeps full precision where z is huge
-    // (y > 0 with a tiny mu), and is exact without fixed effects.
-    VectorXd eta_new = xk * b + off;
-    if (fe.n_fe > 0) eta_new += z_fe - (xk - xt) * b;
-    VectorXd mu_new = eta_new.array().exp();
-    double dev_new = poisson_deviance(y, mu_new, weights);
-    // Step halving while the deviance is not finite or rises (a too-long Newton step); the start values are
-    // not a model fit, so the first step is always taken.
-    for (int h = 0; h < 30 && (!std::isfinite(dev_new) || dev_new > dev * (1.0 + 1e-12)) && fit.iterations > 1; ++h) {
+    const VectorXd db = weighted_solve(xt, m.col(0), w);
+    // eta_new = base + (r - r~) + X~ db, formed from the fixed-effect part r - r~ rather than as z - residual,
+    // which keeps full precision where r is huge (y > 0 with a tiny mu).
+    eta_new.noalias() = xt * db;
+    double dev_new = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      eta_new[i] += (first ? off[i] : eta[i]) + (r[i] - m(i, 0));
+      mu_new[i] = std::exp(eta_new[i]);
+      // y log(y / mu) = y log y - y eta: no logarithm per step (infinite, as log(y / 0), where mu underflows)
+      const double term = y[i] > 0.0 ? (mu_new[i] > 0.0 ? ylogy[i] - y[i] * eta_new[i] - (y[i] - mu_new[i])
+                                                        : std::numeric_limits<double>::infinity())
+                                     : mu_new[i];
+      dev_new += 2.0 * pw[i] * term;
+    }
+    VectorXd b = fit.coef + db;
+    // Step halving while the deviance is not finite or rises (a too-long step); the start values are not a
+    // model fit, so the first step is always taken.
+    halved = false;
+    for (int h = 0; h < 30 && (!std::isfinite(dev_new) || dev_new > dev * (1.0 + 1e-12)) && !first; ++h) {
       eta_new = (eta_new + eta) / 2.0;
       b = (b + fit.coef) / 2.0;
       mu_new = eta_new.array().exp();
       dev_new = poisson_deviance(y, mu_new, weights);
+      halved = true;
     }
     if (!std::isfinite(dev_new)) throw Error("fepois: the deviance became infinite; rescale the regressors or the outcome");
+    rel_before = rel;
     rel = std::abs(dev_new - dev) / (0.1 + std::abs(dev_new));
-    eta = std::move(eta_new);
-    mu = std::move(mu_new);
+    eta.swap(eta_new);
+    mu.swap(mu_new);
     dev = dev_new;
     fit.coef = b;
-    if (rel < opt.tol && itol <= opt.fixef_tol) {
+    // Converged: a small change of the deviance, from a step at the final precision, after a change that was
+    // already small. One small change right after a large one can hide fixed effects of groups with almost
+    // only zeros, along which the deviance is flat and Newton's method is still converging.
+    if (rel < opt.tol && itol <= opt.fixef_tol && rel_before < 100.0 * opt.tol) {
       fit.converged = true;
       break;
     }
@@ -116,7 +145,7 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffect
   fit.iterations = std::min(fit.iterations, opt.max_iter);
 
   // The inverse Hessian at the final fitted values: demean once more with the final weights.
-  const VectorXd w = pw.cwiseProduct(mu);
+  w = pw.cwiseProduct(mu);
   demeaner.run(xt, w, opt.fixef_tol);
   fit.x_demeaned = xt;
   fit.bread = xt.cols() ? stats::spd_inverse(stats::weighted_crossprod(xt, w.data())) : MatrixXd(0, 0);

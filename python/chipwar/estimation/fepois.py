@@ -17,7 +17,7 @@ from .feols import ABSORBED_TOL
 from .poisson_result import PoissonResult
 from .prepare import prepare
 from .result import FitCore
-from .separation import drop_separated
+from .separation import drop_separated, separation_checks
 
 _STATUS = {1: "absorbed by the fixed effects", 2: "collinear"}
 
@@ -119,7 +119,7 @@ def fepois(
     fixef_tol: float = 1e-8,
     fixef_maxiter: int = 10000,
     collin_tol: float = 1e-10,
-    separation: bool = True,
+    separation: bool | str | list[str] = True,
     split: str | None = None,
     fsplit: str | None = None,
     executor: Executor | None = None,
@@ -128,14 +128,17 @@ def fepois(
     """Poisson pseudo-maximum likelihood with high-dimensional fixed effects (PPML, as ``fixest::fepois``).
 
     Estimated by iteratively reweighted least squares: every iteration projects the fixed effects out of the
-    working outcome and the regressors under the current weights (C++ alternating projections, warm-started
-    from the previous iteration, with a tolerance that tightens as the deviance settles). Convergence is
-    fixest's: ``|dev - dev_old| / (0.1 + |dev|) < tol``.
+    working residual under the current weights (C++ alternating projections, with a tolerance that tightens as
+    the deviance settles) and takes the Newton step; the regressors are re-demeaned only while the weights still
+    move (the gradient is exact either way) and once more at the solution for the variance. Convergence is
+    fixest's, ``|dev - dev_old| / (0.1 + |dev|) < tol``, on a step at ``fixef_tol`` after an already small change.
 
     Zeros in the outcome are ordinary data. Observations that make the maximum likelihood estimate not exist are
     dropped before estimation and counted in ``.n_separated`` (one warning): fixed-effect groups whose outcome
     is zero throughout, and separation found by the iterated rectifier method of Correia, Guimarães & Zylkin
-    (2021). Regressors that the dropping makes collinear or absorbed are removed and reported.
+    (2021). The rectifier is skipped when the rows with a positive outcome alone have the full rank of the
+    design (then nothing can be separated; Santos Silva & Tenreyro 2010). Regressors that the dropping makes
+    collinear or absorbed are removed and reported.
 
     Parameters
     ----------
@@ -164,8 +167,9 @@ def fepois(
         Final tolerance and sweep cap of the demeaning.
     collin_tol : float
         Collinearity tolerance (see :func:`chipwar.feols`).
-    separation : bool
-        Detect and drop separated observations (default True).
+    separation : bool, str or list of str
+        Which separation checks run: True (default) both, ``"fe"`` only the all-zero fixed-effect groups (what
+        fixest and pyfixest do by default), ``"ir"`` only the iterated rectifier, ``["fe", "ir"]`` both, False none.
     split, fsplit, executor, progress
         One fit per group of a column (``fsplit``: the full sample first), and where the models of a multiple
         estimation run, as in :func:`chipwar.feols`.
@@ -191,11 +195,12 @@ def fepois(
                              fixef_rm=fixef_rm, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
                              fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, separation=separation)
         return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
+    checks = separation_checks(separation)
     spec, design = prepare(formula, data, vcov, cluster, weights, fixef_rm)
     _check_outcome(design, formula.lhs[0])
     n_separated = 0
-    if separation:
-        design, report = drop_separated(design, fixef_rm=fixef_rm)
+    if checks:
+        design, report = drop_separated(design, fixef_rm=fixef_rm, checks=checks)
         n_separated = report.n_separated
         design.n_singletons += report.n_singletons
     off = _offset_values(design, offset)

@@ -26,6 +26,15 @@ struct SeparationResult {
 // Observations in a group (of any fixed effect) whose outcome is zero throughout.
 std::vector<uint8_t> zero_outcome_groups(const CRefVec& y, const fe::FixedEffects& fe);
 
+// A sufficient condition for the absence of separation (Santos Silva & Tenreyro 2010): the regressors and fixed
+// effects restricted to the rows with y > 0 determine every linear combination of them on all rows, i.e. the
+// positive rows have the full rank of the whole design. Then no combination can vanish on the positives while
+// being positive on some zero, so the rectifier can be skipped. Tested on one combination with arbitrary
+// (deterministic pseudo-random) coefficients: predicted from the positive rows alone, it is reproduced on the
+// zeros exactly when the condition holds (a combination that the positives leave undetermined is almost surely
+// not reproduced). False means "may be separated" (including a demeaning that did not converge): run the rectifier.
+bool separation_impossible(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe, const SeparationOptions& opt);
+
 // The iterated rectifier ("ReLU") method: find z = X g + fixed effects with z = 0 where y > 0 and z >= 0 where
 // y = 0 by repeated weighted regressions of u on the regressors, rectifying u at zero in between; the
 // observations with z > 0 are separated.
