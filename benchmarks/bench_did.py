@@ -189,7 +189,7 @@ def write_table(table: pd.DataFrame, args: argparse.Namespace) -> None:
     table["peak_mem_MB"] = table["extra_bytes"] / 2**20
     table["peak_over_input"] = table["extra_bytes"] / table["input_bytes"]
     table["bytes_per_unit"] = table["extra_bytes"] / table["units"]
-    table["error"] = table["error"].fillna("")
+    table["error"] = table["error"].astype(object).where(table["error"].notna(), "")
     cols = ["units", "task", "tool", "seconds", "runs", "ratio_vs_chipwar", "peak_mem_MB", "peak_over_input",
             "bytes_per_unit", "max_abs_att_diff", "error"]
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
