@@ -14,10 +14,13 @@ def shared():
 
 @pytest.fixture(scope="module")
 def dask_client():
-    """A 2-worker dask.distributed cluster (one thread each), dask's default scheduler while the module's tests run."""
+    """A 2-worker dask.distributed cluster (one thread each), dask's default scheduler while the module's tests run.
+
+    Its dashboard takes a free port: with None, distributed falls back to 8787, which any other cluster on a shared
+    machine may hold (the fixture then fails to start)."""
     distributed = pytest.importorskip("distributed")
     with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster,
         distributed.Client(cluster) as client,
     ):
         yield client
