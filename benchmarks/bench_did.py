@@ -1,44 +1,33 @@
 """Benchmark chipwar.att_gt against the Python peers that pip-install (csdid, diff-diff, moderndid, differences).
 
 Doubly robust group-time ATTs with analytic SEs, then with 999 multiplier-bootstrap draws, on simulated balanced
-panels (chipwar.did._simulate: 3 cohorts + never treated, 10 periods). Each peer runs in the same process and run;
-every timing is the median of 3 runs after one warm-up run, unless the warm-up alone exceeded the budget (then
-that single run is reported, marked "1 run"). Each peer's ATT(g, t) is checked against chipwar's.
+panels (chipwar.did._simulate: 3 cohorts + never treated, 10 periods). Each (size, task, tool) cell runs in a fresh
+process: one warm-up fit on 2,000 units, the data, then the median of ``--reps`` timed fits (one fit from 10^6 units
+on). Peak memory is the growth of the process's resident-set high-water mark over the fits, measured from after the
+data were built (``/proc/self/clear_refs`` resets the mark), reported over the input DataFrame's bytes and per unit.
+A cell that runs past ``--max-minutes`` or ``--max-gb`` of resident memory is stopped and reported as skipped;
+``differences`` is skipped above ``--differences-max`` units (it is ~90x slower than chipwar). Each peer's
+ATT(g, t) is checked against chipwar's in the same size and task.
 
-    PYTHONPATH=python python benchmarks/bench_did.py [--sizes 10000 100000] [--out benchmarks/results_did.md]
+    PYTHONPATH=python python benchmarks/bench_did.py [--sizes 1e4 1e5 1e6] [--out /tmp/results_did.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
-import statistics
+import subprocess
+import sys
 import time
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 import chipwar as cw
 from chipwar.did._simulate import simulate_staggered
-
-BUDGET = 120.0  # seconds: above this for the warm-up, a tool is timed once
-
-
-def _time(fn: Callable[[], object]) -> tuple[float, int, object]:
-    t0 = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - t0
-    if first > BUDGET:
-        return first, 1, out
-    times = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), 3, out
 
 
 def _chipwar(df: pd.DataFrame, boot: int | None) -> pd.Series:
@@ -86,43 +75,135 @@ def _differences(df: pd.DataFrame, boot: int | None) -> pd.Series:
 
 
 PEERS = {"csdid": _csdid, "diff-diff": _diff_diff, "moderndid": _moderndid, "differences": _differences}
+TOOLS = {"chipwar": _chipwar, **PEERS}
+
+
+def _status_kib(field: str, pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def run_cell(tool: str, n: int, boot: int | None, reps: int) -> dict:
+    """In a fresh process: warm up, build the data, reset the RSS high-water mark, time ``reps`` fits."""
+    warnings.filterwarnings("ignore")
+    fit = TOOLS[tool]
+    fit(simulate_staggered(n_units=2_000, n_periods=10, cohorts=(4, 6, 8), seed=1), boot)
+    df = simulate_staggered(n_units=n, n_periods=10, cohorts=(4, 6, 8), seed=0)
+    input_bytes = int(df.memory_usage(index=False).sum())
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the high-water mark restarts at the current RSS: peak growth is the fits' alone
+    before = _status_kib("VmRSS") * 1024
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        est = fit(df, boot)
+        times.append(time.perf_counter() - t0)
+    peak = _status_kib("VmHWM") * 1024
+    return {
+        "seconds": float(np.median(times)), "runs": reps, "extra_bytes": peak - before, "input_bytes": input_bytes,
+        "att": [[float(g), float(t), float(v)] for (g, t), v in est.items()],
+    }
+
+
+def spawn(tool: str, n: int, boot: int | None, reps: int, max_seconds: float, max_bytes: float) -> dict:
+    """Run one cell in a child process, stopping it past the time or resident-memory budget."""
+    cmd = [sys.executable, __file__, "--child", tool, str(n), str(boot or 0), str(reps)]
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+    t0, peak, reason = time.time(), 0, None
+    while child.poll() is None:
+        try:
+            peak = max(peak, _status_kib("VmRSS", child.pid) * 1024)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+        if time.time() - t0 > max_seconds:
+            reason = f"skipped: over {max_seconds / 60:.0f} min"
+        elif peak > max_bytes:
+            reason = f"skipped: over {max_bytes / 2**30:.0f} GB"
+        if reason:
+            child.kill()
+            child.wait()
+            return {"error": reason}
+        time.sleep(0.5)
+    out, err = child.communicate()
+    lines = out.strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"error": "failed: " + ((err.strip().splitlines() or ["crashed"])[-1][:100])}
+
+
+def child_main(tool: str, n: str, boot: str, reps: str) -> None:
+    try:
+        out = run_cell(tool, int(n), int(boot) or None, int(reps))
+    except Exception as exc:  # a peer failing is a result too
+        out = {"error": f"failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else ''}"}
+    print(json.dumps(out))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--out", default="benchmarks/results_did.md")
-    ap.add_argument("--peers", nargs="*", default=list(PEERS))
+    ap.add_argument("--sizes", nargs="+", default=["1e4", "1e5"])
+    ap.add_argument("--out", default="/tmp/results_did.md")
+    ap.add_argument("--tools", nargs="*", default=list(TOOLS))
+    ap.add_argument("--tasks", nargs="*", default=["analytic", "bootstrap"], choices=["analytic", "bootstrap"])
+    ap.add_argument("--reps", type=int, default=3, help="timed fits per cell below 10^6 units (one from 10^6 on)")
+    ap.add_argument("--max-minutes", type=float, default=15.0)
+    ap.add_argument("--max-gb", type=float, default=12.0)
+    ap.add_argument("--differences-max", type=float, default=1e5)
+    ap.add_argument("--child", nargs=4, metavar=("TOOL", "N", "BOOT", "REPS"))
     args = ap.parse_args()
-    warnings.filterwarnings("ignore")
+    if args.child:
+        child_main(*args.child)
+        return
     rows = []
-    for n in args.sizes:
-        df = simulate_staggered(n_units=n, n_periods=10, cohorts=(4, 6, 8), seed=0)
-        for boot in (None, 999):
-            label = "DR, analytic SE" if boot is None else "DR, 999 bootstrap"
-            base, reps, ref = _time(lambda: _chipwar(df, boot))
-            rows.append((n, label, "chipwar", base, reps, 1.0, 0.0))
-            print(rows[-1], flush=True)
-            for name in args.peers:
-                try:
-                    t, reps, est = _time(lambda: PEERS[name](df, boot))
-                    diff = float(np.max(np.abs(est.reindex(ref.index).to_numpy() - ref.to_numpy())))
-                    rows.append((n, label, name, t, reps, t / base, diff))
-                except Exception as err:  # a peer that fails is reported, not hidden
-                    rows.append((n, label, name, np.nan, 0, np.nan, np.nan))
-                    print(name, "failed:", repr(err)[:200], flush=True)
+    for size in args.sizes:
+        n = int(float(size))
+        for task in args.tasks:
+            boot = 999 if task == "bootstrap" else None
+            label = "DR, 999 bootstrap" if boot else "DR, analytic SE"
+            ref = None
+            for tool in args.tools:
+                if tool == "differences" and n > args.differences_max:
+                    cell = {"error": f"skipped: above {args.differences_max:.0e} units"}
+                else:
+                    reps = 1 if n >= 1_000_000 else args.reps
+                    cell = spawn(tool, n, boot, reps, 60 * args.max_minutes, args.max_gb * 2**30)
+                att = pd.Series({(g, t): v for g, t, v in cell.pop("att", [])}, dtype=float)
+                if tool == "chipwar" and "error" not in cell:
+                    ref = att
+                diff = float(np.max(np.abs(att.reindex(ref.index) - ref))) if ref is not None and len(att) else np.nan
+                rows.append({"units": n, "task": label, "tool": tool, **cell, "max_abs_att_diff": diff})
                 print(rows[-1], flush=True)
-    table = pd.DataFrame(rows, columns=["units", "task", "tool", "seconds", "runs", "ratio_vs_chipwar", "max_abs_att_diff"])
+    write_table(pd.DataFrame(rows), args)
+
+
+def write_table(table: pd.DataFrame, args: argparse.Namespace) -> None:
+    for col in ("seconds", "runs", "extra_bytes", "input_bytes", "error"):
+        if col not in table:
+            table[col] = np.nan
+    base = table[table["tool"] == "chipwar"].set_index(["units", "task"])["seconds"]
+    table["ratio_vs_chipwar"] = table["seconds"] / base.reindex(pd.MultiIndex.from_frame(table[["units", "task"]])).to_numpy()
+    table["peak_mem_MB"] = table["extra_bytes"] / 2**20
+    table["peak_over_input"] = table["extra_bytes"] / table["input_bytes"]
+    table["bytes_per_unit"] = table["extra_bytes"] / table["units"]
+    table["error"] = table["error"].astype(object).where(table["error"].notna(), "")
+    cols = ["units", "task", "tool", "seconds", "runs", "ratio_vs_chipwar", "peak_mem_MB", "peak_over_input",
+            "bytes_per_unit", "max_abs_att_diff", "error"]
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared), "
                f"chipwar threads {cw.get_num_threads()}, Python {platform.python_version()}")
     with open(args.out, "w") as f:
         f.write("# att_gt benchmark (doubly robust, 10 periods, 3 cohorts + never treated)\n\n")
-        f.write(f"Machine: {machine}. Median of 3 runs after a warm-up (\"runs\" = 1: the warm-up alone exceeded "
-                f"{BUDGET:.0f} s). ratio = peer time / chipwar time in the same run; max_abs_att_diff = largest "
-                "|ATT(g,t) peer - chipwar| (bootstrap does not change point estimates).\n\n")
-        f.write(table.to_markdown(index=False, floatfmt=".4g"))
+        f.write(f"Machine: {machine}; load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}. Each cell in a fresh process; "
+                "seconds = median of the timed fits (runs); ratio = tool time / chipwar time at the same size and "
+                "task; peak memory = growth of the resident-set high-water mark during the fits over the RSS with "
+                "the data loaded (MB, over the input DataFrame's bytes, and per unit); max_abs_att_diff = largest "
+                f"|ATT(g,t) tool - chipwar|. Budget per cell: {args.max_minutes:.0f} min, {args.max_gb:.0f} GB.\n\n")
+        f.write(table[cols].to_markdown(index=False, floatfmt=".4g"))
         f.write("\n")
-    print(table.to_string())
+    print(table[cols].to_string())
 
 
 if __name__ == "__main__":

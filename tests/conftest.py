@@ -13,8 +13,11 @@ def shared():
 
 
 def _local_cluster(processes: bool):
+    # dashboard_address=":0" takes a free port: with None, distributed falls back to 8787, which another cluster on a
+    # shared machine may hold (the fixture then fails to start)
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
+                                       dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client:
         yield client
 

@@ -50,3 +50,16 @@ def mpdta_panel(shared) -> pd.DataFrame:
     d = pd.read_csv(shared("reference", "did", "mpdta.csv"))
     d = d.rename(columns={"countyreal": "unit", "year": "time", "first.treat": "cohort", "lemp": "y"})
     return d.assign(treated=((d.cohort > 0) & (d.time >= d.cohort)).astype(float))
+
+
+def cross_sections(n: int, seed: int, effect: float = 0.0) -> pd.DataFrame:
+    """Repeated cross sections (independent draws per period): cohorts 2 and 3 of 4 periods, never treated, a
+    covariate shifting both the cohort probabilities and the outcome trend, and a constant effect after treatment."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(1, 5, n)
+    x = rng.normal(size=n)
+    u = rng.uniform(size=n)
+    p2 = 1 / (1 + np.exp(1.2 - 0.5 * x))
+    g = np.where(u < p2 * 0.5, 2, np.where(u < p2, 3, 0))
+    y = 1.0 + 0.3 * g + 0.5 * x + 0.2 * t * x + 0.1 * t + effect * ((g > 0) & (t >= g)) + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "t": t.astype(float), "g": g.astype(float), "x": x})

@@ -240,6 +240,44 @@ def test_mammen_multipliers_have_unit_variance():
     np.testing.assert_allclose(draws.mean(), 0, atol=4 * np.sqrt(np.mean(inf**2) / 4000))
 
 
+def _splitmix_multipliers(n: int, replicates: int, seed: int, kind: str, first: int) -> np.ndarray:
+    """The kernel's multipliers, from its definition: replicate b draws from SplitMix64 seeded with
+    next(seed ^ (0xD1B54A32D192ED03 * (b + 1))); Rademacher takes one bit per observation (64 per draw), Mammen one
+    uniform (the top 53 bits) per observation. SplitMix64's k-th output depends only on state + k * golden."""
+    golden = np.uint64(0x9E3779B97F4A7C15)
+
+    def mix(z):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+    rows = []
+    with np.errstate(over="ignore"):
+        for b in range(first, first + replicates):
+            state = mix((np.uint64(seed) ^ (np.uint64(0xD1B54A32D192ED03) * np.uint64(b + 1))) + golden)
+            draws = int(np.ceil(n / 64)) if kind == "rademacher" else n
+            out = mix(state + golden * np.arange(1, draws + 1, dtype=np.uint64))
+            if kind == "rademacher":
+                bits = (out[:, None] >> np.arange(64, dtype=np.uint64)[None, :]) & np.uint64(1)
+                rows.append(np.where(bits.ravel()[:n] == 1, 1.0, -1.0))
+            else:
+                u = (out >> np.uint64(11)).astype(np.float64) * 2.0**-53
+                s5 = np.sqrt(5.0)
+                rows.append(np.where(u < (s5 + 1) / (2 * s5), (1 - s5) / 2, (1 + s5) / 2))
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("kind", ["rademacher", "mammen"])
+def test_multiplier_streams_are_the_documented_ones(kind):
+    """Over several slices of the kernel's observation blocks (4096), with a ragged end: the draws are exactly
+    v' inf / sqrt(n) with each replicate's own stream, however the kernel splits the work."""
+    n = 3 * 4096 + 37
+    inf = np.asfortranarray(np.random.default_rng(1).normal(size=(n, 3)))
+    draws = _core.multiplier_bootstrap(inf, 40, 5, kind, 7)
+    v = _splitmix_multipliers(n, 40, 5, kind, 7)
+    np.testing.assert_allclose(draws, v @ inf / np.sqrt(n), rtol=1e-12, atol=1e-12)
+
+
 def test_cluster_at_unit_level_changes_nothing_and_clusters_widen(mpdta):
     mpdta = mpdta.assign(county_copy=mpdta["countyreal"], state=mpdta["countyreal"] // 1000)
     base = cw.att_gt(mpdta, **MPDTA)

@@ -9,6 +9,7 @@ import pytest
 import statsmodels.api as sm
 
 import chipwar as cw
+from did_sim import cross_sections
 
 MPDTA = {"outcome": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}
 RC = {"outcome": "y", "unit": None, "time": "t", "cohort": "g", "panel": False}
@@ -17,19 +18,6 @@ RC = {"outcome": "y", "unit": None, "time": "t", "cohort": "g", "panel": False}
 @pytest.fixture
 def mpdta(shared):
     return pd.read_csv(shared("reference", "did", "mpdta.csv"))
-
-
-def _cross_sections(n: int, seed: int, effect: float = 0.0) -> pd.DataFrame:
-    """Independent draws per period: cohorts 2 and 3 of 4 periods, never treated, a covariate shifting both the
-    cohort probabilities and the outcome trend, and a constant effect after treatment."""
-    rng = np.random.default_rng(seed)
-    t = rng.integers(1, 5, n)
-    x = rng.normal(size=n)
-    u = rng.uniform(size=n)
-    p2 = 1 / (1 + np.exp(1.2 - 0.5 * x))
-    g = np.where(u < p2 * 0.5, 2, np.where(u < p2, 3, 0))
-    y = 1.0 + 0.3 * g + 0.5 * x + 0.2 * t * x + 0.1 * t + effect * ((g > 0) & (t >= g)) + rng.normal(size=n)
-    return pd.DataFrame({"y": y, "t": t.astype(float), "g": g.astype(float), "x": x})
 
 
 def _brute_force(df: pd.DataFrame, g: float, t: float, base: float) -> tuple[float, float]:
@@ -46,7 +34,7 @@ def _brute_force(df: pd.DataFrame, g: float, t: float, base: float) -> tuple[flo
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
 def test_without_covariates_cells_are_differences_of_four_means(method):
-    df = _cross_sections(3000, seed=1, effect=1.0)
+    df = cross_sections(3000, seed=1, effect=1.0)
     tab = cw.att_gt(df, **RC, method=method).table
     assert len(tab) == 6
     for r in tab.itertuples():
@@ -86,7 +74,7 @@ def _drdid_rc(y, post, d, x, method):
 
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
 def test_with_a_covariate_matches_statsmodels_drdid_rc(method):
-    df = _cross_sections(4000, seed=2, effect=0.5)
+    df = cross_sections(4000, seed=2, effect=0.5)
     tab = cw.att_gt(df, **RC, method=method, covariates=["x"], control="notyet").table
     for r in tab.itertuples():
         after = max(r.time, r.base_time)
@@ -100,7 +88,7 @@ def test_with_a_covariate_matches_statsmodels_drdid_rc(method):
 
 
 def test_simulated_cross_sections_recover_the_effect():
-    df = _cross_sections(20000, seed=3, effect=2.0)
+    df = cross_sections(20000, seed=3, effect=2.0)
     tab = cw.att_gt(df, **RC, covariates=["x"]).table
     post = tab["post"].to_numpy()
     z = (tab["att"] - np.where(post, 2.0, 0.0)) / tab["se"]
@@ -141,7 +129,7 @@ def test_unbalanced_machinery_on_a_balanced_panel_equals_the_panel_estimator(mpd
 
 
 def test_bad_cross_section_input():
-    df = _cross_sections(2000, seed=4)
+    df = cross_sections(2000, seed=4)
     with pytest.raises(cw.ChipwarError, match="allow_unbalanced_panel=True applies to panel data only"):
         cw.att_gt(df, **RC, allow_unbalanced_panel=True)
     with pytest.raises(cw.ChipwarError, match="unit is required for panel data"):

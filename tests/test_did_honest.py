@@ -142,3 +142,103 @@ def test_linear_programming_path_agrees_with_vertex_enumeration():
         by_lp = _arp._truncation(values.max(), y, lam, test.sigma, test.w)
         closed = _arp._truncation_vertices(y, lam, test.sigma, test.vertices)
         np.testing.assert_allclose(by_lp, closed, atol=1e-5)  # HonestDiD's bisection tolerance is 1e-6
+
+
+# -- smoothness with the ARP conditional test and its least-favourable hybrid -----------------------------------------
+# R HonestDiD's numbers on BCdata (M = 0.1 unless given), as recorded in HonestDiD.jl's test/reference.jl: R reports
+# the outermost accepted points of a grid over the identified set of beta = 0 widened by 20 SE of theta-hat.
+R_SD_CONDITIONAL = {0.0: (0.2100501789, 0.3277998271), 0.1: (0.1195044811, 0.4180257149),
+                    0.2: (0.02030132213, 0.5179737331)}  # createSensitivityResults(method="Conditional"), 1000 points
+
+
+def _r_grid_step(bias_bound: float, l_vec: np.ndarray, points: int) -> float:
+    sd = np.sqrt(l_vec @ SIGMA[4:, 4:] @ l_vec)
+    return 2 * (bias_bound + 20 * sd) / (points - 1)
+
+
+def _within_one_r_step(ours, r, step):
+    """R's outermost accepted grid points lie inside our bisected bounds, by less than one of R's grid steps."""
+    lo, hi = ours
+    assert r[0] - step < lo <= r[0] + 1e-6
+    assert r[1] - 1e-6 <= hi < r[1] + step
+
+
+def test_smoothness_conditional_matches_r():
+    out = cw.honest_did(BC, method="smoothness", inference="conditional", grid=list(R_SD_CONDITIONAL))
+    assert out.attrs["inference"] == "conditional"
+    for row in out.itertuples():
+        # the largest first-period bias under Delta^SD(M) with delta_pre = 0 is M
+        _within_one_r_step((row.lower, row.upper), R_SD_CONDITIONAL[row.M], _r_grid_step(row.M, np.eye(4)[0], 1000))
+    one = cw.honest_did(BC, method="smoothness", hybrid="arp", grid=[0.1], breakdown=False)  # computeConditionalCS,
+    _within_one_r_step(one.loc[0, ["lower", "upper"]], (0.1228761035, 0.4168150178),  # 200 points
+                       _r_grid_step(0.1, np.eye(4)[0], 200))
+
+
+def test_smoothness_conditional_average_effect_and_restrictions_match_r():
+    avg = np.full(4, 0.25)
+    out = cw.honest_did(BC, method="smoothness", inference="conditional", grid=[0.1], l_vec=avg, breakdown=False)
+    # largest average bias: delta_t <= M t (t + 1) / 2 for t = 1..4, averaged = 0.5; 100 points
+    lo, hi = out.loc[0, ["lower", "upper"]]
+    step = _r_grid_step(0.5, avg, 100)
+    assert -0.1809607769 - step < lo <= -0.1809607769 + 1e-6
+    assert hi >= 0.5 + 20 * np.sqrt(avg @ SIGMA[4:, 4:] @ avg) - 1e-6 > 0.8531008055 - 1e-6  # R's set hits its grid top
+    for restriction in ({"bias": "positive"}, {"monotonicity": "increasing"}):
+        out = cw.honest_did(BC, method="smoothness", inference="conditional", grid=[0.1], breakdown=False,
+                            **restriction)
+        # R's grid spans [-M - 20 SE, 20 SE] under a positive bias; 100 points
+        step = (0.1 + 40 * np.sqrt(SIGMA[4, 4])) / 99
+        _within_one_r_step(out.loc[0, ["lower", "upper"]], (0.1191803207, 0.2232912874), step)
+
+
+def test_smoothness_c_lf_close_to_r_and_seeded():
+    out = cw.honest_did(BC, method="smoothness", inference="C-LF", grid=[0.1], breakdown=False)
+    # simulated least-favourable critical value (R's RNG differs): HonestDiD.jl's tolerance against R's C-LF
+    np.testing.assert_allclose(out.loc[0, ["lower", "upper"]], (0.1228761035, 0.4168150178), atol=0.02)
+    again = cw.honest_did(BC, method="smoothness", inference="c-lf", grid=[0.1], breakdown=False)
+    pd.testing.assert_frame_equal(out, again)
+
+
+@pytest.mark.parametrize("post", [1, 2])
+def test_smoothness_conditional_at_zero_is_the_linear_extrapolation(post):
+    """One pre-period and M = 0: delta is exactly linear through delta_0 = 0, so delta_t = -t beta_{-1} and the
+    effect in the last post period t is c'beta = beta_t + t beta_{-1}, with the usual two-sided interval."""
+    keep = [3, *range(4, 4 + post)]
+    beta, sigma = BETA[keep], SIGMA[np.ix_(keep, keep)]
+    l_vec = np.eye(post)[-1]
+    c = np.r_[post, l_vec]
+    half = 1.959963984540054 * np.sqrt(c @ sigma @ c)
+    out = cw.honest_did((beta, sigma, 1, post), method="smoothness", inference="conditional", grid=[0.0],
+                        l_vec=l_vec, breakdown=False)
+    np.testing.assert_allclose(out.loc[0, ["lower", "upper"]], (c @ beta - half, c @ beta + half), atol=1e-6)
+
+
+@pytest.mark.parametrize("inference", ["conditional", "C-LF"])
+def test_smoothness_arp_sets_nest_in_m(inference):
+    out = cw.honest_did(BC, method="smoothness", inference=inference, grid=[0.0, 0.05, 0.1, 0.2, 0.4])
+    assert (np.diff(out["lower"]) <= 1e-9).all() and (np.diff(out["upper"]) >= -1e-9).all()
+    assert (np.diff(out["upper"] - out["lower"]) > 0).all()
+    b = out.attrs["breakdown"]
+    assert 0 < b < np.inf
+    assert cw.honest_did(BC, method="smoothness", inference=inference, grid=[0.98 * b],
+                         breakdown=False).loc[0, "lower"] > 0
+    # a sign restriction shrinks the restriction set, so it can only shorten the set
+    signed = cw.honest_did(BC, method="smoothness", inference=inference, grid=[0.2], bias="positive",
+                           breakdown=False)
+    assert signed.loc[0, "upper"] - signed.loc[0, "lower"] < out.loc[3, "upper"] - out.loc[3, "lower"]
+
+
+def test_bad_inference_options():
+    with pytest.raises(cw.ChipwarError, match="inference must be"):
+        cw.honest_did(BC, method="smoothness", inference="C-F")
+    with pytest.raises(cw.ChipwarError, match="FLCI applies to smoothness only"):
+        cw.honest_did(BC, method="relative_magnitudes", inference="FLCI")
+    with pytest.raises(cw.ChipwarError, match="FLCI ignores sign and monotonicity"):
+        cw.honest_did(BC, method="smoothness", bias="positive")
+    with pytest.raises(cw.ChipwarError, match="contradicts"):
+        cw.honest_did(BC, method="smoothness", inference="conditional", hybrid="lf")
+    with pytest.raises(cw.ChipwarError, match="monotonicity must be"):
+        cw.honest_did(BC, method="smoothness", inference="conditional", monotonicity="up")
+    with pytest.raises(cw.ChipwarError, match="not both"):
+        cw.honest_did(BC, method="smoothness", inference="conditional", bias="positive", monotonicity="increasing")
+    with pytest.raises(cw.ChipwarError, match="apply to method='smoothness' only"):
+        cw.honest_did(BC, method="relative_magnitudes", bias="positive")

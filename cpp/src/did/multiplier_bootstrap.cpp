@@ -1,6 +1,7 @@
 #include "chipwar/did/multiplier_bootstrap.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace chipwar::did {
 namespace {
@@ -24,6 +25,10 @@ uint64_t stream_seed(uint64_t seed, uint64_t replicate) {
 
 // Replicates per block: fixed, so that block boundaries (and hence results) never depend on the thread count.
 constexpr Index kBlock = 32;
+// Observations per slice of a block's multipliers: a multiple of 64 (one generator draw gives 64 Rademacher bits),
+// so that the streams are the same as drawing all n at once, and small enough that a block holds 32 x 4096
+// multipliers (1 MiB) instead of 32 x n.
+constexpr Index kSlice = 4096;
 
 }  // namespace
 
@@ -46,23 +51,30 @@ MatrixXd multiplier_bootstrap(const CRefMat& inf, int replicates, uint64_t seed,
   for (Index blk = 0; blk < n_blocks; ++blk) {
     const Index start = blk * kBlock;
     const Index rows = std::min(kBlock, b_total - start);
+    std::vector<SplitMix64> rngs;
+    for (Index r = 0; r < rows; ++r) rngs.push_back({stream_seed(seed, static_cast<uint64_t>(first + start + r))});
+    MatrixXd acc = MatrixXd::Zero(rows, k);
     // Row-major so that each replicate's multipliers are contiguous as they are drawn.
-    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> v(rows, n);
-    for (Index r = 0; r < rows; ++r) {
-      SplitMix64 rng{stream_seed(seed, static_cast<uint64_t>(first + start + r))};
-      double* row = v.row(r).data();
-      if (kind == Multiplier::Mammen) {
-        for (Index i = 0; i < n; ++i) row[i] = rng.uniform() < p_low ? low : high;
-      } else {
-        // Rademacher: one fair bit per multiplier, 64 per draw of the generator.
-        for (Index i = 0; i < n; i += 64) {
-          const uint64_t bits = rng.next();
-          const Index m = std::min<Index>(64, n - i);
-          for (Index j = 0; j < m; ++j) row[i + j] = ((bits >> j) & 1ULL) ? 1.0 : -1.0;
+    Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> v(rows, std::min(kSlice, n));
+    for (Index i0 = 0; i0 < n; i0 += kSlice) {
+      const Index len = std::min(kSlice, n - i0);
+      for (Index r = 0; r < rows; ++r) {
+        SplitMix64& rng = rngs[r];
+        double* row = v.row(r).data();
+        if (kind == Multiplier::Mammen) {
+          for (Index i = 0; i < len; ++i) row[i] = rng.uniform() < p_low ? low : high;
+        } else {
+          // Rademacher: one fair bit per multiplier, 64 per draw of the generator.
+          for (Index i = 0; i < len; i += 64) {
+            const uint64_t bits = rng.next();
+            const Index m = std::min<Index>(64, len - i);
+            for (Index j = 0; j < m; ++j) row[i + j] = ((bits >> j) & 1ULL) ? 1.0 : -1.0;
+          }
         }
       }
+      acc.noalias() += v.leftCols(len) * inf.middleRows(i0, len);
     }
-    out.middleRows(start, rows).noalias() = scale * (v * inf);
+    out.middleRows(start, rows) = scale * acc;
   }
   return out;
 }

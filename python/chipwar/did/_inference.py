@@ -99,7 +99,7 @@ def multiplier_bootstrap(
     """
     if not isinstance(replicates, (int, np.integer)) or replicates < 2:
         raise ChipwarError(f"bootstrap must be None or a number of replicates >= 2, got {replicates!r}")
-    rows = np.ascontiguousarray(clustering.rows(inf))
+    rows = np.asfortranarray(clustering.rows(inf))  # the kernel's layout: a C-ordered array would be copied twice
     g = rows.shape[0]
     starts = list(range(0, int(replicates), _CHUNK))
 

@@ -189,7 +189,11 @@ def att_gt(
     Notes
     -----
     Analytic standard errors are ``sqrt(diag(inf' inf) / n**2)`` with did's influence functions (rescaled by
-    ``n / n_cell``); the results reproduce ``did`` 2.x to about 1e-10 on ``mpdta``.
+    ``n / n_cell``); the results reproduce ``did`` 2.x to about 1e-10 on ``mpdta``. One deliberate exception: with
+    ``panel=False``, ``method="dr"`` and covariates, DRDID's ``drdid_rc`` (which did calls) gives the pre-period
+    comparison outcome regression's estimation effect the wrong sign; ours is the exact linearisation (checked
+    against an M-estimation delta method and diff-diff in tests/test_did_attgt_rc_se.py). The two agree
+    asymptotically when the propensity score is right, and differed by up to 3% in standard errors on mpdta.
     """
     _validate_options(control, method, base_period, anticipation, alpha)
     if not panel and allow_unbalanced_panel:

@@ -6,7 +6,10 @@ a confidence set for theta = l' tau_post is reported for each value of its param
 
 * smoothness, Delta^SD(M): the second differences of delta (with delta_0 = 0) are at most M in absolute value, so
   post-treatment trends may deviate from a linear extrapolation of the pre-trend by M per period. Confidence
-  intervals are the optimal fixed-length intervals (FLCI) of Armstrong & Kolesar, R HonestDiD's default here.
+  intervals are by default the optimal fixed-length intervals (FLCI) of Armstrong & Kolesar, R HonestDiD's default
+  for Delta^SD: near-optimal when Delta^SD holds alone, and one convex program per M. The ARP conditional test and
+  its least-favourable hybrid (``inference="conditional"`` / ``"C-LF"``, :mod:`chipwar.did._arp_sd`) also use a
+  sign (``bias``) or monotonicity restriction, which the FLCI ignores.
 * relative magnitudes, Delta^RM(Mbar): every post-treatment change |delta_{t+1} - delta_t| is at most Mbar times the
   largest pre-treatment change. See :mod:`chipwar.did._arp` for the test it is inverted from.
 """
@@ -24,6 +27,7 @@ from .._errors import ChipwarError
 from . import _inference
 
 _METHODS = ("smoothness", "relative_magnitudes")
+_INFERENCE = {"flci": "flci", "conditional": "arp", "c-lf": "lf"}  # HonestDiD's names -> our hybrid flags
 
 
 def _scipy() -> Any:
@@ -191,9 +195,12 @@ def honest_did(
     num_post: int | None = None,
     l_vec: Sequence[float] | None = None,
     alpha: float = 0.05,
-    hybrid: str = "lf",
+    hybrid: str | None = None,
     seed: int = 0,
     breakdown: bool = True,
+    inference: str | None = None,
+    bias: str | None = None,
+    monotonicity: str | None = None,
 ) -> pd.DataFrame:
     """Robust confidence sets of Rambachan & Roth (2023) over a grid of M, and the breakdown value.
 
@@ -213,13 +220,22 @@ def honest_did(
         Weights of the target theta = l' tau_post (default: the first post-treatment effect).
     alpha : float
         1 - confidence level.
-    hybrid : {"lf", "arp"}
-        Relative magnitudes only: the conditional-least-favourable hybrid test (R's default "C-LF") or the pure
-        conditional test of Andrews, Roth & Pakes.
+    hybrid : {"lf", "arp"}, optional
+        The conditional-least-favourable hybrid test ("lf", R's default "C-LF" for relative magnitudes) or the
+        pure conditional test of Andrews, Roth & Pakes ("arp"): the same as ``inference="C-LF"`` / ``"conditional"``.
     seed : int
         Seed of the least-favourable critical value's 1000 simulations ("lf" only).
     breakdown : bool
         Also compute the breakdown value (a bisection over M: about 20 more confidence sets).
+    inference : {"FLCI", "conditional", "C-LF"}, optional
+        How the confidence set is built (HonestDiD's ``method`` names, any case). Smoothness: "FLCI" (default),
+        "conditional" (ARP test) or "C-LF" (ARP test after a least-favourable first stage at level alpha / 10).
+        Relative magnitudes: "C-LF" (default) or "conditional". HonestDiD's default for smoothness with a sign or
+        monotonicity restriction, "C-F" (an FLCI first stage), is not implemented: pass "C-LF" or "conditional".
+    bias : {"positive", "negative"}, optional
+        Smoothness with "conditional" / "C-LF" only: the post-treatment violations delta_post are >= 0 (<= 0).
+    monotonicity : {"increasing", "decreasing"}, optional
+        Smoothness with "conditional" / "C-LF" only: delta is monotone over all event times.
 
     Returns
     -------
@@ -230,14 +246,15 @@ def honest_did(
 
     Notes
     -----
-    Smoothness sets are the optimal FLCIs (R HonestDiD's default for Delta^SD); they agree with R's to about
-    1e-4 on the Benzarti-Carloni example, the difference being R's simulated folded-normal quantile and grid
-    search. Relative-magnitudes sets invert ARP tests (:mod:`chipwar.did._arp`) for each polyhedron of
-    Delta^RM and report the smallest and largest accepted theta, with boundaries found by bisection rather than on
-    R's 1000-point grid (so R's bounds lie within one of its grid steps inside ours).
+    Smoothness FLCIs agree with R's to about 1e-4 on the Benzarti-Carloni example, the difference being R's
+    simulated folded-normal quantile and grid search. The conditional and C-LF sets (smoothness) and the
+    relative-magnitudes sets invert ARP tests (:mod:`chipwar.did._arp`, :mod:`chipwar.did._arp_sd`) and report the
+    smallest and largest accepted theta, with boundaries found by bisection rather than on R's 1000-point grid (so
+    R's bounds lie within one of its grid steps inside ours).
     """
     if method not in _METHODS:
         raise ChipwarError(f"method must be one of {_METHODS}, got {method!r}")
+    flag = _inference_flag(method, inference, hybrid, bias, monotonicity)
     if not 0 < alpha < 1:
         raise ChipwarError(f"alpha must be between 0 and 1, got {alpha!r}")
     if event_study is None:
@@ -257,21 +274,63 @@ def honest_did(
     if (grid < 0).any() or not np.isfinite(grid).all():
         raise ChipwarError("grid values of M must be finite and non-negative")
 
-    if method == "smoothness":
+    if flag == "flci":
         bounds = lambda m: flci(beta, sig, n_pre, lv, m, alpha)[:2]  # noqa: E731
+    elif method == "smoothness":
+        from ._arp_sd import sd_confidence_set
+
+        bounds = lambda m: sd_confidence_set(  # noqa: E731
+            beta, sig, n_pre, lv, m, alpha, hybrid=flag, seed=seed, bias=bias, monotonicity=monotonicity
+        )
     else:
         from ._arp import rm_confidence_set
 
-        bounds = lambda m: rm_confidence_set(beta, sig, n_pre, lv, m, alpha, hybrid=hybrid, seed=seed)  # noqa: E731
+        bounds = lambda m: rm_confidence_set(beta, sig, n_pre, lv, m, alpha, hybrid=flag, seed=seed)  # noqa: E731
     rows = [(m, *bounds(m)) for m in grid]
     out = pd.DataFrame(rows, columns=["M", "lower", "upper"])
     theta = float(lv @ beta[n_pre:])
     half = float(_core.normal_quantile(1 - alpha / 2)) * float(np.sqrt(lv @ sig[n_pre:, n_pre:] @ lv))
     out.attrs.update(
-        method=method, alpha=alpha, original=(theta - half, theta + half),
+        method=method, inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag], alpha=alpha,
+        original=(theta - half, theta + half),
         breakdown=_breakdown(bounds, grid) if breakdown else np.nan,
     )
     return out
+
+
+def _inference_flag(
+    method: str, inference: str | None, hybrid: str | None, bias: str | None, monotonicity: str | None
+) -> str:
+    """The confidence-set construction: "flci", or the ARP hybrid flag "arp" / "lf"."""
+    from ._arp_sd import BIAS, MONOTONICITY
+
+    if hybrid not in (None, "lf", "arp"):
+        raise ChipwarError(f"hybrid must be 'lf' or 'arp', got {hybrid!r}")
+    if inference is not None and str(inference).lower() not in _INFERENCE:
+        raise ChipwarError(f"inference must be 'FLCI', 'conditional' or 'C-LF', got {inference!r}")
+    if bias not in BIAS:
+        raise ChipwarError(f"bias must be None, 'positive' or 'negative', got {bias!r}")
+    if monotonicity not in MONOTONICITY:
+        raise ChipwarError(f"monotonicity must be None, 'increasing' or 'decreasing', got {monotonicity!r}")
+    if bias is not None and monotonicity is not None:
+        raise ChipwarError("give a sign restriction (bias=) or a monotonicity restriction (monotonicity=), not both")
+    flag = _INFERENCE[str(inference).lower()] if inference is not None else None
+    if hybrid is not None and flag is not None and flag != hybrid:
+        raise ChipwarError(f"hybrid={hybrid!r} contradicts inference={inference!r}: pass one of them")
+    flag = flag or hybrid
+    if method == "relative_magnitudes":
+        if flag == "flci":
+            raise ChipwarError("the FLCI applies to smoothness only: use inference='C-LF' or 'conditional'")
+        if bias is not None or monotonicity is not None:
+            raise ChipwarError("bias= and monotonicity= apply to method='smoothness' only")
+        return flag or "lf"
+    flag = flag or "flci"
+    if flag == "flci" and (bias is not None or monotonicity is not None):
+        raise ChipwarError(
+            "the FLCI ignores sign and monotonicity restrictions: pass inference='C-LF' or 'conditional' with bias= "
+            "or monotonicity="
+        )
+    return flag
 
 
 def _breakdown(bounds: Any, grid: np.ndarray) -> float:
