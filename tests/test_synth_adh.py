@@ -146,6 +146,19 @@ def test_smoking_weights_with_synths_search(smoking: pd.DataFrame) -> None:
                  treatment_time=1989, v_search="nelder")
 
 
+def test_synths_search_where_ipop_fails_in_every_run(smoking: pd.DataFrame) -> None:
+    """Missouri as the treated unit (its space placebo): ipop's system turns computationally singular in all four of
+    Synth's runs, where R's Synth stops with an error; chipwar runs the same search on exact inner problems."""
+    kw = dict(outcome="cigsale", unit="state", time="year", treated_unit="Missouri", treatment_time=1989,
+              predictors=SMOKING_PREDICTORS, optimize_window=range(1970, 1989),
+              donors=[s for s in smoking.state.unique() if s not in ("California", "Missouri")])
+    fit = cw.synth(smoking, v_search="synth", **kw)
+    assert fit.weights.min() >= 0 and fit.weights.sum() == pytest.approx(1)
+    # Both methods start from equal weights and only keep improvements, so the search ends no worse than there.
+    assert fit.mspe <= cw.synth(smoking, v=np.ones(7), **kw).mspe
+    np.testing.assert_allclose(cw.synth(smoking, v=fit.v.to_numpy(), **kw).weights, fit.weights, atol=1e-8)
+
+
 def test_space_placebo_ranks_california_first(prop99_fit) -> None:
     with ThreadPoolExecutor(2) as pool:
         placebo = prop99_fit.placebo("space", executor=pool)

@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <utility>
 
 #include "chipwar/synth/ipop.hpp"
 #include "chipwar/synth/r_optim.hpp"
@@ -231,36 +232,50 @@ OptimxRun synth_optimx(const Objective& loss, const VectorXd& start) {
   return best;
 }
 
+// Synth's two optimx calls (equal weights, then the regression start when the regression is of full rank); Synth
+// keeps the second unless the first is strictly better. Returns x (V = |x| / sum |x|) and which start, or nothing when
+// no method returned a finite value.
+std::optional<std::pair<VectorXd, int>> synth_search(const AdhProblem& p, const Objective& loss) {
+  const Index k = p.x0.rows();
+  std::vector<OptimxRun> runs{synth_optimx(loss, VectorXd::Constant(k, 1.0 / static_cast<double>(k)))};
+  if (const auto reg = adh_regression_start(p)) runs.push_back(synth_optimx(loss, *reg));
+  const int chosen = runs.size() == 2 && !(runs[0].value < runs[1].value) ? 1 : 0;
+  if (!std::isfinite(runs[chosen].value)) return std::nullopt;
+  return std::make_pair(runs[chosen].x, chosen);
+}
+
 }  // namespace
 
 AdhFit adh_fit_synth(const AdhProblem& p) {
   validate(p);
-  const Index k = p.x0.rows();
   // Synth's parametrisation: V = |x| / sum |x|, x unconstrained.
   auto to_v = [](const VectorXd& x) -> VectorXd { return x.cwiseAbs() / x.cwiseAbs().sum(); };
   // Synth's fn.V: the inner QP by ipop (inexact, see ipop.hpp), the outer loss the window's MSPE at those weights.
   const double periods = static_cast<double>(p.z1.size());
-  const Objective loss = [&](const VectorXd& x) {
+  const Objective ipop_loss = [&](const VectorXd& x) {
     if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
     const VectorXd v = to_v(x);
     const MatrixXd vx0 = v.asDiagonal() * p.x0;
     const VectorXd w = ipop_simplex(p.x0.transpose() * vx0, -(vx0.transpose() * p.x1));
     return (p.z1 - p.z0 * w).squaredNorm() / periods;
   };
-  // Equal weights first, then (when the regression is of full rank) the regression start; Synth keeps the second
-  // unless the first is strictly better.
-  std::vector<OptimxRun> runs{synth_optimx(loss, VectorXd::Constant(k, 1.0 / static_cast<double>(k)))};
-  if (const auto reg = adh_regression_start(p)) runs.push_back(synth_optimx(loss, *reg));
-  Index chosen = 0;
-  if (runs.size() == 2 && !(runs[0].value < runs[1].value)) chosen = 1;
-  if (!std::isfinite(runs[chosen].value))
-    throw Error("synth: Synth's V search (Nelder-Mead and BFGS) found no finite loss");
+  auto found = synth_search(p, ipop_loss);
+  if (!found) {
+    // Where R's Synth stops with an error (ipop failed in every run), run the same search on exactly solved inner
+    // problems instead.
+    const Objective exact_loss = [&](const VectorXd& x) {
+      if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
+      return solve_inner(p, to_v(x), VectorXd(), false).mspe;
+    };
+    found = synth_search(p, exact_loss);
+  }
+  if (!found) throw Error("synth: Synth's V search (Nelder-Mead and BFGS) found no finite loss");
   AdhFit fit;
-  fit.v = to_v(runs[chosen].x);
+  fit.v = to_v(found->first);
   const InnerSolution sol = solve_inner(p, fit.v, VectorXd(), false);
   fit.w = sol.w;
   fit.mspe = sol.mspe;
-  fit.best_start = static_cast<int>(chosen);
+  fit.best_start = found->second;
   fit.converged = sol.converged;
   return fit;
 }

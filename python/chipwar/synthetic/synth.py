@@ -339,7 +339,8 @@ def synth(
     evaluated as Synth evaluates it, with the inner QP solved by kernlab's interior-point ``ipop`` at Synth's settings
     (margin 5e-4, 5 significant figures, bound 10), whose inexact weights steer the search: a search on exactly solved
     inner problems stops elsewhere on Prop 99. An ipop failure (a computationally singular system) ends that method's
-    run, as it does in R. The reported weights and MSPE are the exact QP solution at the V found.
+    run, as it does in R; where every run fails (R's Synth stops with an error), the same search runs on exactly
+    solved inner problems. The reported weights and MSPE are the exact QP solution at the V found.
     """
     if v_search not in _V_SEARCHES:
         raise ChipwarError(f"v_search must be 'global' or 'synth', got {v_search!r}")
