@@ -105,17 +105,31 @@ def test_basque_weights_do_at_least_as_well_as_published(basque_fit) -> None:
     assert fit.weights["Cataluna"] > 0.5
 
 
-def test_basque_weights_match_published_with_synths_search() -> None:
-    """v_search="synth" (Nelder-Mead from Synth's starts) lands on the published local optimum when Spain is in the
-    donor pool, as in pysyncon's test (Cataluna 0.850816306, Madrid 0.149183694); the global search does better."""
+def _assert_published_basque(fit) -> None:
+    assert fit.weights["Cataluna"] == pytest.approx(0.85, abs=0.025)
+    assert fit.weights["Madrid (Comunidad De)"] == pytest.approx(0.15, abs=0.025)
+    assert fit.weights.drop(["Cataluna", "Madrid (Comunidad De)"]).sum() < 0.01
+
+
+def test_basque_weights_match_r_synth_as_specified(basque_fit) -> None:
+    """REFERENCE.md's specification (Spain excluded, as R Synth's basque example: controls 2:16 and 18): R's Synth
+    prints Cataluna 0.85, Madrid 0.15. Its BFGS leg (optimx runs Nelder-Mead and BFGS) finds them; Nelder-Mead alone
+    stops at Cataluna 1.0 from the regression start."""
+    _, data = basque_fit
+    fit = cw.synth(data, v_search="synth", **_basque_kwargs())
+    _assert_published_basque(fit)
+    assert fit.mspe == pytest.approx(0.0088645, rel=1e-4)  # R Synth (ipop weights): 0.0088646
+    assert basque_fit[0].mspe < fit.mspe  # the global search finds a lower MSPE
+
+
+def test_basque_weights_match_published_with_spain_in_the_pool() -> None:
+    """pysyncon's set-up (Spain among the donors) gives the same published weights."""
     from .conftest import shared_path
 
     data = pd.read_csv(shared_path("reference", "synth", "basque.csv"))
     kw = _basque_kwargs()
     fit = cw.synth(data, v_search="synth", **kw)
-    assert fit.weights["Cataluna"] == pytest.approx(0.85, abs=0.025)
-    assert fit.weights["Madrid (Comunidad De)"] == pytest.approx(0.15, abs=0.025)
-    assert fit.weights.drop(["Cataluna", "Madrid (Comunidad De)"]).sum() < 0.01
+    _assert_published_basque(fit)
     assert cw.synth(data, **kw).mspe < fit.mspe
 
 
@@ -130,6 +144,19 @@ def test_smoking_weights_with_synths_search(smoking: pd.DataFrame) -> None:
     with pytest.raises(ChipwarError, match="v_search"):
         cw.synth(smoking, outcome="cigsale", unit="state", time="year", treated_unit="California",
                  treatment_time=1989, v_search="nelder")
+
+
+def test_synths_search_where_ipop_fails_in_every_run(smoking: pd.DataFrame) -> None:
+    """Missouri as the treated unit (its space placebo): ipop's system turns computationally singular in all four of
+    Synth's runs, where R's Synth stops with an error; chipwar runs the same search on exact inner problems."""
+    kw = dict(outcome="cigsale", unit="state", time="year", treated_unit="Missouri", treatment_time=1989,
+              predictors=SMOKING_PREDICTORS, optimize_window=range(1970, 1989),
+              donors=[s for s in smoking.state.unique() if s not in ("California", "Missouri")])
+    fit = cw.synth(smoking, v_search="synth", **kw)
+    assert fit.weights.min() >= 0 and fit.weights.sum() == pytest.approx(1)
+    # Both methods start from equal weights and only keep improvements, so the search ends no worse than there.
+    assert fit.mspe <= cw.synth(smoking, v=np.ones(7), **kw).mspe
+    np.testing.assert_allclose(cw.synth(smoking, v=fit.v.to_numpy(), **kw).weights, fit.weights, atol=1e-8)
 
 
 def test_space_placebo_ranks_california_first(prop99_fit) -> None:

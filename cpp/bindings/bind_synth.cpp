@@ -5,6 +5,8 @@
 #include "chipwar/synth/adh.hpp"
 #include "chipwar/synth/conformal.hpp"
 #include "chipwar/synth/frank_wolfe.hpp"
+#include "chipwar/synth/ipop.hpp"
+#include "chipwar/synth/r_optim.hpp"
 #include "chipwar/synth/sdid.hpp"
 #include "chipwar/synth/simplex.hpp"
 
@@ -24,6 +26,21 @@ synth::SdidOptions sdid_options(const py::dict& d) {
   o.max_iter_pre_sparsify = d["max_iter_pre_sparsify"].cast<int>();
   o.sparsify = d["sparsify"].cast<bool>();
   return o;
+}
+
+py::dict optim_result(const synth::OptimResult& r) {
+  py::dict d;
+  d["x"] = r.x;
+  d["value"] = r.value;
+  d["fn_count"] = r.fn_count;
+  d["gr_count"] = r.gr_count;
+  d["converged"] = r.converged;
+  return d;
+}
+
+// A Python objective for the optim emulations (tests and checks; the GIL stays held).
+synth::Objective py_objective(const py::function& f) {
+  return [f](const VectorXd& x) { return f(x).cast<double>(); };
 }
 
 py::dict adh_result(const synth::AdhFit& f) {
@@ -105,6 +122,28 @@ void bind_synth(py::module_& m) {
       py::arg("problems"), py::arg("fixed_v"), py::arg("max_iter") = 200, py::arg("random_starts") = 0,
       py::arg("v_search") = "global",
       "ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.");
+  m.def(
+      "optim_nelder_mead",
+      [](const py::function& f, const VectorXd& x0, int max_fn) {
+        return optim_result(synth::optim_nelder_mead(py_objective(f), x0, max_fn));
+      },
+      py::arg("f"), py::arg("x0"), py::arg("max_fn") = 500,
+      "R optim's Nelder-Mead (as Synth runs it): dict with x, value, fn_count, gr_count, converged.");
+  m.def(
+      "optim_bfgs",
+      [](const py::function& f, const VectorXd& x0, int max_iter) {
+        return optim_result(synth::optim_bfgs(py_objective(f), x0, max_iter));
+      },
+      py::arg("f"), py::arg("x0"), py::arg("max_iter") = 100,
+      "R optim's BFGS with finite-difference gradients (as Synth runs it): dict as optim_nelder_mead.");
+  m.def(
+      "synth_ipop",
+      [](const MatrixXd& h, const VectorXd& c) {
+        py::gil_scoped_release release;
+        return synth::ipop_simplex(h, c);
+      },
+      py::arg("h"), py::arg("c"),
+      "kernlab's ipop with Synth's settings for min c'w + w'Hw/2 on the simplex (inexact by design).");
   m.def(
       "conformal_pvalues",
       [](const MatrixXd& y0, const VectorXd& y1, const VectorXd& grid) {

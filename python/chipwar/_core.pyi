@@ -1,13 +1,12 @@
-"""chipwar's compiled kernels (private; use the chipwar package).
-
-Generated from the built module with pybind11-stubgen (see README, Development); regenerate after changing bindings.
+"""
+chipwar's compiled kernels (private; use the chipwar package)
 """
 from __future__ import annotations
 import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
+__all__: list[str] = ['adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
 def adh_fit_many(problems: collections.abc.Sequence[tuple[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]]], fixed_v: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]], max_iter: typing.SupportsInt | typing.SupportsIndex = 200, random_starts: typing.SupportsInt | typing.SupportsIndex = 0, v_search: str = 'global') -> list:
     """
     ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.
@@ -82,6 +81,14 @@ def ols(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flag
     """
     Weighted least squares with in-order collinearity detection: (kept, coef, bread, resid).
     """
+def optim_bfgs(f: collections.abc.Callable, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], max_iter: typing.SupportsInt | typing.SupportsIndex = 100) -> dict:
+    """
+    R optim's BFGS with finite-difference gradients (as Synth runs it): dict as optim_nelder_mead.
+    """
+def optim_nelder_mead(f: collections.abc.Callable, x0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], max_fn: typing.SupportsInt | typing.SupportsIndex = 500) -> dict:
+    """
+    R optim's Nelder-Mead (as Synth runs it): dict with x, value, fn_count, gr_count, converged.
+    """
 def recover_fixef(d: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, max_iter: typing.SupportsInt | typing.SupportsIndex = 100000) -> tuple[list[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]], bool]:
     """
     Split a fixed-effect component into per-fixed-effect coefficients.
@@ -117,6 +124,10 @@ def simplex_least_squares(a: typing.Annotated[numpy.typing.ArrayLike, numpy.floa
 def singleton_keep_mask(codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> numpy.typing.NDArray[numpy.bool]:
     """
     Observations kept after iterative removal of singleton groups.
+    """
+def synth_ipop(h: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], c: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]:
+    """
+    kernlab's ipop with Synth's settings for min c'w + w'Hw/2 on the simplex (inexact by design).
     """
 def t_pvalue(t: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], df: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> typing.Any:
     """

@@ -7,8 +7,10 @@
 #include <limits>
 #include <optional>
 #include <random>
+#include <utility>
 
-#include "chipwar/synth/nelder_mead.hpp"
+#include "chipwar/synth/ipop.hpp"
+#include "chipwar/synth/r_optim.hpp"
 #include "chipwar/synth/simplex.hpp"
 
 namespace chipwar::synth {
@@ -202,44 +204,80 @@ AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
   return best;
 }
 
-AdhFit adh_fit_nelder_mead(const AdhProblem& p, const MatrixXd& starts, int max_iter) {
-  validate(p);
-  const Index k = p.x0.rows();
-  if (starts.cols() != k || starts.rows() < 1) throw Error("synth: starting V's must have one column per predictor");
-  NelderMeadOptions options;
-  options.max_iter = max_iter;
-  // Synth's parametrisation: V = |x| / sum |x|, x unconstrained.
-  auto to_v = [](const VectorXd& x) -> VectorXd { return x.cwiseAbs() / x.cwiseAbs().sum(); };
-  bool converged = true;
-  auto loss = [&](const VectorXd& x) {
-    if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
-    const InnerSolution s = solve_inner(p, to_v(x), VectorXd(), false);
-    converged = converged && s.converged;
-    return s.mspe;
+namespace {
+
+// One optimx call of Synth: Nelder-Mead and BFGS from the same start, the lower final value kept (Nelder-Mead, listed
+// first, on ties). A method that stops with an error is skipped, as optimx records it without a value.
+struct OptimxRun {
+  VectorXd x;
+  double value = std::numeric_limits<double>::infinity();
+};
+
+OptimxRun synth_optimx(const Objective& loss, const VectorXd& start) {
+  OptimxRun best;
+  const auto consider = [&](const OptimResult& r) {
+    if (r.value < best.value) {
+      best.x = r.x;
+      best.value = r.value;
+    }
   };
-  AdhFit best;
-  best.mspe = std::numeric_limits<double>::infinity();
-  for (Index s = 0; s < starts.rows(); ++s) {
-    const NelderMeadResult r = nelder_mead(loss, starts.row(s).transpose(), options);
-    if (!(r.x.cwiseAbs().sum() > 0)) continue;
-    const VectorXd v = to_v(r.x);
-    const InnerSolution sol = solve_inner(p, v, VectorXd(), false);
-    converged = converged && sol.converged;
-    keep_if_better(best, sol, v, s);
+  try {
+    consider(optim_nelder_mead(loss, start));
+  } catch (const Error&) {
   }
-  if (best.best_start < 0) throw Error("synth: the Nelder-Mead search for V found no finite loss");
-  best.converged = converged;
+  try {
+    consider(optim_bfgs(loss, start));
+  } catch (const Error&) {
+  }
   return best;
 }
 
-AdhFit adh_fit_synth(const AdhProblem& p, int max_iter) {
+// Synth's two optimx calls (equal weights, then the regression start when the regression is of full rank); Synth
+// keeps the second unless the first is strictly better. Returns x (V = |x| / sum |x|) and which start, or nothing when
+// no method returned a finite value.
+std::optional<std::pair<VectorXd, int>> synth_search(const AdhProblem& p, const Objective& loss) {
   const Index k = p.x0.rows();
-  // Synth searches from equal weights and, when the regression is of full rank, from the regression start.
-  const auto reg = adh_regression_start(p);
-  MatrixXd starts(reg ? 2 : 1, k);
-  starts.row(0).setConstant(1.0 / static_cast<double>(k));
-  if (reg) starts.row(1) = reg->transpose();
-  return adh_fit_nelder_mead(p, starts, max_iter);
+  std::vector<OptimxRun> runs{synth_optimx(loss, VectorXd::Constant(k, 1.0 / static_cast<double>(k)))};
+  if (const auto reg = adh_regression_start(p)) runs.push_back(synth_optimx(loss, *reg));
+  const int chosen = runs.size() == 2 && !(runs[0].value < runs[1].value) ? 1 : 0;
+  if (!std::isfinite(runs[chosen].value)) return std::nullopt;
+  return std::make_pair(runs[chosen].x, chosen);
+}
+
+}  // namespace
+
+AdhFit adh_fit_synth(const AdhProblem& p) {
+  validate(p);
+  // Synth's parametrisation: V = |x| / sum |x|, x unconstrained.
+  auto to_v = [](const VectorXd& x) -> VectorXd { return x.cwiseAbs() / x.cwiseAbs().sum(); };
+  // Synth's fn.V: the inner QP by ipop (inexact, see ipop.hpp), the outer loss the window's MSPE at those weights.
+  const double periods = static_cast<double>(p.z1.size());
+  const Objective ipop_loss = [&](const VectorXd& x) {
+    if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
+    const VectorXd v = to_v(x);
+    const MatrixXd vx0 = v.asDiagonal() * p.x0;
+    const VectorXd w = ipop_simplex(p.x0.transpose() * vx0, -(vx0.transpose() * p.x1));
+    return (p.z1 - p.z0 * w).squaredNorm() / periods;
+  };
+  auto found = synth_search(p, ipop_loss);
+  if (!found) {
+    // Where R's Synth stops with an error (ipop failed in every run), run the same search on exactly solved inner
+    // problems instead.
+    const Objective exact_loss = [&](const VectorXd& x) {
+      if (!(x.cwiseAbs().sum() > 0)) return std::numeric_limits<double>::infinity();
+      return solve_inner(p, to_v(x), VectorXd(), false).mspe;
+    };
+    found = synth_search(p, exact_loss);
+  }
+  if (!found) throw Error("synth: Synth's V search (Nelder-Mead and BFGS) found no finite loss");
+  AdhFit fit;
+  fit.v = to_v(found->first);
+  const InnerSolution sol = solve_inner(p, fit.v, VectorXd(), false);
+  fit.w = sol.w;
+  fit.mspe = sol.mspe;
+  fit.best_start = found->second;
+  fit.converged = sol.converged;
+  return fit;
 }
 
 std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const std::vector<VectorXd>& fixed_v,
@@ -255,7 +293,7 @@ std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const 
       if (i < static_cast<Index>(fixed_v.size()) && fixed_v[i].size() > 0)
         out[i] = adh_fixed_v(p, fixed_v[i]);
       else if (search == VSearch::synth)
-        out[i] = adh_fit_synth(p, max_iter);
+        out[i] = adh_fit_synth(p);
       else
         out[i] = adh_fit(p, adh_starts(p, random_starts), max_iter);
     } catch (const std::exception& e) {

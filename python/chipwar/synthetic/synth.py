@@ -17,10 +17,11 @@ from .._results import Result
 from ._panel import _describe, long_panel, resolve_donors, split_periods, wide_outcome
 from ._plots import plot_gaps, plot_trajectories, plot_weights
 
-# Iterations per start (L-BFGS for "global", Nelder-Mead for "synth": pysyncon's default 1000) and the fixed
-# pseudo-random starts added to the deterministic ones (the outer problem has local minima; 20 extra starts recover
-# the published Prop 99 weights, see tests/test_synth_adh.py).
-_MAX_ITER = {"global": 200, "synth": 1000}
+# The V searches; L-BFGS iterations per start of "global" and the fixed pseudo-random starts added to its deterministic
+# ones (the outer problem has local minima; 20 extra starts recover the published Prop 99 weights, see
+# tests/test_synth_adh.py). "synth" runs R's optim with its own defaults and ignores both.
+_V_SEARCHES = ("global", "synth")
+_MAX_ITER = 200
 _RANDOM_STARTS = 20
 
 
@@ -44,7 +45,7 @@ class _Spec:
 
 def _fit_chunk(task: tuple) -> list[dict]:
     problems, fixed_v, v_search = task
-    return _core.adh_fit_many(problems, fixed_v, _MAX_ITER[v_search], _RANDOM_STARTS, v_search)
+    return _core.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS, v_search)
 
 
 def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, executor: Executor | None,
@@ -311,10 +312,10 @@ def synth(
         Donor units (default: every other unit).
     v_search : {"global", "synth"}, optional
         How V is searched (ignored when ``v`` is given; placebos and leave-one-out refit the same way).
-        ``"global"`` (default): L-BFGS from many starts, the lowest MSPE kept. ``"synth"``: the search of R's Synth
-        and pysyncon, a single local Nelder-Mead search from equal weights and one from the regression start, the
-        better kept; it reproduces published weights that are local optima (Abadie & Gardeazabal's Basque weights),
-        at a pre-period MSPE that can be higher than ``"global"``'s.
+        ``"global"`` (default): L-BFGS from many starts, the lowest MSPE kept. ``"synth"``: an emulation of R's
+        Synth package (``synth()`` with its defaults), which reproduces the weights R's Synth prints, including
+        published ones that are local optima (Abadie & Gardeazabal's Basque weights, Cataluna 0.85 and Madrid 0.15,
+        with or without Spain in the donor pool), at a pre-period MSPE that can be higher than ``"global"``'s.
 
     Returns
     -------
@@ -329,12 +330,19 @@ def synth(
     summing to one) the weights minimise (x1 - X0 w)' V (x1 - X0 w) on the simplex (exact active-set QP). V minimises
     the MSPE over ``optimize_window`` by L-BFGS (Ceres) on a softmax parametrisation with analytic gradients, from
     equal weights, Synth's regression-based start, each predictor dominant in turn and 20 fixed pseudo-random
-    starts; the best is kept, so the result is deterministic. With ``v_search="synth"``, V = |x| / sum |x| and x is
-    searched by Nelder-Mead (coefficients 1, 2, 1/2, 1/2; initial simplex: each coordinate of the start scaled by
-    1.05; stop when vertices are within 1e-4 of the best and values within 1e-4, or after 1000 iterations: SciPy's
-    rules, used by pysyncon), the inner problem solved exactly as above.
+    starts; the best is kept, so the result is deterministic.
+
+    ``v_search="synth"`` does what R's Synth does: V = |x| / sum |x|; from equal weights and from the regression
+    start, R optim's Nelder-Mead (at most 500 evaluations) and BFGS (central-difference gradients with step 1e-3, at
+    most 100 iterations) with R's default tolerances, the lower of the two per start (Synth's ``optimxmethod``
+    default), and the regression start's result unless the equal-weights one is strictly lower. Synth's loss is
+    evaluated as Synth evaluates it, with the inner QP solved by kernlab's interior-point ``ipop`` at Synth's settings
+    (margin 5e-4, 5 significant figures, bound 10), whose inexact weights steer the search: a search on exactly solved
+    inner problems stops elsewhere on Prop 99. An ipop failure (a computationally singular system) ends that method's
+    run, as it does in R; where every run fails (R's Synth stops with an error), the same search runs on exactly
+    solved inner problems. The reported weights and MSPE are the exact QP solution at the V found.
     """
-    if v_search not in _MAX_ITER:
+    if v_search not in _V_SEARCHES:
         raise ChipwarError(f"v_search must be 'global' or 'synth', got {v_search!r}")
     spec_items_columns = []
     if predictors is not None:
@@ -371,7 +379,7 @@ def synth(
         fixed_v = np.asarray(v, dtype=np.float64)
         if fixed_v.shape != (len(items),) or (fixed_v < 0).any() or not fixed_v.sum() > 0:
             raise ChipwarError(f"v must have {len(items)} non-negative entries (one per predictor), not all zero")
-    fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER[v_search],
+    fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
                              _RANDOM_STARTS, v_search)[0]
     if not fit["converged"]:
         warnings.warn("synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2)

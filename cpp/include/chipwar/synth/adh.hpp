@@ -26,8 +26,7 @@ struct AdhFit {
 };
 
 // How V is searched: `global` runs L-BFGS from every start of adh_starts and keeps the lowest MSPE; `synth` follows
-// R's Synth (and pysyncon): Nelder-Mead on V = |x| / sum |x| from equal weights and from the regression start, the
-// better kept. The outer problem has local minima, so `synth` can stop at a higher MSPE than `global`.
+// R's Synth (adh_fit_synth). The outer problem has local minima, so `synth` can stop at a higher MSPE than `global`.
 enum class VSearch { global, synth };
 
 // Donor weights for a given V.
@@ -45,14 +44,13 @@ std::optional<VectorXd> adh_regression_start(const AdhProblem& p);
 // Nested optimisation from every row of `starts`; the V with the smallest outer loss is kept (ties: first start).
 AdhFit adh_fit(const AdhProblem& p, const MatrixXd& starts, int max_iter);
 
-// Nelder-Mead (Synth's parametrisation and SciPy's stopping rule, at most max_iter iterations) from every row of
-// `starts`; the V with the smallest outer loss is kept (ties: first start).
-AdhFit adh_fit_nelder_mead(const AdhProblem& p, const MatrixXd& starts, int max_iter);
+// R Synth's search: V = |x| / sum |x|; from equal weights and from the regression start, optim's Nelder-Mead and
+// BFGS (optimx with Synth's default methods, R's default controls), the lower value of each start kept and the
+// regression start's result kept unless the equal-weights one is strictly lower. Inner problems solved exactly.
+AdhFit adh_fit_synth(const AdhProblem& p);
 
-// Synth's search: adh_fit_nelder_mead from equal weights and the regression start.
-AdhFit adh_fit_synth(const AdhProblem& p, int max_iter);
-
-// adh_fit (or adh_fit_synth) for many problems in parallel (placebos, leave-one-out); each result depends only on its own problem.
+// adh_fit (or adh_fit_synth, which ignores max_iter and random_starts) for many problems in parallel (placebos,
+// leave-one-out); each result depends only on its own problem.
 std::vector<AdhFit> adh_fit_many(const std::vector<AdhProblem>& problems, const std::vector<VectorXd>& fixed_v,
                                  int max_iter, int random_starts, VSearch search = VSearch::global);
 
