@@ -274,11 +274,18 @@ def build_design(
     fe_names = formula.fixef_names
     fe_codes = np.zeros((keep.size, 0), dtype=np.int32, order="F")
     fe_levels: list[np.ndarray] = []
+    all_kept = keep.size == n  # the common case: no gathers, and the codes are compact already
     if formula.fixef and keep.size:
-        fe_codes, used = _core.compact_codes(
-            np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
-        )
-        fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
+        if all_kept:
+            fe_codes = np.empty((n, len(fe_codes_full)), dtype=np.int32, order="F")
+            for q, c in enumerate(fe_codes_full):
+                fe_codes[:, q] = c
+            fe_levels = list(fe_levels_full)
+        else:
+            fe_codes, used = _core.compact_codes(
+                np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
+            )
+            fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
         if fixef_rm == "singleton":
             mask = _core.singleton_keep_mask(fe_codes, [len(lv) for lv in fe_levels])
             n_singletons = int((~mask).sum())
@@ -301,8 +308,8 @@ def build_design(
         warnings.warn(f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)", ChipwarWarning, stacklevel=3)
 
     yx = np.empty((keep.size, 1 + rhs.values.shape[1]), order="F")
-    yx[:, 0] = y[keep]
-    yx[:, 1:] = rhs.values[keep]
+    yx[:, 0] = y if keep.size == n else y[keep]
+    yx[:, 1:] = rhs.values if keep.size == n else rhs.values[keep]
     return Design(
         formula=formula,
         y=yx[:, 0],

@@ -38,9 +38,11 @@ def demean_design(
 
 def absorbed_columns(original: np.ndarray, demeaned: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
     """Columns the fixed effects explain entirely (nothing left after demeaning)."""
-    w = np.ones(original.shape[0]) if weights is None else weights
-    before = (w[:, None] * original**2).sum(axis=0)
-    after = (w[:, None] * demeaned**2).sum(axis=0)
+    # einsum sums the (weighted) squares column by column without n x k temporaries
+    if weights is None:
+        before, after = (np.einsum("ij,ij->j", a, a) for a in (original, demeaned))
+    else:
+        before, after = (np.einsum("i,ij,ij->j", weights, a, a) for a in (original, demeaned))
     return after <= ABSORBED_TOL * np.maximum(before, np.finfo(float).tiny)
 
 
@@ -85,7 +87,7 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
     fitted = design.y - resid
     fe_sum = None
     if design.fe_names:
-        fe_sum = fitted - design.x[:, kept_idx] @ coef
+        fe_sum = fitted - (design.x if kept_idx.size == len(names) else design.x[:, kept_idx]) @ coef
     return FitCore(
         design=design,
         coef=np.asarray(coef),
