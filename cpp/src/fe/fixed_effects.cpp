@@ -167,13 +167,12 @@ class ColumnDemeaner {
 
 }  // namespace
 
-DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
-  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
-  return demean(x, SortedFixedEffects(fe), weights, opt);
-}
+namespace {
 
-DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const double* weights,
-                    const DemeanOptions& opt) {
+// Demeans float64 or float32 columns; every column is demeaned in a float64 working vector and returned in float64.
+template <class Scalar>
+DemeanResult demean_columns(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                            const SortedFixedEffects& sorted, const double* weights, const DemeanOptions& opt) {
   if (x.rows() != sorted.n()) throw Error("demean: data and fixed effects have different numbers of rows");
   DemeanResult res;
   const Index n = x.rows();
@@ -182,7 +181,7 @@ DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const do
   res.converged.assign(p, true);
   const FixedEffects fe = sorted.view();
   if (fe.n_fe == 0) {
-    res.values = x;
+    res.values = x.template cast<double>();
     return res;
   }
   const std::vector<uint32_t>& order = sorted.order();
@@ -200,15 +199,15 @@ DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const do
   for (Index j = 0; j < p; ++j) {
     ColumnDemeaner demeaner(fe, w, inv);
     if (order.empty()) {
-      res.values.col(j) = x.col(j);
+      res.values.col(j) = x.col(j).template cast<double>();
       iters[j] = demeaner.run(res.values.col(j), opt);
       continue;
     }
     // into working order and back: one gather and one scatter per column
-    const double* in = x.col(j).data();
+    const Scalar* in = x.col(j).data();
     double* out = res.values.col(j).data();
     VectorXd col(n);
-    for (Index k = 0; k < n; ++k) col[k] = in[order[k]];
+    for (Index k = 0; k < n; ++k) col[k] = static_cast<double>(in[order[k]]);
     iters[j] = demeaner.run(col, opt);
     for (Index k = 0; k < n; ++k) out[order[k]] = col[k];
   }
@@ -217,6 +216,23 @@ DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const do
     res.converged[j] = iters[j] > 0;
   }
   return res;
+}
+
+}  // namespace
+
+DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
+  return demean_columns<double>(x, SortedFixedEffects(fe), weights, opt);
+}
+
+DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
+  return demean_columns<float>(x, SortedFixedEffects(fe), weights, opt);
+}
+
+DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const double* weights,
+                    const DemeanOptions& opt) {
+  return demean_columns<double>(x, sorted, weights, opt);
 }
 
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe) {
