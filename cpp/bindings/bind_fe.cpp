@@ -11,27 +11,32 @@ void check_weights(const std::optional<py::array_t<double, py::array::c_style>>&
   if (w && w->size() != n) throw Error("weights have the wrong length");
 }
 
+template <class Matrix>
+py::tuple demean_binding(const Eigen::Ref<const Matrix>& x, const Codes& codes, const std::vector<int32_t>& n_groups,
+                         const std::optional<py::array_t<double, py::array::c_style>>& w, double tol, int max_iter) {
+  const auto f = make_fe(codes, n_groups);
+  check_weights(w, f.n);
+  fe::DemeanOptions opt{tol, max_iter};
+  fe::DemeanResult res;
+  {
+    py::gil_scoped_release release;
+    res = fe::demean(x, f, optional_data(w), opt);
+  }
+  std::vector<bool> conv(res.converged.begin(), res.converged.end());
+  return py::make_tuple(std::move(res.values), res.iterations, conv);
+}
+
 }  // namespace
 
 void bind_fe(py::module_& m) {
-  m.def(
-      "demean",
-      [](const Eigen::Ref<const MatrixXd>& x, const Codes& codes, const std::vector<int32_t>& n_groups,
-         const std::optional<py::array_t<double, py::array::c_style>>& w, double tol, int max_iter) {
-        const auto f = make_fe(codes, n_groups);
-        check_weights(w, f.n);
-        fe::DemeanOptions opt{tol, max_iter};
-        fe::DemeanResult res;
-        {
-          py::gil_scoped_release release;
-          res = fe::demean(x, f, optional_data(w), opt);
-        }
-        std::vector<bool> conv(res.converged.begin(), res.converged.end());
-        return py::make_tuple(std::move(res.values), res.iterations, conv);
-      },
-      py::arg("x"), py::arg("codes"), py::arg("n_groups"), py::arg("weights") = py::none(), py::arg("tol") = 1e-8,
-      py::arg("max_iter") = 10000,
-      "Project fixed effects out of every column of x: (values, iterations, converged).");
+  // float64 first: pybind11 tries every overload without conversion before any with, so float32 arrays reach the
+  // float32 overload uncopied
+  m.def("demean", &demean_binding<MatrixXd>, py::arg("x"), py::arg("codes"), py::arg("n_groups"),
+        py::arg("weights") = py::none(), py::arg("tol") = 1e-8, py::arg("max_iter") = 10000,
+        "Project fixed effects out of every column of x: (values, iterations, converged).");
+  m.def("demean", &demean_binding<Eigen::MatrixXf>, py::arg("x"), py::arg("codes"), py::arg("n_groups"),
+        py::arg("weights") = py::none(), py::arg("tol") = 1e-8, py::arg("max_iter") = 10000,
+        "The same for float32 columns (demeaned in float64; values are float64).");
 
   m.def(
       "singleton_keep_mask",

@@ -25,9 +25,15 @@ def crossprod(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]",
     """
     X' W X.
     """
-def demean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], list[int], list[bool]]:
+@typing.overload
+def demean(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> tuple:
     """
     Project fixed effects out of every column of x: (values, iterations, converged).
+    """
+@typing.overload
+def demean(x: typing.Annotated[numpy.typing.NDArray[numpy.float32], "[m, n]", "flags.f_contiguous"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 10000) -> tuple:
+    """
+    The same for float32 columns (demeaned in float64; values are float64).
     """
 def did_group_time(y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], cohort: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], covariates: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], weights: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], method: typing.SupportsInt | typing.SupportsIndex, period: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], base_period: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], cell_cohort: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], control_after: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.int32], "[m, 1]"], list[bool], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"]]:
     """

@@ -57,6 +57,14 @@ def combined_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
     return codes, labels
 
 
+def storage_dtype(dtype: object) -> np.dtype:
+    """The numpy type of the design buffer from the ``dtype=`` argument ("float64" or "float32")."""
+    if isinstance(dtype, str) and dtype in ("float64", "float32"):
+        return np.dtype(dtype)
+    raise ChipwarError(f"dtype must be 'float64' or 'float32', got {dtype!r}; use dtype='float32' to halve the memory "
+                       "of the regressors")
+
+
 def _level_label(value: object) -> str:
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
@@ -200,6 +208,7 @@ def build_design(
     extra_columns: tuple[str, ...] = (),
     fixef_rm: str = "singleton",
     lhs: str | None = None,
+    dtype: str = "float64",
 ) -> Design:
     """Evaluate ``formula`` on ``data`` and drop unusable rows (each reason counted and warned about once).
 
@@ -215,7 +224,10 @@ def build_design(
         Iteratively drop observations alone in a fixed-effect group (they are perfectly fit and carry no information).
     lhs : str, optional
         Which outcome of a multi-outcome formula to use (default: the first).
+    dtype : {"float64", "float32"}
+        Storage type of the ``[y | x]`` buffer (see :func:`chipwar.feols`).
     """
+    storage = storage_dtype(dtype)
     frame = as_pandas(data)
     if fixef_rm not in ("singleton", "none"):
         raise ChipwarError(f"fixef_rm must be 'singleton' or 'none', got {fixef_rm!r}")
@@ -274,11 +286,18 @@ def build_design(
     fe_names = formula.fixef_names
     fe_codes = np.zeros((keep.size, 0), dtype=np.int32, order="F")
     fe_levels: list[np.ndarray] = []
+    all_kept = keep.size == n  # the common case: no gathers, and the codes are compact already
     if formula.fixef and keep.size:
-        fe_codes, used = _core.compact_codes(
-            np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
-        )
-        fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
+        if all_kept:
+            fe_codes = np.empty((n, len(fe_codes_full)), dtype=np.int32, order="F")
+            for q, c in enumerate(fe_codes_full):
+                fe_codes[:, q] = c
+            fe_levels = list(fe_levels_full)
+        else:
+            fe_codes, used = _core.compact_codes(
+                np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
+            )
+            fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
         if fixef_rm == "singleton":
             mask = _core.singleton_keep_mask(fe_codes, [len(lv) for lv in fe_levels])
             n_singletons = int((~mask).sum())
@@ -300,9 +319,9 @@ def build_design(
     if n_singletons:
         warnings.warn(f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)", ChipwarWarning, stacklevel=3)
 
-    yx = np.empty((keep.size, 1 + rhs.values.shape[1]), order="F")
-    yx[:, 0] = y[keep]
-    yx[:, 1:] = rhs.values[keep]
+    yx = np.empty((keep.size, 1 + rhs.values.shape[1]), dtype=storage, order="F")
+    yx[:, 0] = y if keep.size == n else y[keep]
+    yx[:, 1:] = rhs.values if keep.size == n else rhs.values[keep]
     return Design(
         formula=formula,
         y=yx[:, 0],

@@ -53,8 +53,11 @@ class ColumnDemeaner {
     const double tol = opt.tol * (1.0 + scale);
     a_ = VectorXd::Zero(total);
     reset_residual(col, col);
-    if (fe_.n_fe == 1) {  // one fixed effect: a single exact projection
-      sweep(col);
+    if (fe_.n_fe == 1) {  // one fixed effect: a single exact projection, subtracting the group means summed above
+      VectorXd& delta = sums_[0];
+      delta.array() *= inv_[0].array();
+      const int32_t* c = fe_.column(0);
+      for (Index i = 0; i < fe_.n; ++i) col[i] -= delta[c[i]];
       return 1;
     }
     VectorXd a0(total), a1(total), a2(total);
@@ -63,11 +66,11 @@ class ColumnDemeaner {
     while (iter < opt.max_iter) {
       a0 = a_;
       ++iter;
-      const double step1 = sweep(col);
+      const double step1 = sweep(col, false);
       if (step1 == 0.0) return iter;
       a1 = a_;
       ++iter;
-      const double step2 = sweep(col);
+      const double step2 = sweep(col, true);
       // Two plain sweeps estimate the contraction rate; the distance left is about step2 * rate / (1 - rate), so
       // a slowly contracting iteration (rate near 1) is not declared converged just because its steps are small.
       const double rate = step2 / step1;
@@ -109,11 +112,11 @@ class ColumnDemeaner {
     return ssr;
   }
 
-  // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so, with ssr_ the
-  // weighted residual sum of squares after the sweep.
-  double sweep(Eigen::Ref<VectorXd> r) {
+  // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so. With want_ssr,
+  // ssr_ becomes the weighted residual sum of squares after the sweep (only the safeguard after the second sweep
+  // of a pair needs it, and it costs a pass).
+  double sweep(Eigen::Ref<VectorXd> r, bool want_ssr) {
     double max_delta = 0.0;
-    ssr_ = 0.0;
     for (int q = 0; q < fe_.n_fe; ++q) {
       VectorXd& delta = sums_[q];
       delta.array() *= inv_[q].array();
@@ -122,31 +125,35 @@ class ColumnDemeaner {
       const int next = (q + 1) % fe_.n_fe;
       const int32_t* c = fe_.column(q);
       const int32_t* cn = fe_.column(next);
-      if (next == q) {  // one fixed effect: subtract, then sum for the next sweep
-        for (Index i = 0; i < fe_.n; ++i) r[i] -= delta[c[i]];
-        delta.setZero();
-        for (Index i = 0; i < fe_.n; ++i) delta[c[i]] += weight(i) * r[i];
-        continue;
-      }
       VectorXd& s = sums_[next];
       s.setZero();
-      const bool last = q == fe_.n_fe - 1;
-      if (w_) {
-        for (Index i = 0; i < fe_.n; ++i) {
-          r[i] -= delta[c[i]];
-          s[cn[i]] += w_[i] * r[i];
-        }
-        if (last)
-          for (Index i = 0; i < fe_.n; ++i) ssr_ += w_[i] * r[i] * r[i];
-      } else {
-        for (Index i = 0; i < fe_.n; ++i) {
-          r[i] -= delta[c[i]];
-          s[cn[i]] += r[i];
-        }
-        if (last) ssr_ += r.squaredNorm();
-      }
+      subtract_and_sum(r, delta.data(), c, s.data(), cn);
+      if (want_ssr && q == fe_.n_fe - 1) ssr_ = w_ ? weighted_ssr(r) : r.squaredNorm();
     }
     return max_delta;
+  }
+
+  // r -= delta[c]; s[cn] += w r, in one pass.
+  void subtract_and_sum(Eigen::Ref<VectorXd> r, const double* delta, const int32_t* c, double* s,
+                        const int32_t* cn) const {
+    double* rp = r.data();
+    if (w_) {
+      for (Index i = 0; i < fe_.n; ++i) {
+        rp[i] -= delta[c[i]];
+        s[cn[i]] += w_[i] * rp[i];
+      }
+    } else {
+      for (Index i = 0; i < fe_.n; ++i) {
+        rp[i] -= delta[c[i]];
+        s[cn[i]] += rp[i];
+      }
+    }
+  }
+
+  double weighted_ssr(const Eigen::Ref<const VectorXd>& r) const {
+    double ssr = 0.0;
+    for (Index i = 0; i < fe_.n; ++i) ssr += w_[i] * r[i] * r[i];
+    return ssr;
   }
 
   const FixedEffects& fe_;
@@ -160,26 +167,72 @@ class ColumnDemeaner {
 
 }  // namespace
 
-DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
-  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
+namespace {
+
+// Demeans float64 or float32 columns; every column is demeaned in a float64 working vector and returned in float64.
+template <class Scalar>
+DemeanResult demean_columns(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                            const SortedFixedEffects& sorted, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != sorted.n()) throw Error("demean: data and fixed effects have different numbers of rows");
   DemeanResult res;
-  res.values = x;
+  const Index n = x.rows();
   const Index p = x.cols();
   res.iterations.assign(p, 0);
   res.converged.assign(p, true);
-  if (fe.n_fe == 0) return res;
-  const auto inv = inverse_group_weights(fe, weights);
+  const FixedEffects fe = sorted.view();
+  if (fe.n_fe == 0) {
+    res.values = x.template cast<double>();
+    return res;
+  }
+  const std::vector<uint32_t>& order = sorted.order();
+  std::vector<double> w_sorted;
+  const double* w = weights;
+  if (weights && sorted.reordered()) {
+    w_sorted.resize(n);
+    for (Index k = 0; k < n; ++k) w_sorted[k] = weights[order[k]];
+    w = w_sorted.data();
+  }
+  const auto inv = inverse_group_weights(fe, w);
+  res.values.resize(n, p);
   std::vector<int> iters(p, 0);
 #pragma omp parallel for schedule(dynamic) num_threads(num_threads())
   for (Index j = 0; j < p; ++j) {
-    ColumnDemeaner demeaner(fe, weights, inv);
-    iters[j] = demeaner.run(res.values.col(j), opt);
+    ColumnDemeaner demeaner(fe, w, inv);
+    if (order.empty()) {
+      res.values.col(j) = x.col(j).template cast<double>();
+      iters[j] = demeaner.run(res.values.col(j), opt);
+      continue;
+    }
+    // into working order and back: one gather and one scatter per column
+    const Scalar* in = x.col(j).data();
+    double* out = res.values.col(j).data();
+    VectorXd col(n);
+    for (Index k = 0; k < n; ++k) col[k] = static_cast<double>(in[order[k]]);
+    iters[j] = demeaner.run(col, opt);
+    for (Index k = 0; k < n; ++k) out[order[k]] = col[k];
   }
   for (Index j = 0; j < p; ++j) {
     res.iterations[j] = std::abs(iters[j]);
     res.converged[j] = iters[j] > 0;
   }
   return res;
+}
+
+}  // namespace
+
+DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
+  return demean_columns<double>(x, SortedFixedEffects(fe), weights, opt);
+}
+
+DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
+  return demean_columns<float>(x, SortedFixedEffects(fe), weights, opt);
+}
+
+DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const double* weights,
+                    const DemeanOptions& opt) {
+  return demean_columns<double>(x, sorted, weights, opt);
 }
 
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe) {

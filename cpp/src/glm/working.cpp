@@ -5,7 +5,7 @@
 namespace chipwar::glm {
 
 void WorkingDemeaner::run(MatrixXd& m, const VectorXd& w, double tol) {
-  if (fe_.n_fe == 0 || m.cols() == 0) return;
+  if (fe_.n_fe() == 0 || m.cols() == 0) return;
   auto res = fe::demean(m, fe_, w.data(), fe::DemeanOptions{tol, max_iter_});
   for (bool c : res.converged) all_converged_ = all_converged_ && c;
   m = std::move(res.values);

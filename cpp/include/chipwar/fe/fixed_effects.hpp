@@ -31,9 +31,39 @@ struct DemeanResult {
   std::vector<bool> converged;   // false where max_iter was reached first
 };
 
+// The fixed effects with the observations in the order the demeaning works in. The passes of the kernel gather
+// and scatter into every fixed effect's coefficient arrays; for a fixed effect with hundreds of thousands of groups
+// these arrays leave the cache and every access is a miss. Sorting the observations (stably) by the fixed effect
+// with the most groups makes its accesses sequential, and leaves the random ones to the smaller fixed effects,
+// whose arrays stay in cache. When even the largest fixed effect fits in cache, the original order is kept.
+class SortedFixedEffects {
+ public:
+  explicit SortedFixedEffects(const FixedEffects& fe);
+  // The codes in working order (a view into this object).
+  FixedEffects view() const { return FixedEffects{codes_.empty() ? original_ : codes_.data(), n_, n_fe_, n_groups_}; }
+  bool reordered() const { return !order_.empty(); }
+  // order()[k] is the original row at working position k (empty when the original order is kept).
+  const std::vector<uint32_t>& order() const { return order_; }
+  Index n() const { return n_; }
+  int n_fe() const { return n_fe_; }
+
+ private:
+  const int32_t* original_;
+  Index n_;
+  int n_fe_;
+  std::vector<int32_t> n_groups_;
+  std::vector<uint32_t> order_;
+  std::vector<int32_t> codes_;  // n x Q, column-major, in working order (empty when not reordered)
+};
+
 // Projects the fixed effects out of every column of x (weighted when weights is non-null).
 // Columns are independent and run in parallel; the result does not depend on the thread count.
 DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt);
+// float32 columns (storage only: every column is demeaned in float64 and returned in float64).
+using CRefMatF = Eigen::Ref<const Eigen::MatrixXf>;
+DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt);
+// The same with the working order built once (callers that demean repeatedly under the same fixed effects).
+DemeanResult demean(const CRefMat& x, const SortedFixedEffects& fe, const double* weights, const DemeanOptions& opt);
 
 // Marks observations to keep after iteratively dropping fixed-effect groups of size one.
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe);

@@ -23,7 +23,7 @@ class WorkingDemeaner {
   bool all_converged() const { return all_converged_; }
 
  private:
-  const fe::FixedEffects& fe_;
+  fe::SortedFixedEffects fe_;  // the working order is built once for every IRLS step
   int max_iter_;
   bool all_converged_ = true;
 };
