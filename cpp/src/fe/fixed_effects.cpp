@@ -52,7 +52,7 @@ class ColumnDemeaner {
     const double scale = fe_.n > 0 ? std::sqrt(col.squaredNorm() / static_cast<double>(fe_.n)) : 0.0;
     const double tol = opt.tol * (1.0 + scale);
     a_ = VectorXd::Zero(total);
-    reset_residual(col, col);
+    shift_residual(a_, col);  // a = 0: only the first fixed effect's group sums
     if (fe_.n_fe == 1) {  // one fixed effect: a single exact projection, subtracting the group means summed above
       VectorXd& delta = sums_[0];
       delta.array() *= inv_[0].array();
@@ -60,8 +60,7 @@ class ColumnDemeaner {
       for (Index i = 0; i < fe_.n; ++i) col[i] -= delta[c[i]];
       return 1;
     }
-    VectorXd a0(total), a1(total), a2(total);
-    const VectorXd x = col;
+    VectorXd a0(total), a1(total), jump(total);
     int iter = 0;
     while (iter < opt.max_iter) {
       a0 = a_;
@@ -80,13 +79,15 @@ class ColumnDemeaner {
       const double denom = d2.squaredNorm();
       if (denom > 0.0) {
         // Gauss-Seidel sweeps never increase the (weighted) residual sum of squares; an extrapolated point that
-        // does is rejected, so the iteration stays monotone and cannot diverge.
-        a2 = a_;
+        // does is rejected, so the iteration stays monotone and cannot diverge. The residual follows the
+        // coefficients by their change (like the sweeps do), so the original column is never kept.
         const double ssr_before = ssr_;
-        a_ -= (d1.dot(d2) / denom) * d1;
-        if (reset_residual(x, col) > ssr_before) {
-          a_ = a2;
-          reset_residual(x, col);
+        jump = -(d1.dot(d2) / denom) * d1;
+        a_ += jump;
+        if (shift_residual(jump, col) > ssr_before) {
+          a_ -= jump;
+          jump = -jump;
+          shift_residual(jump, col);
         }
       }
     }
@@ -96,15 +97,16 @@ class ColumnDemeaner {
  private:
   double weight(Index i) const { return w_ ? w_[i] : 1.0; }
 
-  // r = x - sum_q a_q[code_q], and the first fixed effect's group sums of r; returns the weighted SSR of r.
-  double reset_residual(const Eigen::Ref<const VectorXd>& x, Eigen::Ref<VectorXd> r) {
+  // r -= sum_q change_q[code_q] (r follows a change of the coefficients), and the first fixed effect's group sums
+  // of the new r; returns the weighted SSR of r.
+  double shift_residual(const VectorXd& change, Eigen::Ref<VectorXd> r) {
     VectorXd& s0 = sums_[0];
     s0.setZero();
     const int32_t* c0 = fe_.column(0);
     double ssr = 0.0;
     for (Index i = 0; i < fe_.n; ++i) {
-      double v = x[i];
-      for (int q = 0; q < fe_.n_fe; ++q) v -= a_[offsets_[q] + fe_.column(q)[i]];
+      double v = r[i];
+      for (int q = 0; q < fe_.n_fe; ++q) v -= change[offsets_[q] + fe_.column(q)[i]];
       r[i] = v;
       s0[c0[i]] += weight(i) * v;
       ssr += weight(i) * v * v;
@@ -169,19 +171,21 @@ class ColumnDemeaner {
 
 namespace {
 
-// Demeans float64 or float32 columns; every column is demeaned in a float64 working vector and returned in float64.
+// Demeans p float64 or float32 columns read from in (column stride ld_in) into float64 columns of out (stride
+// ld_out), every column in a float64 working vector. in and out may be the same memory: a column is read whole
+// before it is written.
 template <class Scalar>
-DemeanResult demean_columns(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
-                            const SortedFixedEffects& sorted, const double* weights, const DemeanOptions& opt) {
-  if (x.rows() != sorted.n()) throw Error("demean: data and fixed effects have different numbers of rows");
-  DemeanResult res;
-  const Index n = x.rows();
-  const Index p = x.cols();
+DemeanStats demean_columns(const Scalar* in, Index ld_in, double* out, Index ld_out, Index p,
+                           const SortedFixedEffects& sorted, const double* weights, const DemeanOptions& opt) {
+  DemeanStats res;
+  const Index n = sorted.n();
   res.iterations.assign(p, 0);
   res.converged.assign(p, true);
   const FixedEffects fe = sorted.view();
   if (fe.n_fe == 0) {
-    res.values = x.template cast<double>();
+    for (Index j = 0; j < p; ++j)
+      if (static_cast<const void*>(in + j * ld_in) != static_cast<const void*>(out + j * ld_out))
+        for (Index i = 0; i < n; ++i) out[j * ld_out + i] = static_cast<double>(in[j * ld_in + i]);
     return res;
   }
   const std::vector<uint32_t>& order = sorted.order();
@@ -193,23 +197,23 @@ DemeanResult demean_columns(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
     w = w_sorted.data();
   }
   const auto inv = inverse_group_weights(fe, w);
-  res.values.resize(n, p);
   std::vector<int> iters(p, 0);
 #pragma omp parallel for schedule(dynamic) num_threads(num_threads())
   for (Index j = 0; j < p; ++j) {
     ColumnDemeaner demeaner(fe, w, inv);
+    const Scalar* src = in + j * ld_in;
+    Eigen::Map<VectorXd> dst(out + j * ld_out, n);
     if (order.empty()) {
-      res.values.col(j) = x.col(j).template cast<double>();
-      iters[j] = demeaner.run(res.values.col(j), opt);
+      if (static_cast<const void*>(src) != static_cast<const void*>(dst.data()))
+        for (Index i = 0; i < n; ++i) dst[i] = static_cast<double>(src[i]);
+      iters[j] = demeaner.run(dst, opt);
       continue;
     }
     // into working order and back: one gather and one scatter per column
-    const Scalar* in = x.col(j).data();
-    double* out = res.values.col(j).data();
     VectorXd col(n);
-    for (Index k = 0; k < n; ++k) col[k] = static_cast<double>(in[order[k]]);
+    for (Index k = 0; k < n; ++k) col[k] = static_cast<double>(src[order[k]]);
     iters[j] = demeaner.run(col, opt);
-    for (Index k = 0; k < n; ++k) out[order[k]] = col[k];
+    for (Index k = 0; k < n; ++k) dst[order[k]] = col[k];
   }
   for (Index j = 0; j < p; ++j) {
     res.iterations[j] = std::abs(iters[j]);
@@ -218,21 +222,39 @@ DemeanResult demean_columns(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
   return res;
 }
 
+// Demeans into a new matrix.
+template <class Scalar>
+DemeanResult demean_copy(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                         const SortedFixedEffects& sorted, const double* weights, const DemeanOptions& opt) {
+  if (x.rows() != sorted.n()) throw Error("demean: data and fixed effects have different numbers of rows");
+  DemeanResult res;
+  res.values.resize(x.rows(), x.cols());
+  static_cast<DemeanStats&>(res) = demean_columns<Scalar>(x.data(), x.outerStride(), res.values.data(), x.rows(),
+                                                          x.cols(), sorted, weights, opt);
+  return res;
+}
+
 }  // namespace
 
 DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
   if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
-  return demean_columns<double>(x, SortedFixedEffects(fe), weights, opt);
+  return demean_copy<double>(x, SortedFixedEffects(fe), weights, opt);
 }
 
 DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt) {
   if (x.rows() != fe.n) throw Error("demean: data and fixed effects have different numbers of rows");
-  return demean_columns<float>(x, SortedFixedEffects(fe), weights, opt);
+  return demean_copy<float>(x, SortedFixedEffects(fe), weights, opt);
 }
 
 DemeanResult demean(const CRefMat& x, const SortedFixedEffects& sorted, const double* weights,
                     const DemeanOptions& opt) {
-  return demean_columns<double>(x, sorted, weights, opt);
+  return demean_copy<double>(x, sorted, weights, opt);
+}
+
+DemeanStats demean_in_place(Eigen::Ref<MatrixXd> x, const SortedFixedEffects& sorted, const double* weights,
+                            const DemeanOptions& opt) {
+  if (x.rows() != sorted.n()) throw Error("demean: data and fixed effects have different numbers of rows");
+  return demean_columns<double>(x.data(), x.outerStride(), x.data(), x.outerStride(), x.cols(), sorted, weights, opt);
 }
 
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe) {

@@ -14,9 +14,9 @@ constexpr int32_t kMinGroupsToSort = 1 << 14;
 
 }  // namespace
 
-SortedFixedEffects::SortedFixedEffects(const FixedEffects& fe)
+SortedFixedEffects::SortedFixedEffects(const FixedEffects& fe, bool sort)
     : original_(fe.codes), n_(fe.n), n_fe_(fe.n_fe), n_groups_(fe.n_groups) {
-  if (n_fe_ == 0 || n_ > static_cast<Index>(std::numeric_limits<uint32_t>::max())) return;
+  if (!sort || n_fe_ == 0 || n_ > static_cast<Index>(std::numeric_limits<uint32_t>::max())) return;
   const int big = static_cast<int>(std::max_element(n_groups_.begin(), n_groups_.end()) - n_groups_.begin());
   const int32_t g_big = n_groups_[big];
   if (g_big < kMinGroupsToSort) return;

@@ -1,5 +1,6 @@
 #include "chipwar/stats/linalg.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace chipwar::stats {
@@ -8,9 +9,15 @@ MatrixXd weighted_crossprod(const CRefMat& x, const double* w) {
   const Index k = x.cols();
   MatrixXd g = MatrixXd::Zero(k, k);
   if (w) {
-    const Eigen::Map<const VectorXd> wv(w, x.rows());
-    const MatrixXd xw = x.array().colwise() * wv.array().sqrt();
-    g.selfadjointView<Eigen::Lower>().rankUpdate(xw.transpose());
+    // sqrt(w) x in blocks of rows that stay in cache: no n x k copy of x (IRLS calls this every step)
+    constexpr Index kBlock = 2048;
+    MatrixXd xw(std::min<Index>(kBlock, x.rows()), k);
+    for (Index start = 0; start < x.rows(); start += kBlock) {
+      const Index rows = std::min(kBlock, x.rows() - start);
+      const Eigen::Map<const VectorXd> wv(w + start, rows);
+      xw.topRows(rows) = x.middleRows(start, rows).array().colwise() * wv.array().sqrt();
+      g.selfadjointView<Eigen::Lower>().rankUpdate(xw.topRows(rows).transpose());
+    }
   } else {
     g.selfadjointView<Eigen::Lower>().rankUpdate(x.transpose());
   }

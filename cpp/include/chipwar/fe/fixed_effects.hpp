@@ -25,10 +25,13 @@ struct DemeanOptions {
   int max_iter = 10000;  // sweeps per column
 };
 
-struct DemeanResult {
-  MatrixXd values;               // n x p, each column with every fixed effect projected out
+struct DemeanStats {
   std::vector<int> iterations;   // sweeps used per column
   std::vector<bool> converged;   // false where max_iter was reached first
+};
+
+struct DemeanResult : DemeanStats {
+  MatrixXd values;  // n x p, each column with every fixed effect projected out
 };
 
 // The fixed effects with the observations in the order the demeaning works in. The passes of the kernel gather
@@ -38,7 +41,10 @@ struct DemeanResult {
 // whose arrays stay in cache. When even the largest fixed effect fits in cache, the original order is kept.
 class SortedFixedEffects {
  public:
-  explicit SortedFixedEffects(const FixedEffects& fe);
+  explicit SortedFixedEffects(const FixedEffects& fe) : SortedFixedEffects(fe, true) {}
+  // The codes as given, taken to be in working order already (a caller that keeps its data in the order of another
+  // SortedFixedEffects' view): no reordering, no copy.
+  static SortedFixedEffects as_given(const FixedEffects& fe) { return SortedFixedEffects(fe, false); }
   // The codes in working order (a view into this object).
   FixedEffects view() const { return FixedEffects{codes_.empty() ? original_ : codes_.data(), n_, n_fe_, n_groups_}; }
   bool reordered() const { return !order_.empty(); }
@@ -48,6 +54,8 @@ class SortedFixedEffects {
   int n_fe() const { return n_fe_; }
 
  private:
+  SortedFixedEffects(const FixedEffects& fe, bool sort);
+
   const int32_t* original_;
   Index n_;
   int n_fe_;
@@ -64,6 +72,11 @@ using CRefMatF = Eigen::Ref<const Eigen::MatrixXf>;
 DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt);
 // The same with the working order built once (callers that demean repeatedly under the same fixed effects).
 DemeanResult demean(const CRefMat& x, const SortedFixedEffects& fe, const double* weights, const DemeanOptions& opt);
+// In place: overwrites every column of x with its demeaned values. The only extra memory is one working column
+// per thread (none when the original order is kept) and the sorted weights, which is what lets IRLS on 10^8 rows
+// keep its buffers to a handful of columns.
+DemeanStats demean_in_place(Eigen::Ref<MatrixXd> x, const SortedFixedEffects& fe, const double* weights,
+                            const DemeanOptions& opt);
 
 // Marks observations to keep after iteratively dropping fixed-effect groups of size one.
 std::vector<uint8_t> singleton_keep_mask(const FixedEffects& fe);
