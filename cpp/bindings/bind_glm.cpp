@@ -47,10 +47,11 @@ void bind_glm(py::module_& m) {
         py::dict out;
         out["status"] = fit.status;
         out["coef"] = fit.coef;
-        out["x_demeaned"] = fit.x_demeaned;
+        // moved into the arrays, not copied (each is n long)
+        out["x_demeaned"] = py::cast(std::move(fit.x_demeaned));
         out["bread"] = fit.bread;
-        out["eta"] = fit.eta;
-        out["mu"] = fit.mu;
+        out["eta"] = py::cast(std::move(fit.eta));
+        out["mu"] = py::cast(std::move(fit.mu));
         out["deviance"] = fit.deviance;
         out["loglik"] = fit.loglik;
         out["loglik_null"] = fit.loglik_null;

@@ -343,35 +343,50 @@ def build_design(
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
         instrument_names=[] if instr is None else instr.names,
     )
-def restrict_design(design: Design, keep: np.ndarray) -> Design:
+def _rows_fortran(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The rows of a 2-d array selected by a bool mask, in a new Fortran-order array: one copy, column by column
+    (fancy indexing and a Fortran conversion would copy twice, which matters at 10^8 rows)."""
+    out = np.empty((int(np.count_nonzero(keep)), a.shape[1]), dtype=a.dtype, order="F")
+    for j in range(a.shape[1]):
+        np.compress(keep, a[:, j], out=out[:, j])
+    return out
+
+
+def restrict_design(design: Design, keep: np.ndarray, in_place: bool = False) -> Design:
     """The design on a subset of its rows (``keep``: bool mask over the estimation sample).
 
     Fixed-effect codes are renumbered so that every level still present is coded 0..G-1; the drop counters are
-    left as they are (the caller counts its own reason for dropping).
+    left as they are (the caller counts its own reason for dropping). With ``in_place``, ``design`` itself gets
+    the new arrays and is returned, so its old arrays are freed at once even while a caller still holds the
+    object (for callers that own the design: at 10^8 rows each copy is gigabytes).
     """
     keep = np.asarray(keep, dtype=bool)
     if keep.all():
         return design
     if not keep.any():
         raise ChipwarError("no observations left in the estimation sample")
-    fe_codes, fe_levels = design.fe_codes[keep], design.fe_levels
+    fe_codes, fe_levels = _rows_fortran(design.fe_codes, keep), design.fe_levels
     if design.fe_names:
         fe_codes, used = _core.compact_codes(fe_codes, design.n_groups)
         fe_levels = [levels[u] for levels, u in zip(design.fe_levels, used)]
-    yx = np.asfortranarray(np.column_stack([design.y, design.x])[keep])
+    yx = _rows_fortran(design.yx if design.yx is not None else np.column_stack([design.y, design.x]), keep)
 
     def take(a: np.ndarray | None) -> np.ndarray | None:
-        return None if a is None else np.asfortranarray(a[keep])
+        return None if a is None else _rows_fortran(a, keep)
 
-    return replace(
-        design,
+    rows = dict(
         y=yx[:, 0],
         x=yx[:, 1:],
         yx=yx,
-        fe_codes=np.asfortranarray(fe_codes),
+        fe_codes=fe_codes,
         fe_levels=fe_levels,
         weights=None if design.weights is None else np.ascontiguousarray(design.weights[keep]),
         obs_index=design.obs_index[keep],
         endog=take(design.endog),
         instruments=take(design.instruments),
     )
+    if not in_place:
+        return replace(design, **rows)
+    for name, value in rows.items():
+        setattr(design, name, value)
+    return design

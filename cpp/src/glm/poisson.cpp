@@ -9,23 +9,36 @@
 
 namespace chipwar::glm {
 
+namespace {
+
+// One observation's term of the log-likelihood, y log mu - mu - log y!.
+double loglik_term(double y, double mu) { return (y > 0.0 ? y * std::log(mu) : 0.0) - mu - std::lgamma(y + 1.0); }
+
+double prior(const double* weights, Index i) { return weights ? weights[i] : 1.0; }
+
+// One observation's term of the deviance at the linear predictor eta, y log(y / mu) - (y - mu) with mu = exp(eta)
+// (infinite, as log(y / 0), where mu underflows for y > 0).
+double deviance_term(double y, double eta) {
+  const double mu = std::exp(eta);
+  if (y <= 0.0) return mu;
+  return mu > 0.0 ? y * (std::log(y) - eta) - (y - mu) : std::numeric_limits<double>::infinity();
+}
+
+}  // namespace
+
 double poisson_deviance(const CRefVec& y, const CRefVec& mu, const double* weights) {
   double dev = 0.0;
   for (Index i = 0; i < y.size(); ++i) {
     const double yi = y[i];
     const double term = (yi > 0.0 ? yi * std::log(yi / mu[i]) : 0.0) - (yi - mu[i]);
-    dev += (weights ? weights[i] : 1.0) * term;
+    dev += prior(weights, i) * term;
   }
   return 2.0 * dev;
 }
 
 double poisson_loglik(const CRefVec& y, const CRefVec& mu, const double* weights) {
   double ll = 0.0;
-  for (Index i = 0; i < y.size(); ++i) {
-    const double yi = y[i];
-    const double term = (yi > 0.0 ? yi * std::log(mu[i]) : 0.0) - mu[i] - std::lgamma(yi + 1.0);
-    ll += (weights ? weights[i] : 1.0) * term;
-  }
+  for (Index i = 0; i < y.size(); ++i) ll += prior(weights, i) * loglik_term(y[i], mu[i]);
   return ll;
 }
 
@@ -53,18 +66,57 @@ void check_inputs(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe
 
 }  // namespace
 
-PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe, const double* weights,
-                       const double* offset, const PoissonOptions& opt) {
-  check_inputs(x, y, fe);
-  const Index n = y.size();
-  const VectorXd pw = weights ? VectorXd(Eigen::Map<const VectorXd>(weights, n)) : VectorXd::Ones(n);
-  const VectorXd off = offset ? VectorXd(Eigen::Map<const VectorXd>(offset, n)) : VectorXd::Zero(n);
+namespace {
+
+// The values of v (n, or null) in working order: out[k] = v[order[k]]; null stays null, and so does v when the
+// order is the original one (order empty).
+const double* to_working_order(const double* v, const std::vector<uint32_t>& order, VectorXd& buffer) {
+  if (!v || order.empty()) return v;
+  buffer.resize(static_cast<Index>(order.size()));
+  for (size_t k = 0; k < order.size(); ++k) buffer[static_cast<Index>(k)] = v[order[k]];
+  return buffer.data();
+}
+
+// Puts a vector in working order back into the original order, in place (one temporary column).
+void to_original_order(Eigen::Ref<VectorXd> v, const std::vector<uint32_t>& order) {
+  if (order.empty()) return;
+  const VectorXd working = v;
+  for (size_t k = 0; k < order.size(); ++k) v[order[k]] = working[static_cast<Index>(k)];
+}
+
+}  // namespace
+
+PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y_in, const fe::FixedEffects& fe, const double* weights_in,
+                       const double* offset_in, const PoissonOptions& opt) {
+  check_inputs(x, y_in, fe);
+  const Index n = y_in.size(), k = x.cols();
   PoissonFit fit;
 
+  // IRLS runs in the working order of the demeaning (rows sorted by the largest fixed effect when that pays, see
+  // fe::SortedFixedEffects): the data are put in that order once, so the many demeanings neither gather nor
+  // scatter their columns nor keep sorted copies of the weights, and the outputs go back to the original order
+  // at the end.
+  const fe::SortedFixedEffects sorted(fe);
+  const std::vector<uint32_t>& order = sorted.order();
+  WorkingDemeaner demeaner(fe::SortedFixedEffects::as_given(sorted.view()), opt.fixef_max_iter);
+  VectorXd y_buf, weights_buf, offset_buf;
+  const Eigen::Map<const VectorXd> y(to_working_order(y_in.data(), order, y_buf), n);
+  const double* weights = to_working_order(weights_in, order, weights_buf);
+  const double* offset = to_working_order(offset_in, order, offset_buf);
+  const auto off = [offset](Index i) { return offset ? offset[i] : 0.0; };
+
   // Start halfway between y and its mean: positive everywhere, zeros included.
-  const double ybar = pw.dot(y) / pw.sum();
-  VectorXd mu = (y.array() + ybar) / 2.0;
-  VectorXd eta = mu.array().log();
+  double sum_w = 0.0, sum_wy = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    sum_w += prior(weights, i);
+    sum_wy += prior(weights, i) * y[i];
+  }
+  const double ybar = sum_wy / sum_w;
+  VectorXd mu(n), eta(n);
+  for (Index i = 0; i < n; ++i) {
+    mu[i] = (y[i] + ybar) / 2.0;
+    eta[i] = std::log(mu[i]);
+  }
   double dev = poisson_deviance(y, mu, weights);
 
   // Each step is the weighted regression of a working residual r on the regressors and fixed effects; by
@@ -75,46 +127,64 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffect
   // X~ is therefore re-demeaned only while the weights still move (loose tolerance, slow progress, a halved
   // step); the final, precise steps demean the working residual alone. The first step starts from values that
   // are not a model fit, so it regresses the whole working variable z = eta - offset + r from eta = offset.
-  WorkingDemeaner demeaner(fe, opt.fixef_max_iter);
-  MatrixXd xt = x;  // X~, the demeaned (estimable) regressors
+  //
+  // Memory (10^8 rows): m = [X~ | r] is demeaned in place, r is recomputed from mu and eta where the step needs
+  // it rather than kept beside r~, the IRLS weights are mu itself without prior weights, and nothing else of
+  // length n is kept but eta, mu and the candidate eta of the step (mu = exp(eta) is recomputed, one exp and
+  // one log per row and step, rather than stored twice next to a vector of y log y).
+  MatrixXd m(n, k + 1);
+  for (Index j = 0; j < k; ++j) {
+    if (order.empty()) {
+      m.col(j) = x.col(j);
+    } else {
+      for (Index i = 0; i < n; ++i) m(i, j) = x(order[i], j);
+    }
+  }
+  Index kept = k;  // columns of X~ in m; r is the column after them
+  VectorXd w_buf(weights ? n : 0);
+  const auto irls_weights = [&]() -> const double* {
+    if (!weights) return mu.data();
+    for (Index i = 0; i < n; ++i) w_buf[i] = weights[i] * mu[i];
+    return w_buf.data();
+  };
   double rel = 1.0, rel_before = 1.0;
   bool halved = false;
-  VectorXd w(n), r(n), eta_new(n), mu_new(n);
-  const VectorXd ylogy = (y.array() > 0.0).select(y.array() * y.array().log(), 0.0);
+  VectorXd eta_new(n);
   for (fit.iterations = 1; fit.iterations <= opt.max_iter; ++fit.iterations) {
     const bool first = fit.iterations == 1;
     const double itol = inner_tolerance(fit.iterations, rel, opt);
     const bool refresh = first || itol > opt.fixef_tol || halved || rel > 0.1 * rel_before;
-    for (Index i = 0; i < n; ++i) {
-      w[i] = pw[i] * mu[i];
-      r[i] = (y[i] - mu[i]) / mu[i] + (first ? eta[i] - off[i] : 0.0);
-    }
-    MatrixXd m(n, 1 + (refresh ? xt.cols() : 0));
-    m.col(0) = r;
-    if (refresh) m.rightCols(xt.cols()) = xt;
-    demeaner.run(m, w, itol);
-    if (refresh) xt = m.rightCols(xt.cols());
+    const auto working_residual = [&](Index i) { return (y[i] - mu[i]) / mu[i] + (first ? eta[i] - off(i) : 0.0); };
+    if (!first)
+      for (Index i = 0; i < n; ++i) mu[i] = std::exp(eta[i]);
+    const double* w = irls_weights();
+    const Eigen::Map<const VectorXd> wv(w, n);
+    for (Index i = 0; i < n; ++i) m(i, kept) = working_residual(i);
+    VectorXd sum_sq_before(first ? k : 0);
+    for (Index j = 0; j < sum_sq_before.size(); ++j) sum_sq_before[j] = wv.dot(m.col(j).cwiseAbs2());
+    demeaner.run(refresh ? m.leftCols(kept + 1) : m.middleCols(kept, 1), w, itol);
     if (first) {  // which regressors are estimable is decided once, on the first weights
-      fit.status = column_status(x, xt, w, fe.n_fe > 0, opt.absorbed_tol, opt.collin_tol);
-      std::vector<Index> idx;
-      for (Index j = 0; j < x.cols(); ++j)
-        if (fit.status[j] == static_cast<int>(ColumnStatus::kept)) idx.push_back(j);
-      xt = MatrixXd(xt(Eigen::all, idx));
-      fit.coef = VectorXd::Zero(static_cast<Index>(idx.size()));
+      fit.status = column_status(sum_sq_before, m.leftCols(k), wv, fe.n_fe > 0, opt.absorbed_tol, opt.collin_tol);
+      Index next = 0;  // move the kept columns (and r~ after them) to the front
+      for (Index j = 0; j <= k; ++j) {
+        if (j < k && fit.status[j] != static_cast<int>(ColumnStatus::kept)) continue;
+        if (next != j) m.col(next) = m.col(j);
+        ++next;
+      }
+      kept = next - 1;
+      if (kept < k) m.conservativeResize(n, kept + 1);
+      fit.coef = VectorXd::Zero(kept);
     }
-    const VectorXd db = weighted_solve(xt, m.col(0), w);
+    const auto xt = m.leftCols(kept);
+    const auto rt = m.col(kept);
+    const VectorXd db = weighted_solve(xt, rt, wv);
     // eta_new = base + (r - r~) + X~ db, formed from the fixed-effect part r - r~ rather than as z - residual,
     // which keeps full precision where r is huge (y > 0 with a tiny mu).
     eta_new.noalias() = xt * db;
     double dev_new = 0.0;
     for (Index i = 0; i < n; ++i) {
-      eta_new[i] += (first ? off[i] : eta[i]) + (r[i] - m(i, 0));
-      mu_new[i] = std::exp(eta_new[i]);
-      // y log(y / mu) = y log y - y eta: no logarithm per step (infinite, as log(y / 0), where mu underflows)
-      const double term = y[i] > 0.0 ? (mu_new[i] > 0.0 ? ylogy[i] - y[i] * eta_new[i] - (y[i] - mu_new[i])
-                                                        : std::numeric_limits<double>::infinity())
-                                     : mu_new[i];
-      dev_new += 2.0 * pw[i] * term;
+      eta_new[i] += (first ? off(i) : eta[i]) + (working_residual(i) - rt[i]);
+      dev_new += 2.0 * prior(weights, i) * deviance_term(y[i], eta_new[i]);
     }
     VectorXd b = fit.coef + db;
     // Step halving while the deviance is not finite or rises (a too-long step); the start values are not a
@@ -123,15 +193,14 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffect
     for (int h = 0; h < 30 && (!std::isfinite(dev_new) || dev_new > dev * (1.0 + 1e-12)) && !first; ++h) {
       eta_new = (eta_new + eta) / 2.0;
       b = (b + fit.coef) / 2.0;
-      mu_new = eta_new.array().exp();
-      dev_new = poisson_deviance(y, mu_new, weights);
+      dev_new = 0.0;
+      for (Index i = 0; i < n; ++i) dev_new += 2.0 * prior(weights, i) * deviance_term(y[i], eta_new[i]);
       halved = true;
     }
     if (!std::isfinite(dev_new)) throw Error("fepois: the deviance became infinite; rescale the regressors or the outcome");
     rel_before = rel;
     rel = std::abs(dev_new - dev) / (0.1 + std::abs(dev_new));
-    eta.swap(eta_new);
-    mu.swap(mu_new);
+    eta.swap(eta_new);  // mu follows at the top of the next step
     dev = dev_new;
     fit.coef = b;
     // Converged: a small change of the deviance, from a step at the final precision, after a change that was
@@ -143,20 +212,28 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffect
     }
   }
   fit.iterations = std::min(fit.iterations, opt.max_iter);
+  eta_new = VectorXd();  // freed before the last demeaning
+  for (Index i = 0; i < n; ++i) mu[i] = std::exp(eta[i]);
 
-  // The inverse Hessian at the final fitted values: demean once more with the final weights.
-  w = pw.cwiseProduct(mu);
-  demeaner.run(xt, w, opt.fixef_tol);
-  fit.x_demeaned = xt;
-  fit.bread = xt.cols() ? stats::spd_inverse(stats::weighted_crossprod(xt, w.data())) : MatrixXd(0, 0);
+  // The inverse Hessian at the final fitted values: demean once more with the final weights (r~ is dropped).
+  m.conservativeResize(n, kept);
+  const double* w = irls_weights();
+  demeaner.run(m, w, opt.fixef_tol);
+  fit.bread = kept ? stats::spd_inverse(stats::weighted_crossprod(m, w)) : MatrixXd(0, 0);
+  fit.deviance = dev;
+  fit.loglik = poisson_loglik(y, mu, weights);
+  // Null model: mu0 = exp(a + offset) with a solving sum w (y - mu0) = 0.
+  double sum_w_eoff = 0.0;
+  for (Index i = 0; i < n; ++i) sum_w_eoff += prior(weights, i) * std::exp(off(i));
+  fit.loglik_null = 0.0;
+  for (Index i = 0; i < n; ++i)
+    fit.loglik_null += prior(weights, i) * loglik_term(y[i], std::exp(off(i)) * (sum_wy / sum_w_eoff));
+  for (Index j = 0; j < kept; ++j) to_original_order(m.col(j), order);
+  to_original_order(eta, order);
+  to_original_order(mu, order);
+  fit.x_demeaned = std::move(m);
   fit.eta = std::move(eta);
   fit.mu = std::move(mu);
-  fit.deviance = dev;
-  fit.loglik = poisson_loglik(y, fit.mu, weights);
-  // Null model: mu0 = exp(a + offset) with a solving sum w (y - mu0) = 0.
-  const VectorXd eoff = off.array().exp();
-  const VectorXd mu0 = eoff * (pw.dot(y) / pw.dot(eoff));
-  fit.loglik_null = poisson_loglik(y, mu0, weights);
   fit.fixef_converged = demeaner.all_converged();
   return fit;
 }

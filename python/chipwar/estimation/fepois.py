@@ -86,17 +86,22 @@ def fit_poisson(
     mu, eta = np.asarray(out["mu"]), np.asarray(out["eta"])
     w = 1.0 if design.weights is None else design.weights
     resid = design.y - mu
+    # score of observation i: x~_i w_i (y_i - mu_i), with x~ demeaned under the final IRLS weights; formed in
+    # the kernel's array (no second n x k array)
+    scores = np.asarray(out["x_demeaned"])
+    scores *= (w * resid)[:, None]
     fe_sum = None
     if design.fe_names:
-        fe_sum = eta - (0.0 if offset is None else offset) - design.x[:, kept] @ coef
+        x_kept = design.x if kept.size == len(names) else design.x[:, kept]  # no copy when every column is kept
+        fe_sum = eta - (0.0 if offset is None else offset)
+        fe_sum -= x_kept @ coef
     core = FitCore(
         design=design,
         coef=coef,
         names=[names[j] for j in kept],
         dropped=dropped,
         bread=np.asarray(out["bread"]),
-        # score of observation i: x~_i w_i (y_i - mu_i), with x~ demeaned under the final IRLS weights
-        scores=np.asarray(out["x_demeaned"]) * (w * resid)[:, None],
+        scores=scores,
         resid=resid,
         fitted=mu,
         dispersion=None,  # Poisson: the inverse Hessian is the variance

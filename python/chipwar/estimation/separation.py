@@ -59,6 +59,7 @@ def drop_separated(
     finds separation by the regressors and fixed effects jointly. The rectifier is skipped when the rows with
     y > 0 have the full rank of the design (Santos Silva & Tenreyro 2010's sufficient condition for the estimates
     to exist), which takes one demeaning instead of one per rectifier step. One warning reports the total.
+    ``design`` is restricted in place (its old arrays are freed while the checks run) and returned.
     """
     report = SeparationReport()
     while True:
@@ -67,13 +68,13 @@ def drop_separated(
             zero = _core.zero_outcome_groups(design.y, design.fe_codes, design.n_groups)
             if zero.any():
                 report.n_separated += int(zero.sum())
-                design = restrict_design(design, ~zero)
+                design = restrict_design(design, ~zero, in_place=True)
                 changed = True
             if fixef_rm == "singleton":
                 single = ~_core.singleton_keep_mask(design.fe_codes, design.n_groups)
                 if single.any():
                     report.n_singletons += int(single.sum())
-                    design = restrict_design(design, ~single)
+                    design = restrict_design(design, ~single, in_place=True)
                     changed = True
         if changed:
             continue
@@ -96,7 +97,7 @@ def drop_separated(
         if not separated.any():
             break
         report.n_separated += int(separated.sum())
-        design = restrict_design(design, ~separated)
+        design = restrict_design(design, ~separated, in_place=True)
     if report.n_separated:
         warnings.warn(
             f"{report.n_separated} observation(s) removed because of separation (their fitted value is zero at the "

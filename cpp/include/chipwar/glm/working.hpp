@@ -18,7 +18,10 @@ enum class ColumnStatus : int { kept = 0, absorbed = 1, collinear = 2 };
 class WorkingDemeaner {
  public:
   WorkingDemeaner(const fe::FixedEffects& fe, int max_iter) : fe_(fe), max_iter_(max_iter) {}
-  void run(MatrixXd& m, const VectorXd& w, double tol);
+  WorkingDemeaner(fe::SortedFixedEffects fe, int max_iter) : fe_(std::move(fe)), max_iter_(max_iter) {}
+  // In place, without copies of m (w: n weights).
+  void run(Eigen::Ref<MatrixXd> m, const double* w, double tol);
+  void run(MatrixXd& m, const VectorXd& w, double tol) { run(Eigen::Ref<MatrixXd>(m), w.data(), tol); }
   void run(VectorXd& v, const VectorXd& w, double tol);
   bool all_converged() const { return all_converged_; }
 
@@ -30,10 +33,13 @@ class WorkingDemeaner {
 
 // Per column of x: absorbed by the fixed effects (little of its weighted sum of squares survives demeaning;
 // only when there are fixed effects), collinear with earlier kept columns, or kept. xt is x demeaned under w.
-std::vector<int> column_status(const CRefMat& x, const CRefMat& xt, const VectorXd& w, bool has_fixed_effects,
+std::vector<int> column_status(const CRefMat& x, const CRefMat& xt, const CRefVec& w, bool has_fixed_effects,
                                double absorbed_tol, double collin_tol);
+// The same from the weighted sums of squares of x's columns before demeaning (sum_i w_i x_ij^2).
+std::vector<int> column_status(const VectorXd& sum_sq_before, const CRefMat& xt, const CRefVec& w,
+                               bool has_fixed_effects, double absorbed_tol, double collin_tol);
 
 // b = (X' W X)^{-1} X' W z for a full-rank X (throws Error otherwise).
-VectorXd weighted_solve(const CRefMat& x, const CRefVec& z, const VectorXd& w);
+VectorXd weighted_solve(const CRefMat& x, const CRefVec& z, const CRefVec& w);
 
 }  // namespace chipwar::glm
