@@ -67,9 +67,12 @@ def test_float32_matches_float64_within_the_rounding_bound(data):
     assert not np.array_equal(f32.coef.to_numpy(), b)  # float32 storage really took place
 
 
-def test_fepois_float32_storage(data):
-    f32 = cw.fepois("count ~ x1 + x2 | f2", data, dtype="float32")
-    ref = cw.fepois("count ~ x1 + x2 | f2", rounded(data, ["x1", "x2"]))
+@pytest.mark.parametrize(("frame", "fml"), [("data", "count ~ x1 + x2 | f2"), ("counts", "count ~ x1 + x2 | f1 + f2")])
+def test_fepois_float32_storage(request, frame, fml):
+    # "counts" puts the rows in the demeaning's sorted working order (f1 has 20,000 groups)
+    df = request.getfixturevalue(frame)
+    f32 = cw.fepois(fml, df, dtype="float32")
+    ref = cw.fepois(fml, rounded(df, ["x1", "x2"]))
     np.testing.assert_allclose(f32.coef, ref.coef, rtol=1e-10)
     np.testing.assert_allclose(f32.se, ref.se, rtol=1e-10)
     assert f32.coef["x1"] == pytest.approx(0.3, abs=0.03)  # simulated truth
@@ -80,3 +83,32 @@ def test_fepois_float32_storage(data):
 def test_bad_dtype_raises(data, fit, bad):
     with pytest.raises(cw.ChipwarError, match="dtype must be 'float64' or 'float32'"):
         fit("count ~ x1 | f2", data, dtype=bad)
+
+
+
+@pytest.fixture(scope="module")
+def counts():
+    # 20,000 groups of f1 (above the sort threshold, so rows go into the demeaning's sorted working order), five
+    # rows each, outcomes mostly positive: no singletons, no separation
+    rng = np.random.default_rng(8)
+    n = 100_000
+    df = pd.DataFrame({"f1": np.arange(n) % 20_000, "f2": rng.integers(0, 40, n)})
+    df["x1"] = rng.normal(size=n) + 0.3 * np.sin(df.f1)
+    df["x2"] = rng.normal(size=n) ** 2
+    df["count"] = rng.poisson(np.exp(2.0 + 0.3 * df.x1 - 0.2 * df.x2 + rng.normal(0, 0.3, 20_000)[df.f1]))
+    return df
+
+
+def test_fepois_float32_kernel_reads_float32_exactly(counts):
+    # The float32 overload of the IRLS kernel converts each stored value to float64 exactly and then does the
+    # same arithmetic as the float64 kernel on the converted values: identical bits.
+    from chipwar import _core
+
+    d = build_design(parse_formula("count ~ x1 + x2 | f1 + f2"), counts, dtype="float32")
+    assert d.x.dtype == np.float32 and d.y.dtype == np.float32
+    f32 = _core.fit_poisson(d.x, d.y, d.fe_codes, d.n_groups)
+    f64 = _core.fit_poisson(np.asfortranarray(d.x, dtype=np.float64), d.y.astype(np.float64), d.fe_codes, d.n_groups)
+    for key in ("coef", "bread", "eta", "mu", "x_demeaned"):
+        assert np.array_equal(f32[key], f64[key]), key
+    assert f32["converged"] and f32["iterations"] == f64["iterations"]
+

@@ -27,12 +27,13 @@ py::array_t<bool> as_bool_array(const std::vector<uint8_t>& v) {
   return out;
 }
 
-}  // namespace
-
-void bind_glm(py::module_& m) {
+template <class Scalar>
+void def_fit_poisson(py::module_& m) {
+  using Mat = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+  using Vec = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
   m.def(
       "fit_poisson",
-      [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
+      [](const Eigen::Ref<const Mat>& x, const Eigen::Ref<const Vec>& y, const Codes& codes,
          const std::vector<int32_t>& n_groups, const OptionalVec& weights, const OptionalVec& offset, double tol,
          int max_iter, double fixef_tol, int fixef_max_iter, double collin_tol, double absorbed_tol) {
         const auto f = make_fe_for(codes, n_groups, y.size());
@@ -63,7 +64,17 @@ void bind_glm(py::module_& m) {
       py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("weights") = py::none(),
       py::arg("offset") = py::none(), py::arg("tol") = 1e-8, py::arg("max_iter") = 25, py::arg("fixef_tol") = 1e-8,
       py::arg("fixef_max_iter") = 10000, py::arg("collin_tol") = 1e-10, py::arg("absorbed_tol") = 1e-10,
-      "Poisson PML with fixed effects by IRLS; returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).");
+      "Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 "
+      "kept, 1 absorbed, 2 collinear).");
+}
+
+}  // namespace
+
+void bind_glm(py::module_& m) {
+  // float64 first: pybind11 tries the overloads in order without conversions, so float32 inputs reach the
+  // float32 kernel without a float64 copy.
+  def_fit_poisson<double>(m);
+  def_fit_poisson<float>(m);
 
   m.def(
       "zero_outcome_groups",

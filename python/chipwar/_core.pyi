@@ -49,9 +49,15 @@ def did_two_period(dy: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m
     """
 def f_sf(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], df1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], df2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]) -> typing.Any:
     ...
+@typing.overload
 def fit_poisson(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 25, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, absorbed_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> dict:
     """
-    Poisson PML with fixed effects by IRLS; returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).
+    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).
+    """
+@typing.overload
+def fit_poisson(x: typing.Annotated[numpy.typing.NDArray[numpy.float32], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float32], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 25, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, absorbed_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> dict:
+    """
+    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).
     """
 def fw_simplex_weights(y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], zeta: typing.SupportsFloat | typing.SupportsIndex, intercept: bool, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], min_decrease: typing.SupportsFloat | typing.SupportsIndex, max_iter: typing.SupportsInt | typing.SupportsIndex) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], int, bool]:
     """

@@ -17,6 +17,9 @@ template <class T>
 using Ref = Eigen::Ref<T>;
 using CRefMat = Eigen::Ref<const MatrixXd>;
 using CRefVec = Eigen::Ref<const VectorXd>;
+// float32 storage of large inputs (kernels accumulate in float64)
+using CRefMatF = Eigen::Ref<const Eigen::MatrixXf>;
+using CRefVecF = Eigen::Ref<const Eigen::VectorXf>;
 
 // Thrown by kernels on bad input or failed numerics; the bindings turn it into chipwar.ChipwarError.
 class Error : public std::runtime_error {

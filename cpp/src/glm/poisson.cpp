@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "chipwar/glm/working.hpp"
 #include "chipwar/stats/linalg.hpp"
@@ -54,7 +55,8 @@ double inner_tolerance(int iteration, double rel_change, const PoissonOptions& o
   return std::max(opt.fixef_tol, std::min(1e-3, 0.1 * rel_change));
 }
 
-void check_inputs(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe) {
+template <class XMat, class YVec>
+void check_inputs(const XMat& x, const YVec& y, const fe::FixedEffects& fe) {
   const Index n = y.size();
   if (x.rows() != n) throw Error("fepois: x and y have different numbers of rows");
   if (fe.n_fe > 0 && fe.n != n) throw Error("fepois: fixed effects and y have different numbers of rows");
@@ -68,12 +70,16 @@ void check_inputs(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe
 
 namespace {
 
-// The values of v (n, or null) in working order: out[k] = v[order[k]]; null stays null, and so does v when the
-// order is the original one (order empty).
-const double* to_working_order(const double* v, const std::vector<uint32_t>& order, VectorXd& buffer) {
-  if (!v || order.empty()) return v;
-  buffer.resize(static_cast<Index>(order.size()));
-  for (size_t k = 0; k < order.size(); ++k) buffer[static_cast<Index>(k)] = v[order[k]];
+// The values of v (n, or null) in working order and float64: out[k] = v[order[k]]; null stays null, and so does
+// a float64 v when the order is the original one (order empty).
+template <class Scalar>
+const double* to_working_order(const Scalar* v, Index n, const std::vector<uint32_t>& order, VectorXd& buffer) {
+  if (!v) return nullptr;
+  if constexpr (std::is_same_v<Scalar, double>) {
+    if (order.empty()) return v;
+  }
+  buffer.resize(n);
+  for (Index k = 0; k < n; ++k) buffer[k] = static_cast<double>(v[order.empty() ? k : order[k]]);
   return buffer.data();
 }
 
@@ -84,10 +90,11 @@ void to_original_order(Eigen::Ref<VectorXd> v, const std::vector<uint32_t>& orde
   for (size_t k = 0; k < order.size(); ++k) v[order[k]] = working[static_cast<Index>(k)];
 }
 
-}  // namespace
-
-PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y_in, const fe::FixedEffects& fe, const double* weights_in,
-                       const double* offset_in, const PoissonOptions& opt) {
+template <class Scalar>
+PoissonFit fit_poisson_impl(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>& x,
+                            const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>>& y_in,
+                            const fe::FixedEffects& fe, const double* weights_in, const double* offset_in,
+                            const PoissonOptions& opt) {
   check_inputs(x, y_in, fe);
   const Index n = y_in.size(), k = x.cols();
   PoissonFit fit;
@@ -100,9 +107,9 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y_in, const fe::FixedEff
   const std::vector<uint32_t>& order = sorted.order();
   WorkingDemeaner demeaner(fe::SortedFixedEffects::as_given(sorted.view()), opt.fixef_max_iter);
   VectorXd y_buf, weights_buf, offset_buf;
-  const Eigen::Map<const VectorXd> y(to_working_order(y_in.data(), order, y_buf), n);
-  const double* weights = to_working_order(weights_in, order, weights_buf);
-  const double* offset = to_working_order(offset_in, order, offset_buf);
+  const Eigen::Map<const VectorXd> y(to_working_order(y_in.data(), n, order, y_buf), n);
+  const double* weights = to_working_order(weights_in, n, order, weights_buf);
+  const double* offset = to_working_order(offset_in, n, order, offset_buf);
   const auto off = [offset](Index i) { return offset ? offset[i] : 0.0; };
 
   // Start halfway between y and its mean: positive everywhere, zeros included.
@@ -135,9 +142,9 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y_in, const fe::FixedEff
   MatrixXd m(n, k + 1);
   for (Index j = 0; j < k; ++j) {
     if (order.empty()) {
-      m.col(j) = x.col(j);
+      m.col(j) = x.col(j).template cast<double>();
     } else {
-      for (Index i = 0; i < n; ++i) m(i, j) = x(order[i], j);
+      for (Index i = 0; i < n; ++i) m(i, j) = static_cast<double>(x(order[i], j));
     }
   }
   Index kept = k;  // columns of X~ in m; r is the column after them
@@ -236,6 +243,18 @@ PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y_in, const fe::FixedEff
   fit.mu = std::move(mu);
   fit.fixef_converged = demeaner.all_converged();
   return fit;
+}
+
+}  // namespace
+
+PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe, const double* weights,
+                       const double* offset, const PoissonOptions& opt) {
+  return fit_poisson_impl<double>(x, y, fe, weights, offset, opt);
+}
+
+PoissonFit fit_poisson(const CRefMatF& x, const CRefVecF& y, const fe::FixedEffects& fe, const double* weights,
+                       const double* offset, const PoissonOptions& opt) {
+  return fit_poisson_impl<float>(x, y, fe, weights, offset, opt);
 }
 
 }  // namespace chipwar::glm

@@ -184,8 +184,8 @@ def fepois(
         large data; every sum (demeaning, cross products, coefficients, variance) is still accumulated in float64,
         so the only loss is the rounding of the stored values to float32 (relative 2^-24, about 6e-8): coefficients
         and standard errors then agree with float64 storage to about 1e-7 relative (more for ill-conditioned
-        regressors); the IRLS kernel itself works on a float64 copy of the kept regressors. Values beyond about
-        3e38 overflow in float32.
+        regressors); the IRLS kernel reads the float32 values straight into its float64 working columns (no
+        float64 copy of the inputs beside them). Values beyond about 3e38 overflow in float32.
 
     Returns
     -------

@@ -68,7 +68,6 @@ class SortedFixedEffects {
 // Columns are independent and run in parallel; the result does not depend on the thread count.
 DemeanResult demean(const CRefMat& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt);
 // float32 columns (storage only: every column is demeaned in float64 and returned in float64).
-using CRefMatF = Eigen::Ref<const Eigen::MatrixXf>;
 DemeanResult demean(const CRefMatF& x, const FixedEffects& fe, const double* weights, const DemeanOptions& opt);
 // The same with the working order built once (callers that demean repeatedly under the same fixed effects).
 DemeanResult demean(const CRefMat& x, const SortedFixedEffects& fe, const double* weights, const DemeanOptions& opt);

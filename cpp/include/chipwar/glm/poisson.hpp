@@ -39,6 +39,10 @@ struct PoissonFit {
 // y >= 0 (n), x (n x k), optional prior weights and offset (n each, or null).
 PoissonFit fit_poisson(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe, const double* weights,
                        const double* offset, const PoissonOptions& opt);
+// float32 storage of x and y: read once into the kernel's float64 working copies, so no float64 copy of the
+// inputs is made beside them.
+PoissonFit fit_poisson(const CRefMatF& x, const CRefVecF& y, const fe::FixedEffects& fe, const double* weights,
+                       const double* offset, const PoissonOptions& opt);
 
 // sum w (y log mu - mu - log y!).
 double poisson_loglik(const CRefVec& y, const CRefVec& mu, const double* weights);
