@@ -5,6 +5,9 @@ per-replicate seeds)."""
 from __future__ import annotations
 
 import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -146,3 +149,20 @@ def test_feols_is_bit_identical_on_one_and_two_threads(threads):
     demeaned = [threads(t, lambda: _core.demean(columns, codes, [900, 25, 40])[0]) for t in (1, 2)]
     assert np.array_equal(demeaned[0], demeaned[1])
     assert np.abs(demeaned[0]).max() > 0.1  # not a trivial projection
+
+
+def test_warnings_issued_on_cluster_workers_reach_the_caller(dask_process_client):
+    # warnings.warn(task, category=...) runs on the worker processes; the caller issues each distinct one once
+    warn = partial(warnings.warn, category=cw.ConvergenceWarning)
+    tasks = ["fit a did not converge", "fit b did not converge", "fit a did not converge"]
+    with pytest.warns(cw.ConvergenceWarning) as record:
+        out = run_tasks(warn, tasks, executor=dask_process_client.get_executor())
+    assert out == [None, None, None]
+    assert sorted(str(w.message) for w in record) == ["fit a did not converge", "fit b did not converge"]
+
+
+def test_warnings_of_tasks_in_this_process_are_issued_where_they_happen():
+    # threads of the caller's process: warnings go through the caller's handlers directly, once each
+    with ThreadPoolExecutor(2) as pool, pytest.warns(cw.ConvergenceWarning) as record:
+        run_tasks(partial(warnings.warn, category=cw.ConvergenceWarning), ["local warning"], executor=pool)
+    assert [str(w.message) for w in record] == ["local warning"]

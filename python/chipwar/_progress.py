@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
 from typing import Any, TypeVar
@@ -50,8 +53,42 @@ def _dask_client(executor: Executor) -> Any:
     return executor._client if isinstance(executor, ClientExecutor) else None
 
 
-def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any]) -> T:
-    return fn(task, **shared)
+class _TaskWarnings(threading.local):
+    """Per thread: where warnings of the running task go (None outside a task)."""
+
+    sink: list[tuple[type[Warning], str]] | None = None
+
+
+_task_warnings = _TaskWarnings()
+_showwarning_outside_tasks: Callable[..., Any] = warnings.showwarning
+
+
+def _record_task_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                         file: Any = None, line: str | None = None) -> None:
+    # warnings.showwarning's signature; installed once in a worker process, it sends a task's warnings back with
+    # its result (per thread, so the threads of a dask worker keep theirs apart) and leaves all others alone
+    sink = _task_warnings.sink
+    if sink is None:
+        _showwarning_outside_tasks(message, category, filename, lineno, file, line)
+    else:
+        sink.append((category, str(message)))
+
+
+def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any], caller_pid: int,
+                      ) -> tuple[T, list[tuple[type[Warning], str]]]:
+    """``fn(task, **shared)`` and, when run in another process (a dask worker, a process pool), the warnings it
+    issued, for the caller to issue again: a worker's warnings would otherwise end in the worker's log."""
+    if os.getpid() == caller_pid:  # threads of the caller's process: warnings reach its handlers directly
+        return fn(task, **shared), []
+    global _showwarning_outside_tasks
+    if warnings.showwarning is not _record_task_warning:
+        _showwarning_outside_tasks = warnings.showwarning
+        warnings.showwarning = _record_task_warning
+    _task_warnings.sink = caught = []
+    try:
+        return fn(task, **shared), caught
+    finally:
+        _task_warnings.sink = None
 
 
 def run_tasks(
@@ -84,6 +121,10 @@ def run_tasks(
         dask.distributed executor each value is sent to every worker once (``client.scatter(broadcast=True)``)
         and the tasks refer to it, instead of every task carrying a pickled copy; on other executors the values
         are passed as they are (threads share them, a process pool pickles them with each task).
+
+    Warnings that tasks issue in other processes (dask workers, a process pool) are issued again here, each
+    distinct (category, message) once, after the results are in; each worker's own warning filters apply first
+    (by default a warning shows once per location and text in a process, as it would locally).
     """
     shared = shared or {}
     if executor is None:
@@ -92,5 +133,12 @@ def run_tasks(
     if client is not None:
         # hash=False: no hashing of the large values; the futures are resolved into the arrays on the workers
         shared = {name: client.scatter([value], broadcast=True, hash=False)[0] for name, value in shared.items()}
-    futures = [executor.submit(_call_with_shared, fn, t, shared) for t in tasks]
-    return [f.result() for f in progress_iter(futures, len(futures), desc, progress)]
+    futures = [executor.submit(_call_with_shared, fn, t, shared, os.getpid()) for t in tasks]
+    results, relayed = [], {}
+    for future in progress_iter(futures, len(futures), desc, progress):
+        result, caught = future.result()
+        results.append(result)
+        relayed.update(dict.fromkeys(caught))  # each distinct warning once, in the order first seen
+    for category, message in relayed:
+        warnings.warn(message, category, stacklevel=3)
+    return results
