@@ -105,12 +105,26 @@ def test_fepois_crv3_equals_leave_one_cluster_out_glm(panel):
     np.testing.assert_allclose(fit.se.to_numpy(), ref.se().to_numpy(), rtol=1e-6)
 
 
+class CountingPool(ThreadPoolExecutor):
+    """A thread pool that counts the tasks submitted to it."""
+
+    submitted = 0
+
+    def submit(self, *args, **kwargs):
+        self.submitted += 1
+        return super().submit(*args, **kwargs)
+
+
 def test_fepois_crv3_refits_on_an_executor(panel):
     fit = cw.fepois("count ~ w + z1 | fe", panel)
     alone = fit.with_vcov({"CRV3": "cl"})
-    with ThreadPoolExecutor(2) as pool:
+    with CountingPool(2) as pool:
         pooled = fit.with_vcov({"CRV3": "cl"}, executor=pool, progress=False)
+    with CountingPool(2) as pool:  # fepois(..., executor=) runs the refits of its vcov there too
+        direct = cw.fepois("count ~ w + z1 | fe", panel, vcov={"CRV3": "cl"}, executor=pool)
+    assert pool.submitted == panel["cl"].nunique()
     np.testing.assert_array_equal(pooled.vcov.to_numpy(), alone.vcov.to_numpy())
+    np.testing.assert_array_equal(direct.vcov.to_numpy(), alone.vcov.to_numpy())
 
 
 def test_fepois_crv3_without_fixed_effects_and_with_offset(panel):

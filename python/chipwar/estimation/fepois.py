@@ -178,7 +178,8 @@ def fepois(
         fixest and pyfixest do by default), ``"ir"`` only the iterated rectifier, ``["fe", "ir"]`` both, False none.
     split, fsplit, executor, progress
         One fit per group of a column (``fsplit``: the full sample first), and where the models of a multiple
-        estimation run, as in :func:`chipwar.feols`.
+        estimation run, as in :func:`chipwar.feols`. For a single model, ``executor`` and ``progress`` serve the
+        refits of ``vcov={"CRV3": g}`` (one per cluster).
     dtype : {"float64", "float32"}
         Storage of the outcome and regressors. ``"float32"`` halves the memory of the ``[y | x]`` buffer for very
         large data; every sum (demeaning, cross products, coefficients, variance) is still accumulated in float64,
@@ -228,4 +229,4 @@ def fepois(
         fit_options={"tol": tol, "maxiter": maxiter, "fixef_tol": fixef_tol, "fixef_maxiter": fixef_maxiter,
                      "collin_tol": collin_tol},  # the CRV3 refits use the same
     )
-    return PoissonResult(core, spec)
+    return PoissonResult(core, spec, executor, progress)  # the executor also runs CRV3's refits

@@ -40,9 +40,10 @@ class RegressionResult(Result):
     method = "OLS"
     t_reference = True  # Student t (OLS, IV); GLMs use the normal
 
-    def __init__(self, core: FitCore, vcov: object = None) -> None:
+    def __init__(self, core: FitCore, vcov: object = None, executor: Executor | None = None,
+                 progress: bool | None = None) -> None:
         self._core = core
-        self._set_vcov(vcov)
+        self._set_vcov(vcov, executor, progress)
 
     # ---- inference ---------------------------------------------------------------------------------------
     def _vcov_inputs(self, executor: Executor | None = None, progress: bool | None = None) -> VcovInputs:
