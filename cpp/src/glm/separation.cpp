@@ -287,23 +287,33 @@ SeparationResult relu_separation(const CRefMat& x, const CRefVec& y, const fe::F
   }
   const VectorXd w = zero.select(VectorXd::Ones(n), VectorXd::Constant(n, kPositiveWeight));
   WorkingDemeaner demeaner(fe, opt.fixef_max_iter);
-  MatrixXd xt = x;
+  MatrixXd xt = x;  // demeaned in place; its estimable columns are then moved to the front (no second copy)
   demeaner.run(xt, w, opt.fixef_tol);
   // Only estimable regressors enter the certificate (absorbed or collinear ones add nothing to its span).
-  const auto status = column_status(x, xt, w, fe.n_fe > 0, 1e-10, opt.collin_tol);
-  std::vector<Index> idx;
-  for (Index j = 0; j < x.cols(); ++j)
-    if (status[j] == static_cast<int>(ColumnStatus::kept)) idx.push_back(j);
-  const MatrixXd xk = xt(Eigen::all, idx);
+  VectorXd before(x.cols());
+  for (Index j = 0; j < x.cols(); ++j) before[j] = (w.array() * x.col(j).array().square()).sum();
+  const MatrixXd gram = weighted_gram(xt, w);
+  const auto kept = estimable_columns(before, gram, fe.n_fe > 0, opt.collin_tol);
+  const Index nk = static_cast<Index>(kept.size());
+  for (Index a = 0; a < nk; ++a)
+    if (kept[a] != a) xt.col(a) = xt.col(kept[a]);
+  const auto xk = xt.leftCols(nk);
+  // The cross-products of the regressors do not change between rectifier steps: factor them once.
+  Eigen::LLT<MatrixXd> llt(gram(kept, kept));
+  if (nk > 0 && llt.info() != Eigen::Success) throw Error("weighted least squares: the regressors are collinear");
 
   VectorXd u = zero.select(VectorXd::Ones(n), VectorXd::Zero(n));
-  VectorXd u_fe;  // fixed-effect part of the previous u: warm start of the next demeaning
+  VectorXd u_fe = VectorXd::Zero(n);  // fixed-effect part of the previous u: warm start of the next demeaning
+  VectorXd zhat(n);                   // u demeaned, then its residual, then the fitted certificate
   for (res.iterations = 1; res.iterations <= opt.max_iter; ++res.iterations) {
-    VectorXd ut = u_fe.size() ? VectorXd(u - u_fe) : u;
-    demeaner.run(ut, w, opt.fixef_tol);
-    u_fe = u - ut;
-    const VectorXd resid = ut - xk * weighted_solve(xk, ut, w);
-    const VectorXd zhat = u - resid;  // fitted certificate: regressors plus fixed effects
+    zhat = u - u_fe;
+    demeaner.run(zhat, w, opt.fixef_tol);
+    u_fe = u - zhat;
+    if (nk > 0) {
+      const VectorXd b = llt.solve(xk.transpose() * w.cwiseProduct(zhat));
+      zhat.noalias() -= xk * b;
+    }
+    zhat = u - zhat;  // fitted certificate: regressors plus fixed effects
     // A certificate is non-negative where y = 0 and zero where y > 0. Both are judged relative to its largest
     // value: without separation the iterates shrink to zero while staying a fixed angle away from the cone,
     // so an absolute tolerance would eventually accept a vanishing non-certificate.
@@ -323,7 +333,7 @@ SeparationResult relu_separation(const CRefMat& x, const CRefVec& y, const fe::F
       return res;
     }
     // Rectify: keep the non-negative part on the zeros, zero on the positives.
-    u = zero.select(zhat.cwiseMax(0.0), VectorXd::Zero(n));
+    u = zero.select(zhat.cwiseMax(0.0), 0.0);
   }
   res.iterations = opt.max_iter;
   return res;
