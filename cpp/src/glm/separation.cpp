@@ -97,7 +97,7 @@ MatrixXd weighted_gram(const CRefMat& m, const VectorXd& w) {
 }
 
 // The estimable columns by column_status's rule, from cross-products (so that the demeaned columns need not be
-// copied): absorbed when at most absorbed_tol of a column's weighted sum of squares survives the demeaning (only
+// copied): absorbed when at most kAbsorbed of a column's weighted sum of squares survives the demeaning (only
 // with fixed effects), collinear when dependent on the earlier kept columns. before[j] is the weighted sum of
 // squares of column j before demeaning, gram the weighted cross-products after.
 std::vector<Index> estimable_columns(const VectorXd& before, const MatrixXd& gram, bool has_fixed_effects,
