@@ -98,6 +98,25 @@ void bind_glm(py::module_& m) {
       "True when the rows with y > 0 determine the whole fit (full rank there), so no observation can be separated.");
 
   m.def(
+      "separation_screen",
+      [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
+         const std::vector<int32_t>& n_groups, bool fast, double fixef_tol, int fixef_max_iter, double collin_tol) {
+        const auto f = make_fe_for(codes, n_groups, y.size());
+        glm::SeparationOptions opt{1e-6, 0, fixef_tol, fixef_max_iter, collin_tol};
+        opt.fast_screen = fast;
+        glm::ScreenResult res;
+        {
+          py::gil_scoped_release release;
+          res = glm::separation_screen(x, y, f, opt);
+        }
+        return py::make_tuple(res.impossible, res.tight_pass);
+      },
+      py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("fast") = true,
+      py::arg("fixef_tol") = 1e-8, py::arg("fixef_max_iter") = 10000, py::arg("collin_tol") = 1e-10,
+      "separation_impossible with how it was decided: (impossible, tight_pass); fast=False runs only the pass at "
+      "fixef_tol.");
+
+  m.def(
       "relu_separation",
       [](const Eigen::Ref<const MatrixXd>& x, const Eigen::Ref<const VectorXd>& y, const Codes& codes,
          const std::vector<int32_t>& n_groups, double tol, int max_iter, double fixef_tol, int fixef_max_iter,

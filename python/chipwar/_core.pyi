@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
+__all__: list[str] = ['adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'separation_screen', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
 def adh_fit_many(problems: collections.abc.Sequence[tuple[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]]], fixed_v: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]], max_iter: typing.SupportsInt | typing.SupportsIndex = 200, random_starts: typing.SupportsInt | typing.SupportsIndex = 0, v_search: str = 'global') -> list:
     """
     ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.
@@ -120,6 +120,10 @@ def sdid_replicates(y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "
 def separation_impossible(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> bool:
     """
     True when the rows with y > 0 determine the whole fit (full rank there), so no observation can be separated.
+    """
+def separation_screen(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], fast: bool = True, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> tuple[bool, bool]:
+    """
+    separation_impossible with how it was decided: (impossible, tight_pass); fast=False runs only the pass at fixef_tol.
     """
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:
     """

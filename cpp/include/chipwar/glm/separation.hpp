@@ -15,6 +15,9 @@ struct SeparationOptions {
   double fixef_tol = 1e-8;    // demeaning tolerance of the auxiliary regressions (well below tol)
   int fixef_max_iter = 10000;
   double collin_tol = 1e-10;
+  // separation_screen: try the fast pass (fixed effects fitted on the positive rows alone, regressors' rank at
+  // a loose demeaning tolerance) before the pass at fixef_tol; it decides only the clear cases.
+  bool fast_screen = true;
 };
 
 struct SeparationResult {
@@ -34,6 +37,17 @@ std::vector<uint8_t> zero_outcome_groups(const CRefVec& y, const fe::FixedEffect
 // zeros exactly when the condition holds (a combination that the positives leave undetermined is almost surely
 // not reproduced). False means "may be separated" (including a demeaning that did not converge): run the rectifier.
 bool separation_impossible(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe, const SeparationOptions& opt);
+
+struct ScreenResult {
+  bool impossible = false;  // separation_impossible's answer
+  bool tight_pass = false;  // decided by the pass at fixef_tol (the fast pass could not decide, or was off)
+};
+// separation_impossible with how it was decided. The fast pass accepts only when the miss is below a tenth of the
+// threshold and rejects only an order-one miss; everything in between, and every case where it cannot bound its
+// errors (regressors nearly collinear on the positive rows, a slowly converging fit), goes to the tight pass,
+// so the answer is the tight pass's.
+ScreenResult separation_screen(const CRefMat& x, const CRefVec& y, const fe::FixedEffects& fe,
+                               const SeparationOptions& opt);
 
 // The iterated rectifier ("ReLU") method: find z = X g + fixed effects with z = 0 where y > 0 and z >= 0 where
 // y = 0 by repeated weighted regressions of u on the regressors, rectifying u at zero in between; the
