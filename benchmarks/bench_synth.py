@@ -4,10 +4,13 @@ Run from the repository root: PYTHONPATH=python python benchmarks/bench_synth.py
 Peers, each timed the same way in the same run when importable: diff-diff (SyntheticDiD, placebo variance with 200
 replicates), panelkit (SyntheticDiD with its in-space placebo, one refit per donor) and, with --pysyncon, pysyncon's ADH
 fit (one run only: it takes minutes). The Python synthdid port is not compared: it pins 2019-era numpy/scipy/pandas.
+The last lines give the issue's target, chipwar's time per placebo replicate over panelkit's per refit, from the
+same run; the load average printed next to the thread count says how quiet the machine was.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -114,9 +117,22 @@ def main() -> None:
     rows += peer_rows(prop99, sim)
     if "--pysyncon" in sys.argv:
         rows.append(("pysyncon ADH fit, Prop 99 (one run)", pysyncon_fit_seconds(smoking)))
-    print(f"threads: {cw.get_num_threads()}")
+    print(f"threads: {cw.get_num_threads()}, load average {os.getloadavg()[0]:.2f}")
     for name, seconds in rows:
         print(f"| {name} | {seconds:.3f} s |")
+    print_per_replicate(dict(rows))
+
+
+def print_per_replicate(seconds: dict[str, float]) -> None:
+    """The issue's target: chipwar's time per placebo replicate against panelkit's per in-space refit (each run's
+    total over its count: 200 replicates for chipwar, one refit per donor for panelkit), measured in the same run."""
+    pairs = [("Prop 99", "SDID + 200 placebo reps, Prop 99", "panelkit SDID + in-space placebo (38 refits), Prop 99", 38),
+             ("200 x 130", "SDID + 200 placebo reps, 200 x 130 simulated",
+              "panelkit SDID + in-space placebo (199 refits), 200 x 130 simulated", 199)]
+    for label, ours, theirs, refits in pairs:
+        if ours in seconds and theirs in seconds:
+            mine, peer = seconds[ours] / 200 * 1e3, seconds[theirs] / refits * 1e3
+            print(f"per replicate, {label}: chipwar {mine:.3f} ms, panelkit {peer:.3f} ms per refit, ratio {mine / peer:.2f}")
 
 
 if __name__ == "__main__":

@@ -83,3 +83,59 @@ def test_frank_wolfe_reaches_the_regularised_optimum() -> None:
     # Frank-Wolfe converges sublinearly: stopping once a step gains < 1e-10 leaves it a few 1e-5 above the optimum.
     assert objective(reference) <= objective(w) <= objective(reference) * (1 + 1e-4)
     np.testing.assert_allclose(w, reference, atol=1e-2)
+
+
+def _synthdid_fw(y: np.ndarray, zeta: float, intercept: bool, start: np.ndarray, min_decrease: float,
+                 max_iter: int) -> tuple[np.ndarray, int]:
+    """synthdid's sc.weight.fw and fw.step (R, synthdid/R/solver.R), transcribed line by line: the half gradient and
+    the residual recomputed from A and x at every step, x <- x + step d_x."""
+    if intercept:
+        y = y - y.mean(axis=0)
+    rows, k = y.shape[0], y.shape[1] - 1
+    a, b = y[:, :k], y[:, k]
+    eta = rows * zeta**2
+    x = start.copy()
+    vals: list[float] = []
+    t = 0
+    while t < max_iter and (t < 2 or vals[t - 2] - vals[t - 1] > min_decrease**2):
+        t += 1
+        ax = a @ x
+        half_grad = (ax - b) @ a + eta * x
+        i = int(np.argmin(half_grad))  # which.min: the first of ties
+        d_x = -x.copy()
+        d_x[i] = 1 - x[i]
+        if np.any(d_x != 0):
+            d_err = a[:, i] - ax
+            step = -(half_grad @ d_x) / (np.sum(d_err**2) + eta * np.sum(d_x**2))
+            x = x + min(1.0, max(0.0, step)) * d_x
+        vals.append(zeta**2 * np.sum(x**2) + np.sum((a @ x - b) ** 2) / rows)
+    return x, t
+
+
+@pytest.mark.parametrize("shape, zeta, intercept", [((19, 38), 0.8, True), ((37, 20), 0.3, False), ((12, 5), 1.5, True),
+                                                     ((3, 3), 0.5, True), ((40, 9), 1e-3, False)])
+def test_frank_wolfe_iterates_match_synthdids_loop(shape: tuple[int, int], zeta: float, intercept: bool) -> None:
+    """The C++ loop updates the half gradient and residual incrementally (with scaled vectors); after as many
+    iterations as synthdid's plain loop, with the same stopping rule, the weights agree to 1e-10."""
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    y = np.cumsum(rng.normal(size=shape), axis=0) + rng.normal(size=shape[1])
+    start = rng.dirichlet(np.ones(shape[1] - 1))
+    for min_decrease, max_iter in ((1e-4, 10000), (0.0, 2000)):
+        w, iterations, _ = _core.fw_simplex_weights(y, zeta, intercept, start, min_decrease, max_iter)
+        expected, expected_iterations = _synthdid_fw(y, zeta, intercept, start, min_decrease, max_iter)
+        assert iterations == expected_iterations
+        np.testing.assert_allclose(w, expected, rtol=0, atol=1e-10)
+        assert w.sum() == pytest.approx(1, abs=1e-12) and w.min() >= 0
+
+
+def test_frank_wolfe_full_step_restarts_at_the_vertex() -> None:
+    """A target beyond one candidate makes the first line search clamp at 1: x becomes that vertex exactly (the
+    scaled form folds its scales back then) and synthdid's loop stops there."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(10, 4))
+    y = np.column_stack([a, a[:, 2] + 0.5 * (a[:, 2] - a.mean(axis=1))])
+    w, iterations, converged = _core.fw_simplex_weights(y, 1e-6, False, np.empty(0), 1e-5, 100)
+    expected, expected_iterations = _synthdid_fw(y, 1e-6, False, np.full(4, 0.25), 1e-5, 100)
+    np.testing.assert_array_equal(w, [0.0, 0.0, 1.0, 0.0])
+    assert iterations == expected_iterations and converged
+    np.testing.assert_allclose(w, expected, atol=1e-12)

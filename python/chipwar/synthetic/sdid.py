@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
-from .._progress import run_tasks
+from .._progress import default_progress, run_tasks
 from .._results import Result, significance_stars
 from ._panel import _describe, check_donors, long_panel, wide_outcome
 from ._plots import plot_trajectories
@@ -80,7 +80,7 @@ class SdidResult(Result):
 
 def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str) -> tuple[list, list, Any]:
     """Controls, treated units and the common adoption period from the 0/1 column ``treated``."""
-    indicator = panel.pivot(index=unit, columns=time, values=treated).reindex(index=wide.index, columns=wide.columns)
+    indicator = wide_outcome(panel, treated, unit, time, need_complete=False)  # wide's sorted units and periods
     values = indicator.to_numpy()
     if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
         raise ChipwarError(f"column {treated!r} must be a 0/1 treatment indicator")
@@ -241,7 +241,11 @@ def sdid(
     rep_opts = dict(opts)
     if se == "jackknife":  # synthdid's jackknife keeps the fitted weights
         rep_opts.update(update_omega=False, update_lambda=False)
-    chunks = np.array_split(np.arange(len(designs)), min(len(designs), 10))
+    # Chunks exist for the progress bar and for an executor; run here without a bar, all replicates go to one C++
+    # call, whose threads then share them out to the end instead of idling at the end of every chunk.
+    show_progress = default_progress() if progress is None else progress
+    n_chunks = 1 if executor is None and not show_progress else min(len(designs), 10)
+    chunks = np.array_split(np.arange(len(designs)), n_chunks)
     tasks = []
     for chunk in chunks:
         rows = [designs[i][0] for i in chunk]
