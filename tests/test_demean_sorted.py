@@ -1,5 +1,6 @@
-"""The demeaning kernel's sorted working order (a fixed effect with more than 2^14 groups): exact projection, same
-result on one and two threads, and fepois through the same path."""
+"""The demeaning kernel's sorted working order (a fixed effect with more than 2^14 groups) and its row chunks
+(2^18 rows and more, so that one column's passes run on all threads): exact projection, same result on one and two
+threads and whether a column is demeaned alone or beside others, and fepois through the same path."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ from chipwar import _core
 N_BIG = 20_000  # above the kernel's sorting threshold (2^14 groups)
 
 
+def simulated(seed: int, n: int, groups: tuple[int, int, int], slope: float):
+    """Codes of three fixed effects (N_BIG, then two small ones), three regressors related to them, weights."""
+    rng = np.random.default_rng(seed)
+    codes = np.asfortranarray(np.column_stack([rng.integers(0, g, n) for g in groups]).astype(np.int32))
+    x = np.asfortranarray(rng.normal(size=(n, 3)) + np.sin(codes[:, [0]]) + slope * codes[:, [1]])
+    return codes, x, rng.uniform(0.2, 3.0, n)
+
+
 @pytest.fixture(scope="module")
 def problem():
-    rng = np.random.default_rng(11)
-    n = 50_000
-    codes = np.asfortranarray(
-        np.column_stack([rng.integers(0, N_BIG, n), rng.integers(0, 30, n), rng.integers(0, 5, n)]).astype(np.int32)
-    )
-    x = np.asfortranarray(rng.normal(size=(n, 3)) + np.sin(codes[:, [0]]) + 0.1 * codes[:, [1]])
-    w = rng.uniform(0.2, 3.0, n)
-    return codes, x, w
+    return simulated(11, 50_000, (N_BIG, 30, 5), 0.1)
 
 
 def projection_residual(x: np.ndarray, codes: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -68,6 +70,44 @@ def test_sorted_demeaning_is_bit_identical_on_one_and_two_threads(problem):
     finally:
         cw.set_num_threads(before)
     assert np.array_equal(out[0], out[1])
+
+
+@pytest.fixture(scope="module")
+def chunked():
+    # 400,000 rows: three row chunks; f1 above the sorting threshold (chunks then start at its group boundaries)
+    return simulated(12, 400_000, (N_BIG, 300, 7), 0.01)
+
+
+@pytest.mark.parametrize("sorted_order", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_chunked_demeaning_is_identical_on_any_thread_count_and_column_grouping(chunked, sorted_order, weighted):
+    codes, x, w = chunked
+    c = np.asfortranarray(codes if sorted_order else codes[:, 1:])  # without f1 every fixed effect is small
+    groups = [int(g) + 1 for g in c.max(axis=0)]
+    weights = w if weighted else None
+    before = cw.get_num_threads()
+    try:
+        runs = {}
+        for t in (1, 2):
+            cw.set_num_threads(t)
+            runs[t, "together"] = _core.demean(x, c, groups, weights, 1e-10, 10000)[0]
+            # one column alone: on two threads its passes run over the row chunks in parallel
+            runs[t, "alone"] = np.column_stack(
+                [_core.demean(np.asfortranarray(x[:, [j]]), c, groups, weights, 1e-10, 10000)[0][:, 0] for j in range(3)]
+            )
+    finally:
+        cw.set_num_threads(before)
+    reference = runs[1, "together"]
+    for key, values in runs.items():
+        assert np.array_equal(values, reference), key
+
+
+def test_chunked_demeaning_is_the_projection(chunked):
+    codes, x, w = chunked
+    c = np.asfortranarray(codes[:, :2])
+    values, _, converged = _core.demean(x[:, :1].copy(order="F"), c, [N_BIG, 300], w, 1e-12, 10000)
+    assert all(converged)
+    np.testing.assert_allclose(values, projection_residual(x[:, :1], c, w), rtol=0, atol=1e-9)
 
 
 def test_fepois_with_a_large_fixed_effect_recovers_the_truth():

@@ -33,17 +33,55 @@ std::vector<VectorXd> inverse_group_weights(const FixedEffects& fe, const double
   return inv;
 }
 
+// Rows are cut into chunks whose number depends on n alone, never on the thread count; every pass over the data
+// runs its chunks in parallel and every sum is put together chunk by chunk in chunk order, so a column's result
+// is the same on any number of threads, and a single column (the working residual of most IRLS steps) still uses
+// all cores. Chunks start at a group boundary of the fixed effect the rows are sorted by, so that fixed effect's
+// group sums (the largest arrays) never straddle chunks and go straight into place; the other fixed effects get
+// one partial array per chunk. Below two chunks' worth of rows there is one chunk: the plain sequential passes.
+struct RowChunks {
+  std::vector<Index> start;  // boundaries: chunk j is rows [start[j], start[j + 1])
+  int key = -1;              // the fixed effect whose groups never straddle a boundary (-1: none)
+  int count() const { return static_cast<int>(start.size()) - 1; }
+};
+
+constexpr Index kRowsPerChunk = Index{1} << 17;
+constexpr Index kMaxChunks = 8;
+
+RowChunks make_chunks(const FixedEffects& fe, int key) {
+  RowChunks out;
+  out.key = key;
+  const Index n = fe.n;
+  const Index k = std::clamp<Index>(n / kRowsPerChunk, 1, kMaxChunks);
+  const int32_t* c = key >= 0 ? fe.column(key) : nullptr;
+  out.start.push_back(0);
+  for (Index j = 1; j < k; ++j) {
+    Index b = std::max(n * j / k, out.start.back());
+    while (c && b > 0 && b < n && c[b] == c[b - 1]) ++b;  // rows sorted by the key: move to its next group
+    out.start.push_back(b);
+  }
+  out.start.push_back(n);
+  return out;
+}
+
 // Demeaning works in the space of fixed-effect coefficients, as fixest does: the residual r = x - sum_q a_q[code_q]
 // is kept in step with the coefficients a, one Gauss-Seidel sweep costs one pass over the data per fixed effect
 // (subtracting one fixed effect's update is fused with summing the residual for the next one), and the
 // Irons-Tuck extrapolation acts on the short coefficient vector rather than on n-vectors.
 class ColumnDemeaner {
  public:
-  ColumnDemeaner(const FixedEffects& fe, const double* w, const std::vector<VectorXd>& inv)
-      : fe_(fe), w_(w), inv_(inv), offsets_(fe.n_fe + 1, 0) {
+  // threads: for the passes over the chunks of this column (1 when the caller runs columns in parallel)
+  ColumnDemeaner(const FixedEffects& fe, const double* w, const std::vector<VectorXd>& inv, const RowChunks& chunks,
+                 int threads)
+      : fe_(fe), w_(w), inv_(inv), chunks_(chunks), threads_(threads), offsets_(fe.n_fe + 1, 0) {
     for (int q = 0; q < fe.n_fe; ++q) offsets_[q + 1] = offsets_[q] + fe.n_groups[q];
     sums_.resize(fe.n_fe);
-    for (int q = 0; q < fe.n_fe; ++q) sums_[q].resize(fe.n_groups[q]);
+    partial_.resize(fe.n_fe);
+    for (int q = 0; q < fe.n_fe; ++q) {
+      sums_[q].resize(fe.n_groups[q]);
+      if (!direct(q)) partial_[q].resize(fe.n_groups[q], chunks_.count());
+    }
+    chunk_values_.resize(chunks_.count());
   }
 
   // Demeans col in place; returns the number of sweeps, negative if max_iter was reached first.
@@ -57,7 +95,9 @@ class ColumnDemeaner {
       VectorXd& delta = sums_[0];
       delta.array() *= inv_[0].array();
       const int32_t* c = fe_.column(0);
-      for (Index i = 0; i < fe_.n; ++i) col[i] -= delta[c[i]];
+      for_chunks([&](int, Index b, Index e) {
+        for (Index i = b; i < e; ++i) col[i] -= delta[c[i]];
+      });
       return 1;
     }
     VectorXd a0(total), a1(total), jump(total);
@@ -97,21 +137,57 @@ class ColumnDemeaner {
  private:
   double weight(Index i) const { return w_ ? w_[i] : 1.0; }
 
+  // Whether fixed effect q's group sums go straight into sums_[q] (one chunk, or q is the chunks' key).
+  bool direct(int q) const { return chunks_.count() == 1 || q == chunks_.key; }
+
+  // fn(chunk, first row, end row) for every chunk, in parallel.
+  template <class Fn>
+  void for_chunks(Fn&& fn) {
+    const int k = chunks_.count();
+#pragma omp parallel for schedule(static) num_threads(threads_) if (threads_ > 1 && k > 1)
+    for (int j = 0; j < k; ++j) fn(j, chunks_.start[j], chunks_.start[j + 1]);
+  }
+
+  // Where chunk j adds fixed effect q's group sums, zeroed beforehand by start_sums(q).
+  double* sum_target(int q, int j) { return direct(q) ? sums_[q].data() : partial_[q].col(j).data(); }
+  void start_sums(int q) {
+    if (direct(q)) {
+      sums_[q].setZero();
+    } else {
+      partial_[q].setZero();
+    }
+  }
+  // The chunks' partial sums of fixed effect q, added in chunk order.
+  void finish_sums(int q) {
+    if (direct(q)) return;
+    sums_[q] = partial_[q].col(0);
+    for (int j = 1; j < chunks_.count(); ++j) sums_[q] += partial_[q].col(j);
+  }
+  double chunk_total() const {
+    double total = chunk_values_[0];
+    for (size_t j = 1; j < chunk_values_.size(); ++j) total += chunk_values_[j];
+    return total;
+  }
+
   // r -= sum_q change_q[code_q] (r follows a change of the coefficients), and the first fixed effect's group sums
   // of the new r; returns the weighted SSR of r.
   double shift_residual(const VectorXd& change, Eigen::Ref<VectorXd> r) {
-    VectorXd& s0 = sums_[0];
-    s0.setZero();
+    start_sums(0);
     const int32_t* c0 = fe_.column(0);
-    double ssr = 0.0;
-    for (Index i = 0; i < fe_.n; ++i) {
-      double v = r[i];
-      for (int q = 0; q < fe_.n_fe; ++q) v -= change[offsets_[q] + fe_.column(q)[i]];
-      r[i] = v;
-      s0[c0[i]] += weight(i) * v;
-      ssr += weight(i) * v * v;
-    }
-    return ssr;
+    for_chunks([&](int j, Index b, Index e) {
+      double* s0 = sum_target(0, j);
+      double ssr = 0.0;
+      for (Index i = b; i < e; ++i) {
+        double v = r[i];
+        for (int q = 0; q < fe_.n_fe; ++q) v -= change[offsets_[q] + fe_.column(q)[i]];
+        r[i] = v;
+        s0[c0[i]] += weight(i) * v;
+        ssr += weight(i) * v * v;
+      }
+      chunk_values_[j] = ssr;
+    });
+    finish_sums(0);
+    return chunk_total();
   }
 
   // One Gauss-Seidel sweep over the fixed effects; expects sums_[0] up to date and leaves it so. With want_ssr,
@@ -124,45 +200,57 @@ class ColumnDemeaner {
       delta.array() *= inv_[q].array();
       a_.segment(offsets_[q], delta.size()) += delta;
       max_delta = std::max(max_delta, delta.cwiseAbs().maxCoeff());
-      const int next = (q + 1) % fe_.n_fe;
-      const int32_t* c = fe_.column(q);
-      const int32_t* cn = fe_.column(next);
-      VectorXd& s = sums_[next];
-      s.setZero();
-      subtract_and_sum(r, delta.data(), c, s.data(), cn);
-      if (want_ssr && q == fe_.n_fe - 1) ssr_ = w_ ? weighted_ssr(r) : r.squaredNorm();
+      subtract_and_sum(r, delta.data(), q, (q + 1) % fe_.n_fe);
+      if (want_ssr && q == fe_.n_fe - 1) ssr_ = weighted_ssr(r);
     }
     return max_delta;
   }
 
-  // r -= delta[c]; s[cn] += w r, in one pass.
-  void subtract_and_sum(Eigen::Ref<VectorXd> r, const double* delta, const int32_t* c, double* s,
-                        const int32_t* cn) const {
+  // r -= delta[code_q]; group sums of w r for fixed effect next, in one pass.
+  void subtract_and_sum(Eigen::Ref<VectorXd> r, const double* delta, int q, int next) {
+    start_sums(next);
+    const int32_t* c = fe_.column(q);
+    const int32_t* cn = fe_.column(next);
     double* rp = r.data();
-    if (w_) {
-      for (Index i = 0; i < fe_.n; ++i) {
-        rp[i] -= delta[c[i]];
-        s[cn[i]] += w_[i] * rp[i];
+    for_chunks([&](int j, Index b, Index e) {
+      double* s = sum_target(next, j);
+      if (w_) {
+        for (Index i = b; i < e; ++i) {
+          rp[i] -= delta[c[i]];
+          s[cn[i]] += w_[i] * rp[i];
+        }
+      } else {
+        for (Index i = b; i < e; ++i) {
+          rp[i] -= delta[c[i]];
+          s[cn[i]] += rp[i];
+        }
       }
-    } else {
-      for (Index i = 0; i < fe_.n; ++i) {
-        rp[i] -= delta[c[i]];
-        s[cn[i]] += rp[i];
-      }
-    }
+    });
+    finish_sums(next);
   }
 
-  double weighted_ssr(const Eigen::Ref<const VectorXd>& r) const {
-    double ssr = 0.0;
-    for (Index i = 0; i < fe_.n; ++i) ssr += w_[i] * r[i] * r[i];
-    return ssr;
+  double weighted_ssr(const Eigen::Ref<const VectorXd>& r) {
+    for_chunks([&](int j, Index b, Index e) {
+      double ssr = 0.0;
+      if (w_) {
+        for (Index i = b; i < e; ++i) ssr += w_[i] * r[i] * r[i];
+      } else {
+        ssr = r.segment(b, e - b).squaredNorm();
+      }
+      chunk_values_[j] = ssr;
+    });
+    return chunk_total();
   }
 
   const FixedEffects& fe_;
   const double* w_;
   const std::vector<VectorXd>& inv_;
+  const RowChunks& chunks_;
+  int threads_;
   std::vector<Index> offsets_;
   std::vector<VectorXd> sums_;
+  std::vector<MatrixXd> partial_;  // per fixed effect not summed in place: group x chunk partial sums
+  std::vector<double> chunk_values_;
   VectorXd a_;
   double ssr_ = 0.0;
 };
@@ -197,10 +285,14 @@ DemeanStats demean_columns(const Scalar* in, Index ld_in, double* out, Index ld_
     w = w_sorted.data();
   }
   const auto inv = inverse_group_weights(fe, w);
+  const RowChunks chunks = make_chunks(fe, sorted.sort_key());
+  // Columns in parallel when there are enough of them; otherwise the passes over one column's chunks are. The
+  // result is the same either way (see RowChunks).
+  const int inner_threads = p >= num_threads() ? 1 : num_threads();
   std::vector<int> iters(p, 0);
-#pragma omp parallel for schedule(dynamic) num_threads(num_threads())
+#pragma omp parallel for schedule(dynamic) num_threads(num_threads()) if (inner_threads == 1)
   for (Index j = 0; j < p; ++j) {
-    ColumnDemeaner demeaner(fe, w, inv);
+    ColumnDemeaner demeaner(fe, w, inv, chunks, inner_threads);
     const Scalar* src = in + j * ld_in;
     Eigen::Map<VectorXd> dst(out + j * ld_out, n);
     if (order.empty()) {

@@ -20,6 +20,7 @@ SortedFixedEffects::SortedFixedEffects(const FixedEffects& fe, bool sort)
   const int big = static_cast<int>(std::max_element(n_groups_.begin(), n_groups_.end()) - n_groups_.begin());
   const int32_t g_big = n_groups_[big];
   if (g_big < kMinGroupsToSort) return;
+  sort_key_ = big;
   // Counting sort of the largest fixed effect's codes: stable, so rows keep their order within a group.
   std::vector<Index> start(static_cast<size_t>(g_big) + 1, 0);
   const int32_t* cb = fe.column(big);

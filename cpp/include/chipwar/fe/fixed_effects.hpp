@@ -48,6 +48,8 @@ class SortedFixedEffects {
   // The codes in working order (a view into this object).
   FixedEffects view() const { return FixedEffects{codes_.empty() ? original_ : codes_.data(), n_, n_fe_, n_groups_}; }
   bool reordered() const { return !order_.empty(); }
+  // The fixed effect the rows are sorted by (-1 when the original order is kept).
+  int sort_key() const { return sort_key_; }
   // order()[k] is the original row at working position k (empty when the original order is kept).
   const std::vector<uint32_t>& order() const { return order_; }
   Index n() const { return n_; }
@@ -62,6 +64,7 @@ class SortedFixedEffects {
   std::vector<int32_t> n_groups_;
   std::vector<uint32_t> order_;
   std::vector<int32_t> codes_;  // n x Q, column-major, in working order (empty when not reordered)
+  int sort_key_ = -1;
 };
 
 // Projects the fixed effects out of every column of x (weighted when weights is non-null).
