@@ -1,9 +1,11 @@
-"""Timings of chipwar's synthetic-control estimators (median of 3 runs after a warm-up).
+"""Timings of chipwar's synthetic-control estimators (median of at least 3 runs after a warm-up, and of as many as
+make up a second for jobs of a few milliseconds).
 
 Run from the repository root: PYTHONPATH=python python benchmarks/bench_synth.py [path/to/shared/data/reference/synth]
 Peers, each timed the same way in the same run when importable: diff-diff (SyntheticDiD, placebo variance with 200
 replicates), panelkit (SyntheticDiD with its in-space placebo, one refit per donor) and, with --pysyncon, pysyncon's ADH
-fit (one run only: it takes minutes). The Python synthdid port is not compared: it pins 2019-era numpy/scipy/pandas.
+fit (one run only: it takes minutes). The Python synthdid port pins numpy 1.23 / pandas 1.5 and is timed in a venv of
+its own by bench_synthdid_port.py.
 The last lines give the issue's target, chipwar's time per placebo replicate over panelkit's per refit, from the
 same run; the load average printed next to the thread count says how quiet the machine was.
 """
@@ -24,10 +26,12 @@ import chipwar as cw
 from chipwar import ConvergenceWarning
 
 
-def timed(fn, repeats: int = 3) -> float:
+def timed(fn, repeats: int = 3, min_seconds: float = 1.0, max_repeats: int = 50) -> float:
+    """Median wall time after a warm-up: at least ``repeats`` runs, more (up to ``max_repeats``) until they add up
+    to ``min_seconds``, so that jobs of a few milliseconds get a stable median too."""
     fn()  # warm-up
-    runs = []
-    for _ in range(repeats):
+    runs: list[float] = []
+    while len(runs) < repeats or (sum(runs) < min_seconds and len(runs) < max_repeats):
         start = time.perf_counter()
         fn()
         runs.append(time.perf_counter() - start)
