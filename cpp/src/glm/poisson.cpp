@@ -105,7 +105,7 @@ PoissonFit fit_poisson_impl(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
   // at the end.
   const fe::SortedFixedEffects sorted(fe);
   const std::vector<uint32_t>& order = sorted.order();
-  WorkingDemeaner demeaner(fe::SortedFixedEffects::as_given(sorted.view()), opt.fixef_max_iter);
+  WorkingDemeaner demeaner(fe::SortedFixedEffects::as_given(sorted.view(), sorted.sort_key()), opt.fixef_max_iter);
   VectorXd y_buf, weights_buf, offset_buf;
   const Eigen::Map<const VectorXd> y(to_working_order(y_in.data(), n, order, y_buf), n);
   const double* weights = to_working_order(weights_in, n, order, weights_buf);
@@ -167,11 +167,11 @@ PoissonFit fit_poisson_impl(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
     const double* w = irls_weights();
     const Eigen::Map<const VectorXd> wv(w, n);
     for (Index i = 0; i < n; ++i) m(i, kept) = working_residual(i);
-    VectorXd sum_sq_before(first ? k : 0);
-    for (Index j = 0; j < sum_sq_before.size(); ++j) sum_sq_before[j] = wv.dot(m.col(j).cwiseAbs2());
+    const VectorXd sum_sq_before = first ? weighted_sum_squares(m.leftCols(k), wv) : VectorXd();
     demeaner.run(refresh ? m.leftCols(kept + 1) : m.middleCols(kept, 1), w, itol);
     if (first) {  // which regressors are estimable is decided once, on the first weights
-      fit.status = column_status(sum_sq_before, m.leftCols(k), wv, fe.n_fe > 0, opt.absorbed_tol, opt.collin_tol);
+      fit.status = column_status(sum_sq_before, stats::weighted_crossprod(m.leftCols(k), w), fe.n_fe > 0,
+                                 opt.absorbed_tol, opt.collin_tol);
       Index next = 0;  // move the kept columns (and r~ after them) to the front
       for (Index j = 0; j <= k; ++j) {
         if (j < k && fit.status[j] != static_cast<int>(ColumnStatus::kept)) continue;

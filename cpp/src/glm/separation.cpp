@@ -87,28 +87,13 @@ Combination arbitrary_combination(const CRefMat& x, const fe::FixedEffects& fe) 
   return v;
 }
 
-// W-weighted cross-products of the columns of m, one pass per pair: no n-by-k copy (weighted_crossprod makes one).
-MatrixXd weighted_gram(const CRefMat& m, const VectorXd& w) {
-  const Index k = m.cols();
-  MatrixXd g(k, k);
-  for (Index a = 0; a < k; ++a)
-    for (Index b = 0; b <= a; ++b) g(a, b) = g(b, a) = (m.col(a).array() * w.array() * m.col(b).array()).sum();
-  return g;
-}
-
-// The estimable columns by column_status's rule, from cross-products (so that the demeaned columns need not be
-// copied): absorbed when at most kAbsorbed of a column's weighted sum of squares survives the demeaning (only
-// with fixed effects), collinear when dependent on the earlier kept columns. before[j] is the weighted sum of
-// squares of column j before demeaning, gram the weighted cross-products after.
+// The estimable columns (status kept) by fepois's rule, with its absorbed threshold kAbsorbed.
 std::vector<Index> estimable_columns(const VectorXd& before, const MatrixXd& gram, bool has_fixed_effects,
                                      double collin_tol) {
-  std::vector<Index> candidates;
-  for (Index j = 0; j < gram.rows(); ++j)
-    if (!has_fixed_effects || gram(j, j) > kAbsorbed * before[j]) candidates.push_back(j);
-  const auto keep = stats::independent_columns(gram(candidates, candidates), collin_tol);
+  const auto status = column_status(before, gram, has_fixed_effects, kAbsorbed, collin_tol);
   std::vector<Index> kept;
-  for (size_t a = 0; a < candidates.size(); ++a)
-    if (keep[a]) kept.push_back(candidates[a]);
+  for (Index j = 0; j < gram.rows(); ++j)
+    if (status[j] == static_cast<int>(ColumnStatus::kept)) kept.push_back(j);
   return kept;
 }
 
@@ -123,12 +108,11 @@ bool reproduced_on_zeros(const CRefMat& x, const CRefVec& y, const fe::FixedEffe
   m.col(0).noalias() = x * v.x_coef;
   for (Index i = 0; i < n; ++i) m(i, 0) += v.fe_part(fe, i);
   m.rightCols(k) = x;
-  VectorXd before(k);
-  for (Index j = 0; j < k; ++j) before[j] = (w.array() * x.col(j).array().square()).sum();
+  const VectorXd before = weighted_sum_squares(x, w);
   WorkingDemeaner demeaner(fe, opt.fixef_max_iter);
   demeaner.run(m, w, opt.fixef_tol);
   if (!demeaner.all_converged()) return false;
-  const MatrixXd gram = weighted_gram(m, w);
+  const MatrixXd gram = stats::weighted_crossprod(m, w.data());
   const auto kept = estimable_columns(before, gram.bottomRightCorner(k, k), fe.n_fe > 0, opt.collin_tol);
   const Index nk = static_cast<Index>(kept.size());
   std::vector<Index> cols(nk);
@@ -290,9 +274,8 @@ SeparationResult relu_separation(const CRefMat& x, const CRefVec& y, const fe::F
   MatrixXd xt = x;  // demeaned in place; its estimable columns are then moved to the front (no second copy)
   demeaner.run(xt, w, opt.fixef_tol);
   // Only estimable regressors enter the certificate (absorbed or collinear ones add nothing to its span).
-  VectorXd before(x.cols());
-  for (Index j = 0; j < x.cols(); ++j) before[j] = (w.array() * x.col(j).array().square()).sum();
-  const MatrixXd gram = weighted_gram(xt, w);
+  const VectorXd before = weighted_sum_squares(x, w);
+  const MatrixXd gram = stats::weighted_crossprod(xt, w.data());
   const auto kept = estimable_columns(before, gram, fe.n_fe > 0, opt.collin_tol);
   const Index nk = static_cast<Index>(kept.size());
   for (Index a = 0; a < nk; ++a)

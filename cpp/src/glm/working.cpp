@@ -14,32 +14,28 @@ void WorkingDemeaner::run(VectorXd& v, const VectorXd& w, double tol) {
   run(Eigen::Map<MatrixXd>(v.data(), v.size(), 1), w.data(), tol);
 }
 
-std::vector<int> column_status(const CRefMat& x, const CRefMat& xt, const CRefVec& w, bool has_fixed_effects,
+std::vector<int> column_status(const VectorXd& sum_sq_before, const MatrixXd& gram, bool has_fixed_effects,
                                double absorbed_tol, double collin_tol) {
-  VectorXd before(x.cols());
-  for (Index j = 0; j < x.cols(); ++j) before[j] = w.dot(x.col(j).cwiseAbs2());
-  return column_status(before, xt, w, has_fixed_effects, absorbed_tol, collin_tol);
-}
-
-std::vector<int> column_status(const VectorXd& sum_sq_before, const CRefMat& xt, const CRefVec& w,
-                               bool has_fixed_effects, double absorbed_tol, double collin_tol) {
-  const Index k = xt.cols();
+  const Index k = gram.rows();
   std::vector<int> status(k, static_cast<int>(ColumnStatus::kept));
   std::vector<Index> candidates;
   for (Index j = 0; j < k; ++j) {
-    const double after = w.dot(xt.col(j).cwiseAbs2());
-    if (has_fixed_effects && !(after > absorbed_tol * sum_sq_before[j])) {
+    if (has_fixed_effects && !(gram(j, j) > absorbed_tol * sum_sq_before[j])) {
       status[j] = static_cast<int>(ColumnStatus::absorbed);
     } else {
       candidates.push_back(j);
     }
   }
-  // the candidates' block of the full cross product: no copy of their columns
-  const MatrixXd cross = stats::weighted_crossprod(xt, w.data());
-  const auto keep = stats::independent_columns(cross(candidates, candidates), collin_tol);
+  const auto keep = stats::independent_columns(gram(candidates, candidates), collin_tol);
   for (size_t a = 0; a < candidates.size(); ++a)
     if (!keep[a]) status[candidates[a]] = static_cast<int>(ColumnStatus::collinear);
   return status;
+}
+
+VectorXd weighted_sum_squares(const CRefMat& x, const CRefVec& w) {
+  VectorXd out(x.cols());
+  for (Index j = 0; j < x.cols(); ++j) out[j] = w.dot(x.col(j).cwiseAbs2());
+  return out;
 }
 
 VectorXd weighted_solve(const CRefMat& x, const CRefVec& z, const CRefVec& w) {

@@ -43,8 +43,13 @@ class SortedFixedEffects {
  public:
   explicit SortedFixedEffects(const FixedEffects& fe) : SortedFixedEffects(fe, true) {}
   // The codes as given, taken to be in working order already (a caller that keeps its data in the order of another
-  // SortedFixedEffects' view): no reordering, no copy.
-  static SortedFixedEffects as_given(const FixedEffects& fe) { return SortedFixedEffects(fe, false); }
+  // SortedFixedEffects' view): no reordering, no copy; sort_key says which fixed effect the rows are sorted by (the
+  // other's sort_key(); -1: none), which the demeaning's row chunks rely on.
+  static SortedFixedEffects as_given(const FixedEffects& fe, int sort_key) {
+    SortedFixedEffects out(fe, false);
+    out.sort_key_ = sort_key;
+    return out;
+  }
   // The codes in working order (a view into this object).
   FixedEffects view() const { return FixedEffects{codes_.empty() ? original_ : codes_.data(), n_, n_fe_, n_groups_}; }
   bool reordered() const { return !order_.empty(); }

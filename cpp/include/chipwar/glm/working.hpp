@@ -31,13 +31,14 @@ class WorkingDemeaner {
   bool all_converged_ = true;
 };
 
-// Per column of x: absorbed by the fixed effects (little of its weighted sum of squares survives demeaning;
-// only when there are fixed effects), collinear with earlier kept columns, or kept. xt is x demeaned under w.
-std::vector<int> column_status(const CRefMat& x, const CRefMat& xt, const CRefVec& w, bool has_fixed_effects,
+// Per column of x: absorbed by the fixed effects (at most absorbed_tol of its weighted sum of squares survives
+// demeaning; only when there are fixed effects), collinear with earlier kept columns, or kept. sum_sq_before[j] is
+// sum_i w_i x_ij^2, gram the weighted cross products of the demeaned columns (X~' W X~), so no column is copied.
+std::vector<int> column_status(const VectorXd& sum_sq_before, const MatrixXd& gram, bool has_fixed_effects,
                                double absorbed_tol, double collin_tol);
-// The same from the weighted sums of squares of x's columns before demeaning (sum_i w_i x_ij^2).
-std::vector<int> column_status(const VectorXd& sum_sq_before, const CRefMat& xt, const CRefVec& w,
-                               bool has_fixed_effects, double absorbed_tol, double collin_tol);
+
+// sum_i w_i x_ij^2 for every column j.
+VectorXd weighted_sum_squares(const CRefMat& x, const CRefVec& w);
 
 // b = (X' W X)^{-1} X' W z for a full-rank X (throws Error otherwise).
 VectorXd weighted_solve(const CRefMat& x, const CRefVec& z, const CRefVec& w);
