@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -166,3 +167,11 @@ def test_warnings_of_tasks_in_this_process_are_issued_where_they_happen():
     with ThreadPoolExecutor(2) as pool, pytest.warns(cw.ConvergenceWarning) as record:
         run_tasks(partial(warnings.warn, category=cw.ConvergenceWarning), ["local warning"], executor=pool)
     assert [str(w.message) for w in record] == ["local warning"]
+
+
+def test_warnings_issued_in_a_forked_process_pool_reach_the_caller():
+    # a forked child inherits the parent's module state: it must still know it is another process
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, mp_context=fork) as pool, pytest.warns(cw.ConvergenceWarning) as record:
+        run_tasks(partial(warnings.warn, category=cw.ConvergenceWarning), ["forked warning"], executor=pool)
+    assert [str(w.message) for w in record] == ["forked warning"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
@@ -61,6 +62,13 @@ class _TaskWarnings(threading.local):
 
 _task_warnings = _TaskWarnings()
 _showwarning_outside_tasks: Callable[..., Any] = warnings.showwarning
+_install_lock = threading.Lock()
+_BOOT_ID = uuid.uuid4().hex  # inherited by forked children, hence paired with the pid below
+
+
+def _process_token() -> str:
+    """Identifies this process: a pid can recur on another machine (containers), an import-time id in a fork."""
+    return f"{_BOOT_ID}:{os.getpid()}"
 
 
 def _record_task_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
@@ -74,16 +82,23 @@ def _record_task_warning(message: Warning | str, category: type[Warning], filena
         sink.append((category, str(message)))
 
 
-def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any], caller_pid: int,
+def _install_task_warning_sink() -> None:
+    """Route this process's warnings through the per-thread sink (once; threads of a worker may race here)."""
+    global _showwarning_outside_tasks
+    with _install_lock:
+        if warnings.showwarning is not _record_task_warning:
+            _showwarning_outside_tasks = warnings.showwarning
+            warnings.showwarning = _record_task_warning
+
+
+def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any], caller: str,
                       ) -> tuple[T, list[tuple[type[Warning], str]]]:
     """``fn(task, **shared)`` and, when run in another process (a dask worker, a process pool), the warnings it
-    issued, for the caller to issue again: a worker's warnings would otherwise end in the worker's log."""
-    if os.getpid() == caller_pid:  # threads of the caller's process: warnings reach its handlers directly
+    issued, for the caller to issue again: a worker's warnings would otherwise end in the worker's log. ``caller``
+    is the calling process's token."""
+    if caller == _process_token():  # threads of the caller's process: warnings reach its handlers directly
         return fn(task, **shared), []
-    global _showwarning_outside_tasks
-    if warnings.showwarning is not _record_task_warning:
-        _showwarning_outside_tasks = warnings.showwarning
-        warnings.showwarning = _record_task_warning
+    _install_task_warning_sink()
     _task_warnings.sink = caught = []
     try:
         return fn(task, **shared), caught
@@ -133,7 +148,7 @@ def run_tasks(
     if client is not None:
         # hash=False: no hashing of the large values; the futures are resolved into the arrays on the workers
         shared = {name: client.scatter([value], broadcast=True, hash=False)[0] for name, value in shared.items()}
-    futures = [executor.submit(_call_with_shared, fn, t, shared, os.getpid()) for t in tasks]
+    futures = [executor.submit(_call_with_shared, fn, t, shared, _process_token()) for t in tasks]
     results, relayed = [], {}
     for future in progress_iter(futures, len(futures), desc, progress):
         result, caught = future.result()
