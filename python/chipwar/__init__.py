@@ -19,9 +19,9 @@ _MODULES = {"events", "codes", "io", "datasets", "study"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
-    "etable": ".tables",
-    "coefplot": ".plots",
-    "iplot": ".plots",
+    "etable": ".report",
+    "coefplot": ".report",
+    "iplot": ".report",
     "set_num_threads": ".threads",
     "get_num_threads": ".threads",
     "att_gt": ".did",

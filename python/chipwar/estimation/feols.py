@@ -10,8 +10,8 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design
-from ..formula import expand_models, parse_formula
+from ..model.design import Design
+from ..model.formula import expand_models, parse_formula
 from .prepare import prepare
 from .result import FitCore, RegressionResult
 

@@ -10,9 +10,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from .._frame import numeric_column
-from ..design import Design
-from ..formula import expand_models, parse_formula
+from ..model.frame import numeric_column
+from ..model.design import Design
+from ..model.formula import expand_models, parse_formula
 from .feols import ABSORBED_TOL
 from .poisson_result import PoissonResult
 from .prepare import prepare

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
-from ..design import Design
+from ..model.design import Design
 from .feols import absorbed_columns, demean_design, fit_ols
 from .result import FitCore
 

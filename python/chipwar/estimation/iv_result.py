@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from ..jackknife import LeaveOut, tsls_leave_out
+from ..vcov.jackknife import LeaveOut, tsls_leave_out
 from .iv_strength import weak_instrument_f
 from .result import RegressionResult
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jackknife import ols_leave_out
+from ..vcov.jackknife import ols_leave_out
 from ..vcov import VcovInputs, VcovSpec, compute_vcov, n_fixef_coefficients
 from .result import FitCore
 

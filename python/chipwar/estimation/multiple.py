@@ -10,9 +10,9 @@ import html
 import numpy as np
 import pandas as pd
 
-from ..design import build_design
+from ..model.design import build_design
 from .._errors import ChipwarError
-from ..formula import Formula, parse_formula
+from ..model.formula import Formula, parse_formula
 from ..vcov import VcovSpec
 from .feols import demean_design, ols_on_demeaned
 from .result import RegressionResult

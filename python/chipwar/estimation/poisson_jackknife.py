@@ -19,8 +19,8 @@ import numpy as np
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import run_tasks
-from ..design import restrict_design
-from ..jackknife import LeaveOut
+from ..model.design import restrict_design
+from ..vcov.jackknife import LeaveOut
 from .feols import ABSORBED_TOL
 from .result import FitCore
 

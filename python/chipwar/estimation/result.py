@@ -12,8 +12,8 @@ import pandas as pd
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
-from ..design import Design, combined_codes
-from ..jackknife import LeaveOut, ols_leave_out
+from ..model.design import Design, combined_codes
+from ..vcov.jackknife import LeaveOut, ols_leave_out
 from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
 
 
@@ -220,8 +220,8 @@ class RegressionResult(Result):
         c = self._core
         if data is None:
             return c.fitted.copy()
-        from ..design import _terms_block
-        from .._frame import as_pandas, require_columns
+        from ..model.design import _terms_block
+        from ..model.frame import as_pandas, require_columns
 
         frame = as_pandas(data)
         d = c.design

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design, restrict_design
+from ..model.design import Design, restrict_design
 
 CHECKS = ("fe", "ir")
 

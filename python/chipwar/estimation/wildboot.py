@@ -31,8 +31,8 @@ from .. import _core
 from .._errors import ChipwarError
 from .._progress import run_tasks
 from .._results import Result
-from ..jackknife import cluster_cross_products
-from ..vcov import _nested
+from ..vcov.jackknife import cluster_cross_products
+from ..vcov.compute import _nested
 from .feols import demean_design
 
 #: replicates per task handed to an executor

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _core
-from ._errors import ChipwarError
+from .. import _core
+from .._errors import ChipwarError
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def parse_vcov(vcov: object, default_cluster: str | None = None) -> VcovSpec:
             return VcovSpec("hetero")
         raise ChipwarError(f"vcov={vcov!r} is not known; use 'iid', 'hetero', or {{'CRV1': 'cluster_column'}}")
     if isinstance(vcov, dict) and ("NW" in vcov or "DK" in vcov):
-        from .vcov_extra import parse_hac
+        from .hac import parse_hac
 
         return parse_hac(vcov)
     if isinstance(vcov, dict) and len(vcov) == 1:
@@ -178,7 +178,7 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
         # n / (n - K) for linear models and GLMs alike (fixest's HC1)
         return VcovResult(n / (n - k_total) * inp.bread @ meat @ inp.bread, df_resid, spec.label)
     if spec.kind in ("NW", "DK", "CRV3"):
-        from .vcov_extra import crv3_vcov, hac_vcov
+        from .hac import crv3_vcov, hac_vcov
 
         return crv3_vcov(spec, inp, t_reference) if spec.kind == "CRV3" else hac_vcov(spec, inp, k_total, t_reference)
 

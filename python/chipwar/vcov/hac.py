@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
-from ._errors import ChipwarError
-from .vcov import VcovInputs, VcovResult, VcovSpec, _nested
+from .. import _core
+from .._errors import ChipwarError
+from .compute import VcovInputs, VcovResult, VcovSpec, _nested
 
 
 def parse_hac(vcov: dict) -> VcovSpec:

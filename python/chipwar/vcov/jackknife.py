@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _core
-from ._errors import ChipwarError
+from .. import _core
+from .._errors import ChipwarError
 
 LeaveOut = Callable[[np.ndarray, int], np.ndarray]
 
