@@ -10,7 +10,8 @@ import numpy as np
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
-from .feols import absorbed_columns, demean_design, fit_ols
+from .demean import absorbed_columns, demean_design
+from .ols import fit_ols
 from .result import FitCore
 
 

@@ -8,9 +8,8 @@ exist; dropping them leaves the estimates of every other parameter unchanged (Co
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning

@@ -33,7 +33,7 @@ from .._progress import run_tasks
 from .._results import Result
 from ..vcov.clusters import is_nested
 from ..vcov.jackknife import cluster_cross_products
-from .feols import demean_design
+from .demean import demean_design
 
 #: replicates per task handed to an executor
 CHUNK = 2000
