@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError, ChipwarWarning
-from .._frame import numeric_column, require_columns
+from ..model.frame import numeric_column, require_columns
 
 NEVER = np.inf  # cohort code of never-treated units
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError, ChipwarWarning
-from .._frame import as_pandas, numeric_column, require_columns
+from ..model.frame import as_pandas, numeric_column, require_columns
 
 Y, UNIT, TIME, COHORT, REL, TREATED = "_cw_y", "_cw_unit", "_cw_time", "_cw_g", "_cw_rel", "_cw_d"
 

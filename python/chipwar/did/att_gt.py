@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from .._frame import as_pandas
+from ..model.frame import as_pandas
 from .._results import Result, significance_stars
 from . import _att_gt_rc, _inference
 from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes

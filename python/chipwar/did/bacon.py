@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from .._frame import as_pandas
+from ..model.frame import as_pandas
 from .._results import Result
 from ._panel import NEVER, cohort_from_treatment, make_panel
 

@@ -9,8 +9,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
-from ..design import Design
-from .feols import absorbed_columns, demean_design, fit_ols
+from ..model.design import Design
+from .demean import absorbed_columns, demean_design
+from .ols import fit_ols
 from .result import FitCore
 
 

@@ -1,4 +1,4 @@
-"""CRV3 for ``fepois``: the Poisson model refitted without each cluster (see :mod:`chipwar.jackknife`).
+"""CRV3 for ``fepois``: the Poisson model refitted without each cluster (see :mod:`chipwar.vcov.jackknife`).
 
 Poisson estimates have no closed-form update when a cluster leaves, so each replicate is a full IRLS fit (the
 C++ kernel of :func:`chipwar.fepois`, with the fit's tolerances) on the estimation sample without one cluster
@@ -19,9 +19,9 @@ import numpy as np
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import run_tasks
-from ..design import restrict_design
-from ..jackknife import LeaveOut
-from .feols import ABSORBED_TOL
+from ..model.design import restrict_design
+from ..vcov.jackknife import LeaveOut
+from .demean import ABSORBED_TOL
 from .result import FitCore
 
 

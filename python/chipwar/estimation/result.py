@@ -12,9 +12,9 @@ import pandas as pd
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
-from ..design import Design, combined_codes
-from ..jackknife import LeaveOut, ols_leave_out
+from ..model.design import Design, combined_codes
 from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
+from ..vcov.jackknife import LeaveOut, ols_leave_out
 
 
 @dataclass
@@ -64,7 +64,7 @@ class RegressionResult(Result):
         )
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut | None:
-        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.jackknife`); models
+        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.vcov.jackknife`); models
         whose rule refits (Poisson) run the refits on ``executor`` with a progress bar."""
         c = self._core
         if "x_demeaned" not in c.extra:
@@ -220,8 +220,8 @@ class RegressionResult(Result):
         c = self._core
         if data is None:
             return c.fitted.copy()
-        from ..design import _terms_block
-        from .._frame import as_pandas, require_columns
+        from ..model.design import _terms_block
+        from ..model.frame import as_pandas, require_columns
 
         frame = as_pandas(data)
         d = c.design

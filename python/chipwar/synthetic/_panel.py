@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from .._frame import as_pandas, numeric_column, require_columns
+from ..model.frame import as_pandas, numeric_column, require_columns
 
 
 def _describe(items: Any, limit: int = 8) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._errors import ChipwarError, ChipwarWarning
-from ._frame import as_pandas, numeric_column, require_columns
+from .. import _core
+from .._errors import ChipwarError, ChipwarWarning
+from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
 
 _FUNCS = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}

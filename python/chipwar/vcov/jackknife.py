@@ -1,4 +1,4 @@
-"""Leave-one-cluster-out estimates for the CRV3 variance (:func:`chipwar.vcov_extra.crv3_vcov`).
+"""Leave-one-cluster-out estimates for the CRV3 variance (:func:`chipwar.vcov.crv3.crv3_vcov`).
 
 Each rule returns ``b_(-g) - b`` for every cluster g, one row per cluster. With every fixed effect nested in
 the cluster, leaving a cluster out removes whole fixed-effect groups and leaves the demeaned data of the other
@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _core
-from ._errors import ChipwarError
+from .. import _core
+from .._errors import ChipwarError
 
 LeaveOut = Callable[[np.ndarray, int], np.ndarray]
 

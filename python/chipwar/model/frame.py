@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ChipwarError
+from .._errors import ChipwarError
 
 
 def as_pandas(data: Any, what: str = "data") -> pd.DataFrame:
