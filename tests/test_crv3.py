@@ -65,7 +65,7 @@ def test_iv_crv3_equals_leave_one_cluster_out_2sls(panel, fixed_effects, weights
     np.testing.assert_allclose(got, expected, rtol=1e-8)
     assert fit.df_t == panel["cl"].nunique() - 1
     # the same through with_vcov, from any starting variance
-    again = cw.feols(fml, panel, weights=weights).with_vcov({"CRV3": "cl"})
+    again = cw.feols(fml, panel, weights=weights).with_vcov({"CRV3": "cl"}, data=panel)
     np.testing.assert_allclose(again.vcov.to_numpy(), fit.vcov.to_numpy(), rtol=1e-12)
 
 
@@ -117,9 +117,9 @@ class CountingPool(ThreadPoolExecutor):
 
 def test_fepois_crv3_refits_on_an_executor(panel):
     fit = cw.fepois("count ~ w + z1 | fe", panel)
-    alone = fit.with_vcov({"CRV3": "cl"})
+    alone = fit.with_vcov({"CRV3": "cl"}, data=panel)
     with CountingPool(2) as pool:
-        pooled = fit.with_vcov({"CRV3": "cl"}, executor=pool, progress=False)
+        pooled = fit.with_vcov({"CRV3": "cl"}, executor=pool, progress=False, data=panel)
     with CountingPool(2) as pool:  # fepois(..., executor=) runs the refits of its vcov there too
         direct = cw.fepois("count ~ w + z1 | fe", panel, vcov={"CRV3": "cl"}, executor=pool)
     assert pool.submitted == panel["cl"].nunique()
@@ -145,6 +145,6 @@ def test_crv3_rejects_fixed_effects_not_nested(panel):
     data = panel.assign(other=np.arange(len(panel)) % 5)
     iv = cw.feols("y ~ w | other | x ~ z1 + z2", data)
     with pytest.raises(cw.ChipwarError, match="'other' is not nested in 'cl'"):
-        iv.with_vcov({"CRV3": "cl"})
+        iv.with_vcov({"CRV3": "cl"}, data=data)
     with pytest.raises(cw.ChipwarError, match="'other' is not nested in 'cl'"):
         cw.fepois("count ~ w | other", data, vcov={"CRV3": "cl"})

@@ -20,8 +20,8 @@ def test_cigar_pooled_ols(cigar):
     np.testing.assert_allclose(fit.coef, [139.73446, -0.22974], atol=1e-4)
     np.testing.assert_allclose(fit.se, [1.521269, 0.0188963], rtol=1e-6)
     np.testing.assert_allclose(fit.with_vcov("hetero").se, [1.686791, 0.0167042], rtol=1e-6)
-    assert fit.with_vcov({"CRV1": "State"}).se["Price"] == pytest.approx(0.0379228, rel=1e-6)
-    np.testing.assert_allclose(fit.with_vcov({"CRV1": "State + Year"}).se, [6.196362, 0.0403469], rtol=1e-6)
+    assert fit.with_vcov({"CRV1": "State"}, data=cigar).se["Price"] == pytest.approx(0.0379228, rel=1e-6)
+    np.testing.assert_allclose(fit.with_vcov({"CRV1": "State + Year"}, data=cigar).se, [6.196362, 0.0403469], rtol=1e-6)
     assert fit.r2 == pytest.approx(0.0969, abs=5e-5)
     assert fit.adj_r2 == pytest.approx(0.09622618, rel=1e-7)
 
@@ -38,10 +38,10 @@ def test_cigar_one_way_fixed_effect(cigar):
     assert fit.coef["Price"] == pytest.approx(-0.20984, abs=1e-5)
     assert fit.se["Price"] == pytest.approx(0.0098003, rel=1e-5)
     assert fit.with_vcov("hetero").se["Price"] == pytest.approx(0.0110005, rel=1e-5)
-    assert fit.with_vcov({"CRV1": "Year"}).se["Price"] == pytest.approx(0.0220563, rel=1e-5)
+    assert fit.with_vcov({"CRV1": "Year"}, data=cigar).se["Price"] == pytest.approx(0.0220563, rel=1e-5)
     # State fixed effects are nested in the State clusters: not counted in K
-    assert fit.with_vcov({"CRV1": "State"}).se["Price"] == pytest.approx(0.0357498, rel=1e-5)
-    assert fit.with_vcov({"CRV1": "State + Year"}).se["Price"] == pytest.approx(0.0405335, rel=1e-5)
+    assert fit.with_vcov({"CRV1": "State"}, data=cigar).se["Price"] == pytest.approx(0.0357498, rel=1e-5)
+    assert fit.with_vcov({"CRV1": "State + Year"}, data=cigar).se["Price"] == pytest.approx(0.0405335, rel=1e-5)
 
 
 def test_cigar_two_way_fixed_effects_and_fit_statistics(cigar):

@@ -54,10 +54,10 @@ def test_float32_matches_float64_within_the_rounding_bound(data):
     # se_j^2 = s^2 [(Xt'Xt)^-1]_jj: s^2 moves by at most 2 E / |e| relative, the diagonal by at most
     # 2 U |X|_F s_max / s_min^2 * (s_max / s_min)^2; the standard error by half their sum.
     d = build_design(parse_formula(FML), data, fixef_rm="none")
-    xt = f64._core.extra["x_demeaned"]
+    xt = f64._fit.part.x_demeaned
     sv = np.linalg.svd(xt, compute_uv=False)
     b = f64.coef.to_numpy()
-    e_norm = np.linalg.norm(f64._core.resid)
+    e_norm = np.linalg.norm(f64._fit.resid)
     big_e = U * (np.linalg.norm(d.y) + np.linalg.norm(d.x) * np.linalg.norm(b))
     coef_bound = big_e / sv[-1]
     se_bound = big_e / e_norm + U * np.linalg.norm(d.x) * sv[0] ** 3 / sv[-1] ** 4

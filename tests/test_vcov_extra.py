@@ -25,7 +25,7 @@ def grunfeld(shared):
 @pytest.mark.parametrize("fml", ["inv ~ value + capital", "inv ~ value + capital | firm"])
 @pytest.mark.parametrize(("ours", "theirs"), [(NW, "NW"), (DK, "DK")])
 def test_hac_against_pyfixest(grunfeld, fml, ours, theirs):
-    fit = cw.feols(fml, grunfeld).with_vcov(ours)
+    fit = cw.feols(fml, grunfeld).with_vcov(ours, data=grunfeld)
     ref = pf.feols(fml, grunfeld, vcov=theirs, vcov_kwargs={"lag": 2, "time_id": "year", "panel_id": "firm"})
     np.testing.assert_allclose(fit.se.to_numpy(), ref.se().to_numpy(), rtol=1e-8)
     assert fit.df_t == 19  # T - 1
@@ -61,7 +61,7 @@ def test_crv3_equals_leave_one_cluster_out_refits(grunfeld, fml):
 def test_crv3_rejects_non_nested_fixed_effects(grunfeld):
     fit = cw.feols("inv ~ value + capital | year", grunfeld)
     with pytest.raises(cw.ChipwarError, match="'year' is not nested in 'firm'"):
-        fit.with_vcov({"CRV3": "firm"})
+        fit.with_vcov({"CRV3": "firm"}, data=grunfeld)
 
 
 def test_bad_hac_specifications(grunfeld):
@@ -71,7 +71,7 @@ def test_bad_hac_specifications(grunfeld):
     with pytest.raises(cw.ChipwarError, match="lags must be an integer"):
         fit.with_vcov({"DK": -1, "time": "year"})
     with pytest.raises(cw.ChipwarError, match="repeats period"):
-        fit.with_vcov({"NW": 1, "time": "firm", "panel": "firm"})  # 20 rows per (firm, period)
+        fit.with_vcov({"NW": 1, "time": "firm", "panel": "firm"}, data=grunfeld)  # 20 rows per (firm, period)
 
 
 def test_fepois_robust_and_multiway_against_pyfixest(grunfeld):
@@ -79,6 +79,6 @@ def test_fepois_robust_and_multiway_against_pyfixest(grunfeld):
     fit = cw.fepois("count ~ lv | firm", data)
     for vcov in ["hetero", {"CRV1": "firm"}, {"CRV1": "firm + year"}]:
         ref = pf.fepois("count ~ lv | firm", data, vcov=vcov)
-        assert fit.with_vcov(vcov).se["lv"] == pytest.approx(ref.se()["lv"], rel=1e-6), vcov
-    nw = fit.with_vcov(NW)
+        assert fit.with_vcov(vcov, data=data).se["lv"] == pytest.approx(ref.se()["lv"], rel=1e-6), vcov
+    nw = fit.with_vcov(NW, data=data)
     assert np.isinf(nw.df_t)  # Poisson: z reference even with HAC

@@ -73,11 +73,11 @@ def test_closed_form_equals_refits_of_the_dummy_model_for_crossing_fixed_effects
     rng = np.random.default_rng(12)
     n, n_clusters = 400, 16
     data = _clustered(12, n_clusters, n, 0.2).assign(f=rng.integers(0, 40, n), pop=rng.uniform(0.3, 3.0, n))
-    fit = cw.feols("y ~ x | f", data, weights="pop" if weighted else None)
-    core, r = fit._core, 0.1
+    fit = cw.feols("y ~ x | f", data, weights="pop" if weighted else None, cluster="cl")
+    core, r = fit._fit, 0.1
     w = data["pop"].to_numpy() if weighted else np.ones(n)
     codes, g = core.design.codes_of("cl")
-    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], core.design.weights, codes, g, 0,
+    prob = _Problem(core.part.x_demeaned, core.part.y_demeaned, core.design.weights, codes, g, 0,
                     lambda cols: demean_design(core.design, cols, ["c"] * cols.shape[1], 1e-12, 100000))
     a, c = prob.closed_form(r)
     dummies = pd.get_dummies(data["f"], dtype=float).to_numpy()

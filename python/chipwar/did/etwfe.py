@@ -146,7 +146,7 @@ def _poisson_effects(fit, frame: pd.DataFrame, in_cell: np.ndarray, cells: pd.Da
     """Effects on the outcome's scale of the cell rows fepois kept: ``mu - mu exp(-tau)`` with ``tau`` the row's
     treatment term on the log scale, and its gradient ``mu x - mu exp(-tau) (x - d tau / d beta)`` in the
     coefficients (fixed effects held at their estimates, as R's etwfe/marginaleffects do)."""
-    design = fit._core.design  # rows of ``frame`` in the estimation sample (separated ones are gone)
+    design = fit._fit.design  # rows of ``frame`` in the estimation sample (separated ones are gone)
     names = list(fit.coef.index)
     wanted = np.flatnonzero(in_cell)
     where = np.clip(np.searchsorted(design.obs_index, wanted), 0, design.nobs - 1)

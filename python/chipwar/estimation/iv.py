@@ -12,10 +12,10 @@ from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
 from .demean import absorbed_columns, demean_design
 from .ols import fit_ols
-from .result import FitCore
+from .fit import FitCore, IVPart, OlsPart
 
 
-def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_tol: float) -> dict[str, FitCore]:
+def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_tol: float) -> dict[str, FitCore[OlsPart]]:
     """One OLS per endogenous regressor on the exogenous regressors and the (excluded) instruments."""
     n_endog, n_instr = design.endog.shape[1], design.instruments.shape[1]
     if n_instr < n_endog:
@@ -29,20 +29,20 @@ def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_to
     for j, name in enumerate(design.endog_names):
         core = fit_ols(replace(design, y=np.ascontiguousarray(design.endog[:, j]), x=x, x_names=names),
                        fixef_tol, fixef_maxiter, collin_tol)
-        core.extra["lhs"] = name
-        out[name] = core
+        out[name] = replace(core, lhs=name)
     return out
 
 
-def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore:
+def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore[IVPart]:
     """2SLS on a prepared design: the second stage regresses y on the first-stage fitted values of the
     endogenous regressors (named ``fit_<name>``, first, as fixest) and the exogenous regressors; residuals use
-    the actual endogenous values. The first-stage fits are kept in ``extra["first_stage"]``."""
+    the actual endogenous values. The first-stage fits are kept in its :class:`IVPart`."""
     first = first_stages(design, fixef_tol, fixef_maxiter, collin_tol)
     lhs = design.formula.lhs[0]
     dm = demean_design(design, np.column_stack([design.y, design.x]), [lhs, *design.x_names], fixef_tol, fixef_maxiter)
     y_dm, x_dm = dm[:, 0], dm[:, 1:]
-    endog_dm = np.column_stack([c.extra["y_demeaned"] for c in first.values()])
+    stages = [c.part for c in first.values()]
+    endog_dm = np.column_stack([p.y_demeaned for p in stages])
     endog_hat = endog_dm - np.column_stack([c.resid for c in first.values()])
 
     names = [f"fit_{n}" for n in design.endog_names] + design.x_names
@@ -79,8 +79,10 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         resid=resid,
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
+        lhs=lhs,
+        # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
+        part=IVPart(y_demeaned=y_dm, first_stage=first, z_demeaned=stages[0].x_demeaned,
+                    x_structural=actual_dm[:, kept]),
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
-        extra={"y_demeaned": y_dm, "lhs": lhs, "first_stage": first,
-               # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
-               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept]},
     )
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Executor
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ import pandas as pd
 from .. import _core
 from ..vcov.jackknife import LeaveOut, tsls_leave_out
 from .iv_strength import weak_instrument_f
+from .fit import FitCore, IVPart, OlsPart
 from .result import RegressionResult
 
 
@@ -22,11 +24,21 @@ class IVResult(RegressionResult):
     """
 
     method = "IV"
+    _fit: FitCore[IVPart]
+
+    def supports_crv3(self) -> bool:
+        return True  # closed form from per-cluster cross-products
 
     @property
     def first_stage(self) -> dict[str, RegressionResult]:
         """First-stage regressions (endogenous regressor on exogenous regressors and instruments)."""
-        return {name: RegressionResult(core, self._vcov_spec) for name, core in self._core.extra["first_stage"].items()}
+        return {name: RegressionResult(core, self._vcov_spec) for name, core in self._first_stages().items()}
+
+    def _first_stages(self) -> dict[str, FitCore[OlsPart]]:
+        """The first-stage fits, with the grouping columns this result knows (``with_vcov(..., data=)`` adds some)."""
+        groups = self._fit.design.groups
+        return {name: replace(core, design=replace(core.design, groups=groups))
+                for name, core in self._fit.part.first_stage.items()}
 
     def first_stage_f(self) -> pd.DataFrame:
         """F statistics of the excluded instruments, one row per endogenous regressor.
@@ -36,7 +48,7 @@ class IVResult(RegressionResult):
         type; with one endogenous regressor and a robust or clustered variance this is the Kleibergen-Paap rk
         Wald F). With several endogenous regressors each row tests one equation only; see :meth:`weak_iv_f`.
         """
-        instruments = self._core.design.instrument_names
+        instruments = self._fit.design.instrument_names
         rows = []
         for name, fs in self.first_stage.items():
             z = [t for t in instruments if t in fs.coef.index]
@@ -65,14 +77,13 @@ class IVResult(RegressionResult):
             statistics are NaN when the first stages kept fewer excluded instruments than there are endogenous
             regressors, and ``kleibergen_paap`` when its variance is singular (too few clusters).
         """
-        first = list(self._core.extra["first_stage"].values())
-        cd, kp, n_instr = weak_instrument_f(first, self._core.design.instrument_names, self._vcov_spec)
+        first = list(self._first_stages().values())
+        cd, kp, n_instr = weak_instrument_f(first, self._fit.design.instrument_names, self._vcov_spec)
         return pd.Series({"cragg_donald": cd, "kleibergen_paap": kp, "n_instruments": n_instr}, name="F")
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
-        c = self._core
-        return tsls_leave_out(c.extra["z_demeaned"], c.extra["x_structural"], c.extra["y_demeaned"],
-                              c.design.weights, c.coef)
+        c, part = self._fit, self._fit.part
+        return tsls_leave_out(part.z_demeaned, part.x_structural, part.y_demeaned, c.design.weights, c.coef)
 
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..vcov import VcovInputs, VcovSpec, compute_vcov, n_fixef_coefficients
 from ..vcov.jackknife import ols_leave_out
-from .result import FitCore
+from .fit import FitCore, OlsPart
 
 
 def rk_statistic(pi: np.ndarray, v_pi: np.ndarray, q_zz: np.ndarray, q_xx: np.ndarray) -> float:
@@ -65,7 +65,7 @@ def rk_statistic(pi: np.ndarray, v_pi: np.ndarray, q_zz: np.ndarray, q_xx: np.nd
     return float(np.sum(coef**2 / values))
 
 
-def weak_instrument_f(first: list[FitCore], instruments: list[str], spec: VcovSpec) -> tuple[float, float, int]:
+def weak_instrument_f(first: list[FitCore[OlsPart]], instruments: list[str], spec: VcovSpec) -> tuple[float, float, int]:
     """(Cragg-Donald F, Kleibergen-Paap rk Wald F under ``spec``, number of excluded instruments) of the first
     stages ``first`` (one per endogenous regressor, all with the same regressors)."""
     core = first[0]
@@ -90,7 +90,7 @@ def weak_instrument_f(first: list[FitCore], instruments: list[str], spec: VcovSp
     inputs = VcovInputs(
         bread=np.kron(np.eye(m), core.bread), scores=scores, n=d.nobs, k=k, fe_sizes=d.n_groups,
         fe_codes=d.fe_codes, codes_of=d.codes_of, fe_names=d.fe_names, weights=d.weights,
-        leave_out=ols_leave_out(core.extra["x_demeaned"], scores, d.weights),
+        leave_out=ols_leave_out(core.part.x_demeaned, scores, d.weights),
     )
     v = compute_vcov(spec, inputs).matrix
     rows = [j * k + i for j in range(m) for i in z]

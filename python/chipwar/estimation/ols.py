@@ -11,10 +11,10 @@ from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
 from .demean import absorbed_columns, demean_design
-from .result import FitCore
+from .fit import FitCore, OlsPart
 
 
-def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore:
+def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore[OlsPart]:
     """Estimate OLS with fixed effects on a prepared design."""
     names = design.x_names
     if design.nobs <= len(names):
@@ -29,7 +29,7 @@ def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000,
     return ols_on_demeaned(design, dm[:, 0], dm[:, 1:], collin_tol)
 
 
-def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_tol: float = 1e-10) -> FitCore:
+def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_tol: float = 1e-10) -> FitCore[OlsPart]:
     """OLS of the demeaned outcome on the demeaned regressors of ``design`` (absorbed and collinear terms dropped)."""
     names = design.x_names
     dropped: list[str] = []
@@ -66,6 +66,7 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
         resid=resid,
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
+        lhs=design.formula.lhs[0],
+        part=OlsPart(y_demeaned=y_dm, x_demeaned=x_kept),
         fe_sum=fe_sum,
-        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept},
     )

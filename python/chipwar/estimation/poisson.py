@@ -12,11 +12,11 @@ from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..model.design import Design
 from ..model.formula import Formula
-from ..model.frame import numeric_column
+from ..model.frame import as_pandas, numeric_column
 from .demean import ABSORBED_TOL
 from .poisson_result import PoissonResult
 from .prepare import prepare
-from .result import FitCore
+from .fit import FitCore, PoissonOptions, PoissonPart
 from .separation import drop_separated, separation_checks
 
 _STATUS = {1: "absorbed by the fixed effects", 2: "collinear"}
@@ -29,12 +29,12 @@ def _check_outcome(design: Design, name: str) -> None:
         raise ChipwarError(f"outcome {name!r} is zero in every row of the estimation sample; there is nothing to fit")
 
 
-def _offset_values(design: Design, offset: object) -> np.ndarray | None:
-    """The offset on the estimation sample, from a column name or an array aligned with the input rows."""
+def _offset_values(design: Design, data: object, offset: object) -> np.ndarray | None:
+    """The offset on the estimation sample, from a column of ``data`` or an array aligned with its rows."""
     if offset is None:
         return None
     if isinstance(offset, str):
-        values = numeric_column(design.data, offset, role="offset")
+        values = numeric_column(as_pandas(data), offset, role="offset")
         label = f"offset column {offset!r}"
     else:
         values = np.asarray(offset, dtype=float)
@@ -47,20 +47,15 @@ def _offset_values(design: Design, offset: object) -> np.ndarray | None:
     return values
 
 
-def fit_poisson(
-    design: Design,
-    offset: np.ndarray | None = None,
-    tol: float = 1e-8,
-    maxiter: int = 25,
-    fixef_tol: float = 1e-8,
-    fixef_maxiter: int = 10000,
-    collin_tol: float = 1e-10,
-) -> tuple[FitCore, dict]:
-    """Run the IRLS kernel on a prepared (separation-free) design; returns the fit core and the kernel's output."""
+def fit_poisson(design: Design, offset: np.ndarray | None, options: PoissonOptions,
+                n_separated: int = 0) -> FitCore[PoissonPart]:
+    """Run the IRLS kernel on a prepared (separation-free) design (``n_separated``: observations the separation
+    checks dropped before, reported by the result)."""
     names = design.x_names
+    tol, maxiter, fixef_maxiter = options.tol, options.maxiter, options.fixef_maxiter
     out = _core.fit_poisson(
         design.x, design.y, design.fe_codes, design.n_groups, design.weights, offset,
-        tol, maxiter, fixef_tol, fixef_maxiter, collin_tol, ABSORBED_TOL,
+        tol, maxiter, options.fixef_tol, fixef_maxiter, options.collin_tol, ABSORBED_TOL,
     )
     status = np.asarray(out["status"], dtype=int)
     dropped = [f"{n} ({_STATUS[s]})" for n, s in zip(names, status) if s]
@@ -95,7 +90,7 @@ def fit_poisson(
         x_kept = design.x if kept.size == len(names) else design.x[:, kept]  # no copy when every column is kept
         fe_sum = eta - (0.0 if offset is None else offset)
         fe_sum -= x_kept @ coef
-    core = FitCore(
+    return FitCore(
         design=design,
         coef=coef,
         names=[names[j] for j in kept],
@@ -105,10 +100,12 @@ def fit_poisson(
         resid=resid,
         fitted=mu,
         dispersion=None,  # Poisson: the inverse Hessian is the variance
+        lhs=design.formula.lhs[0],
+        part=PoissonPart(eta=eta, offset=offset, options=options, converged=bool(out["converged"]),
+                         iterations=int(out["iterations"]), deviance=float(out["deviance"]),
+                         loglik=float(out["loglik"]), loglik_null=float(out["loglik_null"]), n_separated=n_separated),
         fe_sum=fe_sum,
-        extra={"lhs": design.formula.lhs[0], "eta": eta, "offset": offset},
     )
-    return core, out
 
 
 
@@ -140,16 +137,7 @@ def fepois_model(
         design, report = drop_separated(design, fixef_rm=fixef_rm, checks=checks)
         n_separated = report.n_separated
         design.n_singletons += report.n_singletons
-    off = _offset_values(design, offset)
-    core, out = fit_poisson(design, off, tol, maxiter, fixef_tol, fixef_maxiter, collin_tol)
-    core.extra.update(
-        n_separated=n_separated,
-        converged=bool(out["converged"]),
-        iterations=int(out["iterations"]),
-        deviance=float(out["deviance"]),
-        loglik=float(out["loglik"]),
-        loglik_null=float(out["loglik_null"]),
-        fit_options={"tol": tol, "maxiter": maxiter, "fixef_tol": fixef_tol, "fixef_maxiter": fixef_maxiter,
-                     "collin_tol": collin_tol},  # the CRV3 refits use the same
-    )
+    off = _offset_values(design, data, offset)
+    options = PoissonOptions(tol, maxiter, fixef_tol, fixef_maxiter, collin_tol)
+    core = fit_poisson(design, off, options, n_separated)
     return PoissonResult(core, spec, executor, progress)  # the executor also runs CRV3's refits

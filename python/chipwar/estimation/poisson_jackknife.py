@@ -22,16 +22,16 @@ from .._progress import run_tasks
 from ..model.design import restrict_design
 from ..vcov.jackknife import LeaveOut
 from .demean import ABSORBED_TOL
-from .result import FitCore
+from .fit import FitCore, PoissonPart
 
 
-def poisson_leave_out(core: FitCore, executor: Executor | None = None, progress: bool | None = None) -> LeaveOut:
+def poisson_leave_out(core: FitCore[PoissonPart], executor: Executor | None = None, progress: bool | None = None) -> LeaveOut:
     """``b_(-g) - b`` for every cluster g, by refitting the Poisson model of ``core`` without cluster g (the refits
     on ``executor``, in order, with a progress bar when ``progress``)."""
     d = core.design
     kept = [d.x_names.index(name) for name in core.names]
-    opt = core.extra["fit_options"]
-    offset = core.extra.get("offset")
+    opt = core.part.options
+    offset = core.part.offset
 
     def leave_out(codes: np.ndarray, n_clusters: int) -> np.ndarray:
         def refit(g: int) -> tuple[np.ndarray, bool]:
@@ -39,8 +39,8 @@ def poisson_leave_out(core: FitCore, executor: Executor | None = None, progress:
             sub = restrict_design(d, keep)
             out = _core.fit_poisson(
                 np.asfortranarray(sub.x[:, kept]), sub.y, sub.fe_codes, sub.n_groups, sub.weights,
-                None if offset is None else np.ascontiguousarray(offset[keep]), opt["tol"], opt["maxiter"],
-                opt["fixef_tol"], opt["fixef_maxiter"], opt["collin_tol"], ABSORBED_TOL,
+                None if offset is None else np.ascontiguousarray(offset[keep]), opt.tol, opt.maxiter,
+                opt.fixef_tol, opt.fixef_maxiter, opt.collin_tol, ABSORBED_TOL,
             )
             if np.any(np.asarray(out["status"])):
                 raise ChipwarError(
@@ -53,7 +53,7 @@ def poisson_leave_out(core: FitCore, executor: Executor | None = None, progress:
         failed = sum(not ok for _, ok in reps)
         if failed:
             warnings.warn(f"CRV3: {failed} of {n_clusters} leave-one-cluster-out Poisson refits did not converge in "
-                          f"{opt['maxiter']} iterations; raise maxiter", ConvergenceWarning, stacklevel=2)
+                          f"{opt.maxiter} iterations; raise maxiter", ConvergenceWarning, stacklevel=2)
         return np.vstack([delta for delta, _ in reps])
 
     return leave_out

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..vcov.jackknife import LeaveOut
 from .poisson_jackknife import poisson_leave_out
+from .fit import FitCore, PoissonPart
 from .result import RegressionResult
 
 
@@ -19,20 +20,28 @@ class PoissonResult(RegressionResult):
 
     method = "Poisson"
     t_reference = False
+    _fit: FitCore[PoissonPart]
+
+    def supports_crv3(self) -> bool:
+        return True  # by refitting without each cluster
+
+    @property
+    def _state(self) -> PoissonPart:
+        return self._fit.part
 
     @property
     def converged(self) -> bool:
         """Whether IRLS met its deviance tolerance within ``maxiter`` iterations."""
-        return bool(self._core.extra["converged"])
+        return self._state.converged
 
     @property
     def iterations(self) -> int:
-        return int(self._core.extra["iterations"])
+        return self._state.iterations
 
     @property
     def n_separated(self) -> int:
         """Observations dropped because of separation (including all-zero fixed-effect groups)."""
-        return int(self._core.extra["n_separated"])
+        return self._state.n_separated
 
     @property
     def n_dropped(self) -> dict[str, int]:
@@ -40,16 +49,16 @@ class PoissonResult(RegressionResult):
 
     @property
     def deviance(self) -> float:
-        return float(self._core.extra["deviance"])
+        return self._state.deviance
 
     @property
     def loglik(self) -> float:
-        return float(self._core.extra["loglik"])
+        return self._state.loglik
 
     @property
     def loglik_null(self) -> float:
         """Log-likelihood of the intercept-only model (with the offset, without fixed effects)."""
-        return float(self._core.extra["loglik_null"])
+        return self._state.loglik_null
 
     @property
     def pseudo_r2(self) -> float:
@@ -59,7 +68,7 @@ class PoissonResult(RegressionResult):
     @property
     def r2(self) -> float:
         """Squared correlation between the outcome and the fitted values (fixest's ``cor2``)."""
-        return float(np.corrcoef(self._core.design.y, self._core.fitted)[0, 1] ** 2)
+        return float(np.corrcoef(self._fit.design.y, self._fit.fitted)[0, 1] ** 2)
 
     @property
     def adj_r2(self) -> float:
@@ -70,7 +79,7 @@ class PoissonResult(RegressionResult):
         return float("nan")
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
-        return poisson_leave_out(self._core, executor, progress)
+        return poisson_leave_out(self._fit, executor, progress)
 
     def _inverse_link(self, eta: np.ndarray) -> np.ndarray:
         return np.exp(eta)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import warnings
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -12,26 +13,10 @@ import pandas as pd
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
-from ..model.design import Design, combined_codes
+from ..model.design import combined_codes
 from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
 from ..vcov.jackknife import LeaveOut, ols_leave_out
-
-
-@dataclass
-class FitCore:
-    """What estimation produced, kept so variances can be recomputed without refitting."""
-
-    design: Design
-    coef: np.ndarray  # kept coefficients
-    names: list[str]
-    dropped: list[str]  # collinear or absorbed terms
-    bread: np.ndarray
-    scores: np.ndarray  # n x k
-    resid: np.ndarray  # y - fitted (working residuals for GLMs)
-    fitted: np.ndarray
-    dispersion: float | None
-    fe_sum: np.ndarray | None = None  # sum of fixed effects per observation (linear predictor scale)
-    extra: dict[str, Any] = field(default_factory=dict)
+from .fit import FitCore, IVPart, ModelPart, OlsPart
 
 
 class RegressionResult(Result):
@@ -40,14 +25,14 @@ class RegressionResult(Result):
     method = "OLS"
     t_reference = True  # Student t (OLS, IV); GLMs use the normal
 
-    def __init__(self, core: FitCore, vcov: object = None, executor: Executor | None = None,
+    def __init__(self, fit: FitCore[ModelPart], vcov: object = None, executor: Executor | None = None,
                  progress: bool | None = None) -> None:
-        self._core = core
+        self._fit = fit
         self._set_vcov(vcov, executor, progress)
 
     # ---- inference ---------------------------------------------------------------------------------------
     def _vcov_inputs(self, executor: Executor | None = None, progress: bool | None = None) -> VcovInputs:
-        c = self._core
+        c = self._fit
         d = c.design
         return VcovInputs(
             bread=c.bread,
@@ -66,10 +51,18 @@ class RegressionResult(Result):
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut | None:
         """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.vcov.jackknife`); models
         whose rule refits (Poisson) run the refits on ``executor`` with a progress bar."""
-        c = self._core
-        if "x_demeaned" not in c.extra:
+        part = self._fit.part
+        if not isinstance(part, OlsPart):
             return None
-        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights)
+        return ols_leave_out(part.x_demeaned, self._fit.scores, self._fit.design.weights)
+
+    def supports_crv3(self) -> bool:
+        """Whether ``vcov={"CRV3": g}`` is available: the model has a leave-one-cluster-out rule (OLS, IV, Poisson)."""
+        return isinstance(self._fit.part, OlsPart)
+
+    def supports_wild_bootstrap(self) -> bool:
+        """Whether :meth:`wildboot` is available: least squares without an IV part."""
+        return isinstance(self._fit.part, OlsPart)
 
     def _set_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> None:
         spec = parse_vcov(vcov)
@@ -77,7 +70,8 @@ class RegressionResult(Result):
         self._vcov_res: VcovResult = compute_vcov(spec, self._vcov_inputs(executor, progress),
                                                   t_reference=self.t_reference)
 
-    def with_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> RegressionResult:
+    def with_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None,
+                  data: object = None) -> RegressionResult:
         """The same fit with another variance estimator (no refit of the model).
 
         Parameters
@@ -90,35 +84,64 @@ class RegressionResult(Result):
             does not depend on it.
         progress : bool, optional
             Progress bar over those replicates (default: in notebooks only).
+        data : DataFrame, optional
+            The table the model was fitted on, for a cluster (or NW / DK time, panel) column that was neither a
+            cluster variable nor a fixed effect of the fit: a fit keeps the codes of those, not the data.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd, chipwar as cw
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"x": rng.normal(size=200), "firm": rng.integers(0, 20, 200),
+        ...                    "region": rng.integers(0, 5, 200)}).assign(y=lambda d: d.x + rng.normal(size=200))
+        >>> fit = cw.feols("y ~ x | firm", df, vcov="hetero")
+        >>> fit.with_vcov({"CRV1": "firm"}).vcov_type  # a fixed effect: no data needed
+        'Clustered (firm)'
+        >>> fit.with_vcov({"CRV1": "region"}, data=df).vcov_type  # any other column: from the data
+        'Clustered (region)'
         """
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        new = self._with_groups(parse_vcov(vcov).cluster_columns, data)  # shares the fit; only the variance differs
         new._set_vcov(vcov, executor, progress)
+        return new
+
+    def _with_groups(self, columns: tuple[str, ...], data: object) -> RegressionResult:
+        """A copy of this result whose design also has the grouping ``columns`` (read from ``data`` if given)."""
+        new = copy.copy(self)
+        if data is not None:
+            new._fit = replace(self._fit, design=self._fit.design.with_groups(data, columns))
+        return new
+
+    def in_sample(self, label: str) -> RegressionResult:
+        """The same fit labelled as the split sample ``label`` (what :attr:`sample` reports)."""
+        new = copy.copy(self)
+        new._fit = replace(self._fit, sample=label)
         return new
 
     def wildboot(self, param: str, cluster: str | None = None, reps: int = 9999, weights: str = "rademacher",
                  seed: int | None = None, level: float = 0.95, executor: object = None,
-                 progress: bool | None = None):
+                 progress: bool | None = None, data: object = None):
         """Restricted wild cluster bootstrap p-value and confidence interval of one coefficient (linear models).
 
-        See :mod:`chipwar.estimation.wildboot`. ``cluster`` defaults to the model's one-way CRV1 cluster.
+        See :mod:`chipwar.estimation.wildboot`. ``cluster`` defaults to the model's one-way CRV1 cluster; another
+        column is read from ``data``, the table the model was fitted on (see :meth:`with_vcov`).
         """
         from .wildboot import wild_bootstrap
 
-        return wild_bootstrap(self, param, cluster, reps, weights, seed, level, executor, progress)
+        result = self if cluster is None else self._with_groups((cluster,), data)
+        return wild_bootstrap(result, param, cluster, reps, weights, seed, level, executor, progress)
 
     @property
     def coef(self) -> pd.Series:
-        return pd.Series(self._core.coef, index=self._core.names, name="estimate")
+        return pd.Series(self._fit.coef, index=self._fit.names, name="estimate")
 
     @property
     def vcov(self) -> pd.DataFrame:
-        names = self._core.names
+        names = self._fit.names
         return pd.DataFrame(self._vcov_res.matrix, index=names, columns=names)
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self._vcov_res.matrix)), index=self._core.names, name="std_error")
+        return pd.Series(np.sqrt(np.diag(self._vcov_res.matrix)), index=self._fit.names, name="std_error")
 
     @property
     def tstat(self) -> pd.Series:
@@ -132,7 +155,7 @@ class RegressionResult(Result):
     @property
     def pvalue(self) -> pd.Series:
         p = _core.t_pvalue(self.tstat.to_numpy(), self.df_t if np.isfinite(self.df_t) else 0.0)
-        return pd.Series(np.asarray(p, dtype=float), index=self._core.names, name="p_value")
+        return pd.Series(np.asarray(p, dtype=float), index=self._fit.names, name="p_value")
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals (columns ``lower``, ``upper``) from the same reference distribution as the p-values."""
@@ -149,40 +172,40 @@ class RegressionResult(Result):
     # ---- fit ---------------------------------------------------------------------------------------------
     @property
     def nobs(self) -> int:
-        return self._core.design.nobs
+        return self._fit.design.nobs
 
     @property
     def obs_index(self) -> np.ndarray:
         """Positions (0-based, in the input data) of the observations used in estimation."""
-        return self._core.design.obs_index.copy()
+        return self._fit.design.obs_index.copy()
 
     @property
     def dropped_terms(self) -> list[str]:
-        return list(self._core.dropped)
+        return list(self._fit.dropped)
 
     @property
     def n_dropped(self) -> dict[str, int]:
-        d = self._core.design
+        d = self._fit.design
         return {"missing": d.n_missing, "singletons": d.n_singletons, "zero_weight": d.n_zero_weight}
 
     @property
     def resid(self) -> np.ndarray:
-        return self._core.resid
+        return self._fit.resid
 
     @property
     def fitted(self) -> np.ndarray:
-        return self._core.fitted
+        return self._fit.fitted
 
     @property
     def formula(self) -> str:
-        return self._core.design.formula.text
+        return self._fit.design.formula.text
 
     @property
     def fixef_names(self) -> list[str]:
-        return list(self._core.design.fe_names)
+        return list(self._fit.design.fe_names)
 
     def _weights(self) -> np.ndarray:
-        w = self._core.design.weights
+        w = self._fit.design.weights
         return np.ones(self.nobs) if w is None else w
 
     @property
@@ -190,7 +213,7 @@ class RegressionResult(Result):
         """Coefficients plus fixed-effect coefficients (fixest's count)."""
         from ..vcov import n_fixef_coefficients
 
-        return len(self._core.names) + n_fixef_coefficients(self._core.design.n_groups)
+        return len(self._fit.names) + n_fixef_coefficients(self._fit.design.n_groups)
 
     def fixef(self) -> dict[str, pd.Series]:
         """Recovered fixed effects, one Series per fixed effect indexed by its levels.
@@ -198,14 +221,12 @@ class RegressionResult(Result):
         The first fixed effect carries the level; in every further fixed effect the first level is the reference
         (coefficient 0), as in fixest for connected designs.
         """
-        c = self._core
+        c = self._fit
         d = c.design
         if not d.fe_names or c.fe_sum is None:
             raise ChipwarError("this model has no fixed effects")
         coefs, converged = _core.recover_fixef(c.fe_sum, d.fe_codes, d.n_groups, d.weights)
         if not converged:
-            import warnings
-
             warnings.warn("fixed-effect recovery did not converge", ConvergenceWarning, stacklevel=2)
         return {
             name: pd.Series(vals, index=pd.Index(levels, name=name), name=name)
@@ -217,7 +238,7 @@ class RegressionResult(Result):
 
         Rows of new data with missing values or with fixed-effect levels not seen in estimation get NaN.
         """
-        c = self._core
+        c = self._fit
         if data is None:
             return c.fitted.copy()
         from ..model.design import _terms_block
@@ -255,7 +276,7 @@ class RegressionResult(Result):
 
     @property
     def r2(self) -> float:
-        y = self._core.design.y
+        y = self._fit.design.y
         w = self._weights()
         ybar = np.average(y, weights=w)
         return 1.0 - float(np.sum(w * self.resid**2) / np.sum(w * (y - ybar) ** 2))
@@ -268,9 +289,12 @@ class RegressionResult(Result):
     @property
     def r2_within(self) -> float:
         """R2 of the model after projecting out the fixed effects (NaN without fixed effects)."""
-        if not self._core.design.fe_names:
+        if not self._fit.design.fe_names:
             return float("nan")
-        y_dm = self._core.extra["y_demeaned"]
+        part = self._fit.part
+        if not isinstance(part, OlsPart | IVPart):
+            return float("nan")
+        y_dm = part.y_demeaned
         w = self._weights()
         return 1.0 - float(np.sum(w * self.resid**2) / np.sum(w * y_dm**2))
 
@@ -284,7 +308,7 @@ class RegressionResult(Result):
         ci = self.confint(level)
         return pd.DataFrame(
             {
-                "term": self._core.names,
+                "term": self._fit.names,
                 "estimate": self.coef.to_numpy(),
                 "std_error": self.se.to_numpy(),
                 "statistic": self.tstat.to_numpy(),
@@ -296,12 +320,12 @@ class RegressionResult(Result):
 
     def _fit_lines(self) -> list[str]:
         lines = [f"RMSE: {self.rmse:.6g}   R2: {self.r2:.6g}   Adj. R2: {self.adj_r2:.6g}"]
-        if self._core.design.fe_names:
+        if self._fit.design.fe_names:
             lines[0] += f"   Within R2: {self.r2_within:.6g}"
         return lines
 
     def summary(self) -> str:
-        d = self._core.design
+        d = self._fit.design
         stat = "t value" if self.t_reference else "z value"
         head = [
             f"{self.method} estimation, Dep. Var.: {self._lhs}",
@@ -320,15 +344,15 @@ class RegressionResult(Result):
                 f"{r.term:<{width}} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} {r.p_value:>10.4g} "
                 f"{significance_stars(r.p_value)}"
             )
-        if self._core.dropped:
-            rows.append(f"Dropped (collinear): {', '.join(self._core.dropped)}")
+        if self._fit.dropped:
+            rows.append(f"Dropped (collinear): {', '.join(self._fit.dropped)}")
         return "\n".join(head + ["-" * len(rows[0])] + rows + ["---"] + self._fit_lines())
 
     @property
     def _lhs(self) -> str:
-        return self._core.extra.get("lhs", self._core.design.formula.lhs[0])
+        return self._fit.lhs
 
     @property
     def sample(self) -> str | None:
         """The sample of a split estimation (``"Full sample"``, ``"<column> = <group>"``); None otherwise."""
-        return self._core.extra.get("sample")
+        return self._fit.sample

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -23,10 +23,11 @@ from .._progress import run_tasks
 from ..model.design import _level_label, factor_codes
 from ..model.frame import as_pandas, require_columns
 from .multiple import FitCollection
+from .result import RegressionResult
 
 #: ``fit_sample(texts, frame, rows)`` fits every model formula on one sample; ``rows`` are the sample's positions
 #: in the caller's data (None for all of them), for arguments aligned with the input rows such as an offset array
-SampleFit = Callable[[list[str], pd.DataFrame, "np.ndarray | None"], list]
+SampleFit = Callable[[list[str], pd.DataFrame, "np.ndarray | None"], list[RegressionResult]]
 
 
 @dataclass
@@ -62,31 +63,20 @@ def split_samples(frame: pd.DataFrame, split: str | None, fsplit: str | None) ->
     return samples
 
 
-def _fit_one_sample(sample: Sample, fit_sample: SampleFit, texts: list[str]) -> list:
+def _fit_one_sample(sample: Sample, fit_sample: SampleFit, texts: list[str]) -> list[RegressionResult]:
+    """Every model on one sample, each labelled with it (a fit keeps codes, not the data, so a worker sends back
+    only the model)."""
     try:
         fits = fit_sample(texts, sample.frame, sample.rows)
     except ChipwarError as exc:
         if sample.label is None:
             raise
         raise ChipwarError(f"sample {sample.label!r}: {exc}") from exc
-    return [_detached(fit) for fit in fits]
+    return fits if sample.label is None else [fit.in_sample(sample.label) for fit in fits]
 
 
-def _fit_one_model(text: str, fit_sample: SampleFit, data: pd.DataFrame) -> object:
-    return _detached(fit_sample([text], data, None)[0])
-
-
-def _detached(fit: object) -> object:
-    """The fit without its reference to the input data, so a worker does not send the data back with every model."""
-    fit._core.design = replace(fit._core.design, data=None)
-    return fit
-
-
-def _attach(fit: object, frame: pd.DataFrame, label: str | None) -> object:
-    fit._core.design = replace(fit._core.design, data=frame)
-    if label is not None:
-        fit._core.extra["sample"] = label
-    return fit
+def _fit_one_model(text: str, fit_sample: SampleFit, data: pd.DataFrame) -> RegressionResult:
+    return fit_sample([text], data, None)[0]
 
 
 def fit_models(fit_sample: SampleFit, texts: list[str], data: object, split: str | None, fsplit: str | None,
@@ -98,9 +88,9 @@ def fit_models(fit_sample: SampleFit, texts: list[str], data: object, split: str
         # no split: one task per model; the data go to a dask cluster once, shared by all models
         fits = run_tasks(partial(_fit_one_model, fit_sample=fit_sample), texts, executor=executor,
                          progress=progress, desc="models", shared={"data": frame})
-        return FitCollection(_attach(fit, frame, None) for fit in fits)
+        return FitCollection(fits)
     if samples[0].label is None:
         return FitCollection(fit_sample(texts, frame, None))
     per_sample = run_tasks(partial(_fit_one_sample, fit_sample=fit_sample, texts=texts), samples,
                            executor=executor, progress=progress, desc="samples")
-    return FitCollection(_attach(fit, s.frame, s.label) for s, fits in zip(samples, per_sample) for fit in fits)
+    return FitCollection(fit for fits in per_sample for fit in fits)

@@ -34,6 +34,7 @@ from .._results import Result
 from ..vcov.clusters import is_nested
 from ..vcov.jackknife import cluster_cross_products
 from .demean import demean_design
+from .fit import OlsPart
 
 #: replicates per task handed to an executor
 CHUNK = 2000
@@ -127,8 +128,9 @@ class _Problem:
 
 def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: str, seed: int | None,
                    level: float, executor: Executor | None, progress: bool | None) -> WildBootResult:
-    core = result._core
-    if "x_demeaned" not in core.extra:
+    core = result._fit
+    part = core.part
+    if not result.supports_wild_bootstrap() or not isinstance(part, OlsPart):
         raise ChipwarError("wildboot is available for linear models estimated by feols (not IV or Poisson)")
     if param not in core.names:
         raise ChipwarError(f"wildboot: {param!r} is not a coefficient of this model; choose one of {core.names}")
@@ -153,7 +155,7 @@ def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: 
             return demean_design(design, cols, [f"cluster {h}" for h in range(cols.shape[1])], FIXEF_TOL,
                                  FIXEF_MAXITER)
     seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
-    prob = _Problem(core.extra["x_demeaned"], core.extra["y_demeaned"], design.weights, codes, n_clusters,
+    prob = _Problem(part.x_demeaned, part.y_demeaned, design.weights, codes, n_clusters,
                     core.names.index(param), project)
 
     def boot_t(r: float) -> np.ndarray:

@@ -139,9 +139,33 @@ def term_block(term: Term, frame: pd.DataFrame, drop_first: bool) -> Block:
     return Block(names, values, valid)
 
 
+@dataclass(frozen=True)
+class GroupCodes:
+    """A grouping column (a cluster, a period, a panel id) coded on the estimation sample."""
+
+    codes: np.ndarray  # int32, 0..n_groups-1, one per estimation row
+    n_groups: int
+
+
+def _group_key(columns: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c.strip() for c in columns.split("^")) if isinstance(columns, str) else columns
+
+
+def _compact(codes: np.ndarray, n_levels: int) -> GroupCodes:
+    """Codes renumbered to the groups that occur (in their order)."""
+    compact, used = _core.compact_codes(np.asfortranarray(codes.reshape(-1, 1)), [n_levels])
+    return GroupCodes(compact[:, 0], len(used[0]))
+
+
 @dataclass
 class Design:
-    """Model arrays on the estimation sample (rows of the input kept, in their original order)."""
+    """Model arrays on the estimation sample (rows of the input kept, in their original order).
+
+    A design keeps no reference to the input table: the grouping columns a variance needs (the ``vcov=`` /
+    ``cluster=`` columns) are coded on the estimation sample when it is built (``groups``), and the fixed effects
+    are codes already. A variance by another column reads it from the table the caller passes again
+    (:meth:`with_groups`), as fixest re-reads the data.
+    """
 
     formula: Formula
     y: np.ndarray  # n (a view of column 0 of yx)
@@ -156,7 +180,7 @@ class Design:
     n_missing: int
     n_singletons: int
     n_zero_weight: int
-    data: pd.DataFrame = field(repr=False)
+    groups: dict[tuple[str, ...], GroupCodes] = field(default_factory=dict, repr=False)
     endog: np.ndarray | None = None
     endog_names: list[str] = field(default_factory=list)
     instruments: np.ndarray | None = None
@@ -172,17 +196,44 @@ class Design:
         return [len(levels) for levels in self.fe_levels]
 
     def codes_of(self, columns: str | tuple[str, ...]) -> tuple[np.ndarray, int]:
-        """Compact codes of any (combined) column of the input data on the estimation sample."""
-        cols = tuple(c.strip() for c in columns.split("^")) if isinstance(columns, str) else columns
-        require_columns(self.data, cols, role="cluster/grouping column")
-        sub = self.data.iloc[self.obs_index]
-        codes, levels = combined_codes(sub, cols)
-        if (codes < 0).any():
-            raise ChipwarError(
-                f"column {'^'.join(cols)!r} has missing values in the estimation sample; drop those rows first "
-                "or pass it as cluster= when fitting so they are excluded"
-            )
-        return codes, len(levels)
+        """Compact codes of a (combined) grouping column on the estimation sample: one coded at fit time or a
+        fixed effect."""
+        cols = _group_key(columns)
+        if cols in self.groups:
+            group = self.groups[cols]
+            return group.codes, group.n_groups
+        if cols in self.formula.fixef:
+            q = self.formula.fixef.index(cols)
+            return self.fe_codes[:, q], self.n_groups[q]
+        raise ChipwarError(
+            f"column {'^'.join(cols)!r} was neither a cluster variable nor a fixed effect of the fit (a fit keeps "
+            "cluster codes, not the data); pass the data it was fitted on, e.g. fit.with_vcov(vcov, data=df), or "
+            "give the column as vcov=/cluster= when fitting"
+        )
+
+    def with_groups(self, data: object, columns: tuple[str, ...]) -> Design:
+        """This design with the grouping ``columns`` (``"a^b"`` combines) coded from ``data``, the table it was
+        built from; columns it knows already are left as they are."""
+        new = [key for key in map(_group_key, columns)
+               if key not in self.groups and key not in self.formula.fixef]
+        if not new:
+            return self
+        frame = as_pandas(data)
+        if len(frame) != self.n_input:
+            raise ChipwarError(f"data has {len(frame)} rows but the model was fitted on {self.n_input}; pass the "
+                               "data the model was fitted on")
+        require_columns(frame, [c for key in new for c in key], role="cluster/grouping column")
+        sub = frame.iloc[self.obs_index]
+        groups = dict(self.groups)
+        for key in new:
+            codes, levels = combined_codes(sub, key)
+            if (codes < 0).any():
+                raise ChipwarError(
+                    f"column {'^'.join(key)!r} has missing values in the estimation sample; drop those rows first "
+                    "or pass it as cluster= when fitting so they are excluded"
+                )
+            groups[key] = GroupCodes(codes, len(levels))
+        return replace(self, groups=groups)
 
 
 def _terms_block(terms: tuple[Term, ...], frame: pd.DataFrame, has_constant: bool) -> Block:
@@ -270,8 +321,11 @@ def build_design(
         fe_codes_full.append(codes)
         fe_levels_full.append(levels)
         valid &= codes >= 0
+    group_codes_full = {}  # the grouping columns of the variance, coded once here (the design keeps no frame)
     for extra in extra_columns:
-        codes, _ = combined_codes(frame, tuple(c.strip() for c in extra.split("^")))
+        key = _group_key(extra)
+        codes, levels = combined_codes(frame, key)
+        group_codes_full[key] = (codes, len(levels))
         valid &= codes >= 0
 
     n_missing = int(n - valid.sum())
@@ -337,7 +391,7 @@ def build_design(
         n_missing=n_missing,
         n_singletons=n_singletons,
         n_zero_weight=n_zero_weight,
-        data=frame,
+        groups={key: _compact(codes[keep], n_levels) for key, (codes, n_levels) in group_codes_full.items()},
         endog=None if endog is None else np.asfortranarray(endog.values[keep]),
         endog_names=[] if endog is None else endog.names,
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
@@ -375,6 +429,7 @@ def restrict_design(design: Design, keep: np.ndarray, in_place: bool = False) ->
         return None if a is None else _rows_fortran(a, keep)
 
     rows = dict(
+        groups={key: _compact(g.codes[keep], g.n_groups) for key, g in design.groups.items()},
         y=yx[:, 0],
         x=yx[:, 1:],
         yx=yx,

@@ -51,7 +51,7 @@ def coefplot(models: object, level: float = 0.95, ax: object = None, terms: list
 def iplot(model: object, level: float = 0.95, ax: object = None):
     """Event-study plot of the ``i(var, by, ref=...)`` terms: estimates by level, the reference level at zero."""
     (m,) = _models(model)
-    events = [a for t in m._core.design.formula.rhs for a in t.atoms if isinstance(a, IEvent)]
+    events = [a for t in m._fit.design.formula.rhs for a in t.atoms if isinstance(a, IEvent)]
     if not events:
         raise ChipwarError("iplot: the model has no i() term; use coefplot")
     ev = events[0]
