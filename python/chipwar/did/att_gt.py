@@ -390,6 +390,13 @@ class ATTgtResult(Result):
     info: dict[str, Any]
     bootstrap: int | None = None
     seed: int | None = None
+    # set by _infer (the inference of the cells; aggregations reuse the bootstrap settings)
+    vcov: np.ndarray = field(init=False)
+    se: np.ndarray = field(init=False)
+    crit: float = field(init=False)
+    boot: _inference.BootstrapResult | None = field(init=False, default=None)
+    executor: Executor | None = field(init=False, default=None)
+    progress: bool | None = field(init=False, default=None)
 
     @property
     def n_units(self) -> int:
@@ -400,7 +407,7 @@ class ATTgtResult(Result):
         self.vcov = _inference.analytic_vcov(self.inf, self.clustering)
         self.se = _inference.standard_errors(self.vcov)
         self.crit = float(_core.normal_quantile(1 - self.alpha / 2))
-        self.boot: _inference.BootstrapResult | None = None
+        self.boot = None
         if bootstrap is not None:
             self.bootstrap = int(bootstrap)
             self.seed = _inference.seed_or_random(seed)

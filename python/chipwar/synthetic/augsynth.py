@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,21 @@ from ._panel import long_panel, resolve_donors, split_periods, wide_outcome
 from ._plots import plot_trajectories
 
 
+@dataclass(repr=False, eq=False)
 class AugsynthResult(Result):
     """Result of :func:`augsynth`: augmented weights (may be negative), the SC weights, path, ATT and ridge."""
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    weights: pd.Series  # augmented (may be negative; sum to one)
+    sc_weights: pd.Series  # the synthetic-control weights it augments
+    path: pd.DataFrame  # time, treated, synthetic, gap
+    att: float
+    pre_rmspe: float
+    sc_att: float
+    sc_pre_rmspe: float
+    ridge: float
+    cross_validated: bool
+    treated_unit: Any
+    treatment_time: Any
 
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame({"unit": self.weights.index, "weight": self.weights.to_numpy(),

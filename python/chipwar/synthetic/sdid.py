@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,25 @@ _ESTIMATORS = ("sdid", "sc", "did")
 _SE_METHODS = ("placebo", "bootstrap", "jackknife")
 
 
+@dataclass(repr=False, eq=False)
 class SdidResult(Result):
     """Result of :func:`sdid`: the ATT, its standard error, and the unit and time weights."""
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    estimate: float  # the ATT
+    se: float
+    se_method: str  # "placebo", "bootstrap" or "jackknife"
+    reps: int  # replicates behind se
+    estimator: str  # "sdid", "sc" or "did"
+    unit_weights: pd.Series
+    time_weights: pd.Series
+    replicates: np.ndarray
+    converged: bool
+    treated_units: list[Any]
+    treatment_time: Any
+    n_treated: int
+    n_post: int
+    covariate_coef: pd.Series | None  # covariates= residualisation (None without)
+    outcomes: pd.DataFrame  # units x periods
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Normal interval estimate +/- z se (synthdid's convention), columns ``lower`` and ``upper``."""

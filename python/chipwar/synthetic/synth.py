@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -82,11 +83,26 @@ class PlaceboResult(Result):
         return plot_gaps(self.gaps, self.treatment_time, highlight=self.actual, ax=ax, title=self.summary())
 
 
+@dataclass(repr=False, eq=False)
 class SynthResult(Result):
     """Result of :func:`synth`; see there for the attributes."""
 
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
+    weights: pd.Series  # donor weights (on the simplex)
+    v: pd.Series  # predictor weights
+    path: pd.DataFrame  # time, treated, synthetic, gap
+    att: float  # mean post-period gap
+    pre_rmspe: float
+    mspe: float  # the outer objective at V
+    treated_unit: Any
+    treatment_time: Any
+    v_search: str
+    # what the placebos refit with
+    _spec: _Spec
+    _fixed_v: np.ndarray | None
+    _predictors: list[tuple[str, list[Any], str]]
+    _panel: pd.DataFrame
+    _unit: str
+    _time: str
 
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame({"unit": self.weights.index, "weight": self.weights.to_numpy()})
