@@ -76,7 +76,7 @@ def graph() -> dict[str, set[str]]:
 
 def test_the_import_reader_sees_relative_absolute_and_local_imports(graph):
     # a check of the checker: one import of each kind it must resolve, taken from the package as it is
-    assert "chipwar._core" in graph["chipwar.threads"]  # from . import _core
+    assert "chipwar._core" in graph["chipwar.kernels"]  # from . import _core
     assert "chipwar.vcov" in graph["chipwar.estimation.prepare"]  # from ..vcov import parse_vcov (the package)
     assert "chipwar.vcov.clusters" in graph["chipwar.estimation.wildboot"]  # from ..vcov.clusters import ...
     assert "chipwar.estimation.wildboot" in graph["chipwar.estimation.result"]  # inside a method
@@ -90,6 +90,11 @@ def test_every_module_has_a_layer(graph):
     assert not missing, f"give these a row in ARCHITECTURE.md's layer table: {missing}"
     stale = sorted(set(ranks) - {entry_of(m) for m in graph})
     assert not stale, f"ARCHITECTURE.md's layer table names entries that do not exist: {stale}"
+
+
+def test_only_the_kernel_wrapper_imports_the_compiled_module(graph):
+    raw = sorted(m for m, deps in graph.items() if "chipwar._core" in deps and m != "chipwar.kernels")
+    assert not raw, f"call the kernels through chipwar.kernels, not chipwar._core: {raw}"
 
 
 def test_imports_only_go_down_the_layers(graph):

@@ -46,7 +46,9 @@ void def_fit_poisson(py::module_& m) {
           fit = glm::fit_poisson(x, y, f, optional_data(weights), optional_data(offset), opt);
         }
         py::dict out;
-        out["status"] = fit.status;
+        py::list status;  // one ColumnStatus per column of x (the kernel keeps them as ints)
+        for (const int s : fit.status) status.append(static_cast<glm::ColumnStatus>(s));
+        out["status"] = status;
         out["coef"] = fit.coef;
         // moved into the arrays, not copied (each is n long)
         out["x_demeaned"] = py::cast(std::move(fit.x_demeaned));
@@ -64,13 +66,19 @@ void def_fit_poisson(py::module_& m) {
       py::arg("x"), py::arg("y"), py::arg("codes"), py::arg("n_groups"), py::arg("weights") = py::none(),
       py::arg("offset") = py::none(), py::arg("tol") = 1e-8, py::arg("max_iter") = 25, py::arg("fixef_tol") = 1e-8,
       py::arg("fixef_max_iter") = 10000, py::arg("collin_tol") = 1e-10, py::arg("absorbed_tol") = 1e-10,
-      "Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 "
-      "kept, 1 absorbed, 2 collinear).");
+      "Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status: one ColumnStatus "
+      "per column).");
 }
 
 }  // namespace
 
 void bind_glm(py::module_& m) {
+  // what happened to a regressor column in a GLM fit (the Python side names the reason in its warning)
+  py::enum_<glm::ColumnStatus>(m, "ColumnStatus", "What a GLM fit did with a regressor column.")
+      .value("kept", glm::ColumnStatus::kept)
+      .value("absorbed", glm::ColumnStatus::absorbed, "absorbed by the fixed effects")
+      .value("collinear", glm::ColumnStatus::collinear, "collinear with the columns kept before it");
+
   // float64 first: pybind11 tries the overloads in order without conversions, so float32 inputs reach the
   // float32 kernel without a float64 copy.
   def_fit_poisson<double>(m);

@@ -6,7 +6,57 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'separation_screen', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
+__all__: list[str] = ['ColumnStatus', 'adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'separation_screen', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
+class ColumnStatus:
+    """
+    What a GLM fit did with a regressor column.
+    
+    Members:
+    
+      kept
+    
+      absorbed : absorbed by the fixed effects
+    
+      collinear : collinear with the columns kept before it
+    """
+    __members__: typing.ClassVar[dict[str, ColumnStatus]]
+    absorbed: typing.ClassVar[ColumnStatus]
+    collinear: typing.ClassVar[ColumnStatus]
+    kept: typing.ClassVar[ColumnStatus]
+    @typing.overload
+    def __eq__(self, other: ColumnStatus) -> bool:
+        ...
+    @typing.overload
+    def __eq__(self, other: typing.Any) -> bool:
+        ...
+    def __getstate__(self) -> int:
+        ...
+    def __hash__(self) -> int:
+        ...
+    def __index__(self) -> int:
+        ...
+    def __init__(self, value: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __int__(self) -> int:
+        ...
+    @typing.overload
+    def __ne__(self, other: ColumnStatus) -> bool:
+        ...
+    @typing.overload
+    def __ne__(self, other: typing.Any) -> bool:
+        ...
+    def __repr__(self) -> str:
+        ...
+    def __setstate__(self, state: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    def __str__(self) -> str:
+        ...
+    @property
+    def name(self) -> str:
+        ...
+    @property
+    def value(self) -> int:
+        ...
 def adh_fit_many(problems: collections.abc.Sequence[tuple[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]]], fixed_v: collections.abc.Sequence[typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]], max_iter: typing.SupportsInt | typing.SupportsIndex = 200, random_starts: typing.SupportsInt | typing.SupportsIndex = 0, v_search: str = 'global') -> list:
     """
     ADH synthetic control for (X0, x1, Z0, z1) problems: V optimised (or fixed_v[i] when non-empty), in parallel.
@@ -52,12 +102,12 @@ def f_sf(x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], df1: typing
 @typing.overload
 def fit_poisson(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 25, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, absorbed_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> dict:
     """
-    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).
+    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status: one ColumnStatus per column).
     """
 @typing.overload
 def fit_poisson(x: typing.Annotated[numpy.typing.NDArray[numpy.float32], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float32], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weights: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, offset: typing.Annotated[numpy.typing.ArrayLike, numpy.float64] | None = None, tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, max_iter: typing.SupportsInt | typing.SupportsIndex = 25, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10, absorbed_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> dict:
     """
-    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status per column: 0 kept, 1 absorbed, 2 collinear).
+    Poisson PML with fixed effects by IRLS (x and y float64 or float32); returns a dict (status: one ColumnStatus per column).
     """
 def fw_simplex_weights(y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], zeta: typing.SupportsFloat | typing.SupportsIndex, intercept: bool, start: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], min_decrease: typing.SupportsFloat | typing.SupportsIndex, max_iter: typing.SupportsInt | typing.SupportsIndex) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], int, bool]:
     """

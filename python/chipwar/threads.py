@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _core
+from . import kernels
 
 
 def set_num_threads(n: int) -> None:
@@ -10,9 +10,9 @@ def set_num_threads(n: int) -> None:
 
     Results do not depend on the number of threads.
     """
-    _core.set_num_threads(int(n))
+    kernels.set_num_threads(int(n))
 
 
 def get_num_threads() -> int:
     """Return how many threads long C++ kernels use."""
-    return int(_core.num_threads())
+    return int(kernels.num_threads())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from ._panel import Panel
 
@@ -34,9 +34,9 @@ def covariate_rows(panel: Panel, covariates: list[str]) -> np.ndarray:
 def group_time_rc(
     panel: Panel, outcome: str, g_unit: np.ndarray, w_unit: np.ndarray, x: np.ndarray, method: int, cells
 ) -> tuple:
-    """Run the repeated-cross-section kernel on the rows of ``panel``; same outputs as ``_core.did_group_time``."""
+    """Run the repeated-cross-section kernel on the rows of ``panel``; same outputs as ``kernels.did_group_time``."""
     codes = panel.unit_codes
-    return _core.did_group_time_rc(
+    return kernels.did_group_time_rc(
         panel.frame[outcome].to_numpy(dtype=np.float64),
         panel.period_codes.astype(np.int32),
         g_unit[codes],
@@ -57,5 +57,5 @@ def sum_by_unit(panel: Panel, inf: np.ndarray) -> np.ndarray:
     ``sum_u (sum_{i in u} psi_i)**2 / N**2``, which is the unit-level ``inf' inf / G**2`` with ``inf = (G / N) sums``.
     """
     n_obs = inf.shape[0]
-    sums = _core.group_sums(np.asfortranarray(inf), panel.unit_codes.astype(np.int32), panel.n_units)
+    sums = kernels.group_sums(np.asfortranarray(inf), panel.unit_codes.astype(np.int32), panel.n_units)
     return sums * (panel.n_units / n_obs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .._results import Result, significance_stars
 
@@ -20,9 +20,9 @@ def linear_combination(weights: np.ndarray, coef: np.ndarray, vcov: np.ndarray) 
 def normal_bands(estimate: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not 0 < level < 1:
         raise ChipwarError(f"level must be between 0 and 1, got {level}")
-    z = float(_core.normal_quantile(0.5 + level / 2))
+    z = float(kernels.normal_quantile(0.5 + level / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2.0 * (1.0 - np.asarray(_core.normal_cdf(np.abs(estimate / se)), dtype=float))
+        p = 2.0 * (1.0 - np.asarray(kernels.normal_cdf(np.abs(estimate / se)), dtype=float))
     return estimate - z * se, estimate + z * se, p
 
 
@@ -138,7 +138,7 @@ class EventStudyResult(Result):
                     fmt="o", capsize=3, color="C0")
         pre = self.info.get("pretrends")
         if isinstance(pre, pd.DataFrame):
-            z = float(_core.normal_quantile(0.5 + self.level / 2))
+            z = float(kernels.normal_quantile(0.5 + self.level / 2))
             ax.errorbar(pre["event_time"], pre["estimate"], yerr=z * pre["se"], fmt="o", mfc="white", capsize=3,
                         color="C1")
         ax.axhline(0.0, color="grey", lw=0.8)

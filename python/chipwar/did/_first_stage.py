@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from ..estimation import feols
 from ..estimation.result import RegressionResult
@@ -148,4 +148,4 @@ def group_sums(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Sum the rows of ``values`` (n x k) within the groups of ``codes`` (any labels): (G x k), groups sorted."""
     _, inverse = np.unique(codes, return_inverse=True)
     inverse = inverse.astype(np.int32)
-    return np.asarray(_core.group_sums(np.asfortranarray(values, dtype=float), inverse, int(inverse.max()) + 1))
+    return np.asarray(kernels.group_sums(np.asfortranarray(values, dtype=float), inverse, int(inverse.max()) + 1))

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .._progress import run_tasks
 
 # did reports a standard error as missing when it is numerically zero (e.g. the base period's normalised effect).
 ZERO_SE = np.sqrt(np.finfo(float).eps) * 10
-_IQR_NORMAL = float(_core.normal_quantile(0.75) - _core.normal_quantile(0.25))
+_IQR_NORMAL = float(kernels.normal_quantile(0.75) - kernels.normal_quantile(0.25))
 _CHUNK = 128  # bootstrap replicates per task handed to an executor
 
 
@@ -35,7 +35,7 @@ class Clustering:
         if self.codes is None:
             return inf
         sizes = np.bincount(self.codes)
-        return _core.group_sums(np.asfortranarray(inf), self.codes.astype(np.int32), len(sizes)) / sizes[:, None]
+        return kernels.group_sums(np.asfortranarray(inf), self.codes.astype(np.int32), len(sizes)) / sizes[:, None]
 
     def n_independent(self, n: int) -> int:
         return n if self.codes is None else int(self.codes.max()) + 1
@@ -45,7 +45,7 @@ def analytic_vcov(inf: np.ndarray, clustering: Clustering) -> np.ndarray:
     """Covariance of the estimates: ``inf' inf / n**2`` (or over cluster means, ``m' m / G**2``)."""
     rows = clustering.rows(inf)
     # Eigen's symmetric rank update (GIL released): numpy's BLAS matmul competes for threads with the kernels.
-    return _core.crossprod(np.asfortranarray(rows)) / rows.shape[0] ** 2
+    return kernels.crossprod(np.asfortranarray(rows)) / rows.shape[0] ** 2
 
 
 def standard_errors(vcov: np.ndarray) -> np.ndarray:
@@ -105,7 +105,7 @@ def multiplier_bootstrap(
 
     def chunk(start: int, rows: np.ndarray) -> np.ndarray:
         count = min(_CHUNK, int(replicates) - start)
-        return _core.multiplier_bootstrap(rows, count, seed, kind, start)
+        return kernels.multiplier_bootstrap(rows, count, seed, kind, start)
 
     # the G x K matrix is shared by every chunk: sent once to a dask cluster, not once per chunk
     draws = np.vstack(run_tasks(chunk, starts, executor=executor, progress=progress, desc="multiplier bootstrap",
@@ -116,5 +116,5 @@ def multiplier_bootstrap(
     se = np.where(good, sigma / np.sqrt(g), np.nan)
     crit = sup_t_critical(draws[:, good], sigma[good], alpha)
     centred = np.asfortranarray(draws - draws.mean(axis=0))
-    vcov = _core.crossprod(centred) / (draws.shape[0] - 1) / g  # sample covariance of the draws, per observation
+    vcov = kernels.crossprod(centred) / (draws.shape[0] - 1) / g  # sample covariance of the draws, per observation
     return BootstrapResult(draws, sigma, se, crit, vcov)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .._results import Result, significance_stars
 from . import _inference
@@ -81,9 +81,9 @@ class AggregatedResult(Result):
                 for k, a, s in zip(self.table[key], self.table["att"], self.table["se"])
             ]
         out = pd.DataFrame(rows)
-        z = _core.normal_quantile(1 - self.alpha / 2)
+        z = kernels.normal_quantile(1 - self.alpha / 2)
         out["statistic"] = out["estimate"] / out["std_error"]
-        out["p_value"] = 2 * (1 - _core.normal_cdf(np.abs(out["statistic"].to_numpy())))
+        out["p_value"] = 2 * (1 - kernels.normal_cdf(np.abs(out["statistic"].to_numpy())))
         out["conf_low"] = out["estimate"] - z * out["std_error"]
         out["conf_high"] = out["estimate"] + z * out["std_error"]
         return out
@@ -215,7 +215,7 @@ def _finish(
     overall_inf: np.ndarray,
 ) -> AggregatedResult:
     all_inf = np.column_stack([row_inf, overall_inf])
-    z = float(_core.normal_quantile(1 - res.alpha / 2))
+    z = float(kernels.normal_quantile(1 - res.alpha / 2))
     band = np.full(len(keys), np.nan)
     if res.boot is not None:
         boot = _inference.multiplier_bootstrap(

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..model.frame import as_pandas
 from .._results import Result, significance_stars
@@ -263,7 +263,7 @@ def att_gt(
                 p, outcome, g_unit, w_unit, _att_gt_rc.covariate_rows(p, covariates), _METHODS[method], cells
             )
         else:
-            att, inf, n_treated, n_control, ps_converged, max_ps = _core.did_group_time(
+            att, inf, n_treated, n_control, ps_converged, max_ps = kernels.did_group_time(
                 np.asfortranarray(p.wide(outcome)), g_unit, _covariate_matrix(p, covariates), w_unit,
                 _METHODS[method], cells.period, cells.base, cells.cohort, cells.control_after,
             )
@@ -406,7 +406,7 @@ class ATTgtResult(Result):
     def _infer(self, bootstrap: int | None, seed: int | None, executor: Executor | None, progress: bool | None) -> None:
         self.vcov = _inference.analytic_vcov(self.inf, self.clustering)
         self.se = _inference.standard_errors(self.vcov)
-        self.crit = float(_core.normal_quantile(1 - self.alpha / 2))
+        self.crit = float(kernels.normal_quantile(1 - self.alpha / 2))
         self.boot = None
         if bootstrap is not None:
             self.bootstrap = int(bootstrap)
@@ -461,7 +461,7 @@ class ATTgtResult(Result):
                 "(did returns none either); inspect the pre-period estimates or use placebo waves"
             )
         stat = float(np.sum((eigvec.T @ a) ** 2 / eigval))
-        return stat, float(_core.chi2_sf(stat, int(pre.sum())))
+        return stat, float(kernels.chi2_sf(stat, int(pre.sum())))
 
     def aggregate(
         self,
@@ -479,7 +479,7 @@ class ATTgtResult(Result):
     def tidy(self) -> pd.DataFrame:
         t = self.table
         z = t["att"] / t["se"]
-        p = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy())))
+        p = 2 * (1 - kernels.normal_cdf(np.abs(z.to_numpy())))
         return pd.DataFrame(
             {
                 "term": [f"ATT({g:g},{tt:g})" for g, tt in zip(t["cohort"], t["time"])],
@@ -508,7 +508,7 @@ class ATTgtResult(Result):
             f"{'cohort':>8} {'time':>8} {'ATT':>11} {'SE':>10} {'low':>11} {'high':>11}",
         ]
         for r in self.table.itertuples():
-            p = 2 * (1 - float(_core.normal_cdf(abs(r.att / r.se)))) if np.isfinite(r.se) and r.se > 0 else np.nan
+            p = 2 * (1 - float(kernels.normal_cdf(abs(r.att / r.se)))) if np.isfinite(r.se) and r.se > 0 else np.nan
             lines.append(
                 f"{r.cohort:>8g} {r.time:>8g} {r.att:>11.5f} {r.se:>10.5f} {r.conf_low:>11.5f} {r.conf_high:>11.5f} "
                 f"{significance_stars(p)}"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from . import _inference
 
@@ -102,9 +102,9 @@ def folded_normal_quantile(t: float, level: float) -> float:
     """The ``level`` quantile of |N(t, 1)| (R HonestDiD simulates it with 10^6 draws; this is exact)."""
     t = abs(t)  # |N(t, 1)| and |N(-t, 1)| have the same law
     if t > 30:  # the lower tail is below 1e-190: P(|N(t,1)| <= c) = Phi(c - t) to double precision
-        return t + float(_core.normal_quantile(level))
+        return t + float(kernels.normal_quantile(level))
     optimize = _scipy()
-    target = lambda c: _core.normal_cdf(c - t) - _core.normal_cdf(-c - t) - level  # noqa: E731
+    target = lambda c: kernels.normal_cdf(c - t) - kernels.normal_cdf(-c - t) - level  # noqa: E731
     return float(optimize.brentq(target, 0.0, t + 10.0, xtol=1e-14))
 
 
@@ -289,7 +289,7 @@ def honest_did(
     rows = [(m, *bounds(m)) for m in grid]
     out = pd.DataFrame(rows, columns=["M", "lower", "upper"])
     theta = float(lv @ beta[n_pre:])
-    half = float(_core.normal_quantile(1 - alpha / 2)) * float(np.sqrt(lv @ sig[n_pre:, n_pre:] @ lv))
+    half = float(kernels.normal_quantile(1 - alpha / 2)) * float(np.sqrt(lv @ sig[n_pre:, n_pre:] @ lv))
     out.attrs.update(
         method=method, inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag], alpha=alpha,
         original=(theta - half, theta + half),

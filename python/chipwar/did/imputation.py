@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from ..estimation import feols
 from ._event_study import EventStudyResult
@@ -59,7 +59,7 @@ def _pretrend_test(first: FirstStage, k: int) -> tuple[pd.DataFrame, tuple[float
         raise ChipwarError(f"pretrends={k}: no pre-treatment period of the treated cohorts could be estimated")
     b = fit.coef[kept].to_numpy()
     stat = float(b @ np.linalg.solve(fit.vcov.loc[kept, kept].to_numpy(), b)) / len(kept)
-    p = float(_core.f_sf(stat, len(kept), fit.df_t))
+    p = float(kernels.f_sf(stat, len(kept), fit.df_t))
     table = pd.DataFrame({"event_time": [-float(n.removeprefix("_cw_pre")) for n in kept],
                           "estimate": b, "se": fit.se[kept].to_numpy()})
     return table, (stat, p)

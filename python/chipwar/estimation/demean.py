@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ConvergenceWarning
 from ..model.design import Design
 
@@ -20,7 +20,7 @@ def demean_design(
     """Project the design's fixed effects out of ``columns`` (n x p); warn naming any column that did not converge."""
     if not design.fe_names:
         return columns
-    values, _, converged = _core.demean(
+    values, _, converged = kernels.demean(
         np.asfortranarray(columns), design.fe_codes, design.n_groups, design.weights, tol, max_iter
     )
     bad = [n for n, ok in zip(names, converged) if not ok]

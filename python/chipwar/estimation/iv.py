@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
 from .demean import absorbed_columns, demean_design
@@ -56,7 +56,7 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         dropped += [f"{n} (absorbed by the fixed effects)" for n, a in zip(names, absorbed) if a]
         usable &= ~absorbed
     idx = np.flatnonzero(usable)
-    kept_mask, coef, bread, _ = _core.ols(np.asfortranarray(fitted_dm[:, idx]), y_dm, design.weights, collin_tol)
+    kept_mask, coef, bread, _ = kernels.ols(np.asfortranarray(fitted_dm[:, idx]), y_dm, design.weights, collin_tol)
     kept_mask = np.asarray(kept_mask, dtype=bool)
     kept = idx[kept_mask]
     dropped += [f"{names[j]} (collinear)" for j in idx[~kept_mask]]

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from ..vcov.jackknife import LeaveOut, tsls_leave_out
 from .iv_strength import weak_instrument_f
 from .fit import FitCore, IVPart, OlsPart
@@ -58,7 +58,7 @@ class IVResult(RegressionResult):
                 v = fit.vcov.loc[z, z].to_numpy()
                 stat = float(b @ np.linalg.solve(v, b)) / len(z)
                 df2 = fit.df_t if np.isfinite(fit.df_t) else 0.0
-                p = float(_core.f_sf(stat, len(z), df2)) if df2 > 0 else float(_core.chi2_sf(stat * len(z), len(z)))
+                p = float(kernels.f_sf(stat, len(z), df2)) if df2 > 0 else float(kernels.chi2_sf(stat * len(z), len(z)))
                 row[f"{label}F"] = stat
                 row[f"{label}p"] = p
             rows.append(row)

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
 from .demean import absorbed_columns, demean_design
@@ -40,7 +40,7 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
         usable &= ~absorbed
     idx = np.flatnonzero(usable)
     x_use = x_dm if usable.all() else np.asfortranarray(x_dm[:, idx])  # copy only when something was absorbed
-    kept_mask, coef, bread, resid = _core.ols(x_use, y_dm, design.weights, collin_tol)
+    kept_mask, coef, bread, resid = kernels.ols(x_use, y_dm, design.weights, collin_tol)
     kept_idx = idx[np.asarray(kept_mask, dtype=bool)]
     dropped += [f"{names[j]} (collinear)" for j in idx[~np.asarray(kept_mask, dtype=bool)]]
     if dropped:

@@ -8,7 +8,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..model.design import Design
 from ..model.formula import Formula
@@ -19,7 +19,7 @@ from .prepare import prepare
 from .fit import FitCore, PoissonOptions, PoissonPart
 from .separation import drop_separated, separation_checks
 
-_STATUS = {1: "absorbed by the fixed effects", 2: "collinear"}
+_REASON = {kernels.ColumnStatus.absorbed: "absorbed by the fixed effects", kernels.ColumnStatus.collinear: "collinear"}
 
 
 def _check_outcome(design: Design, name: str) -> None:
@@ -53,37 +53,35 @@ def fit_poisson(design: Design, offset: np.ndarray | None, options: PoissonOptio
     checks dropped before, reported by the result)."""
     names = design.x_names
     tol, maxiter, fixef_maxiter = options.tol, options.maxiter, options.fixef_maxiter
-    out = _core.fit_poisson(
+    out = kernels.fit_poisson(
         design.x, design.y, design.fe_codes, design.n_groups, design.weights, offset,
         tol, maxiter, options.fixef_tol, fixef_maxiter, options.collin_tol, ABSORBED_TOL,
     )
-    status = np.asarray(out["status"], dtype=int)
-    dropped = [f"{n} ({_STATUS[s]})" for n, s in zip(names, status) if s]
+    dropped = [f"{n} ({_REASON[s]})" for n, s in zip(names, out.status) if s != kernels.ColumnStatus.kept]
     if dropped:
         warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
-    kept = np.flatnonzero(status == 0)
+    kept = np.array([j for j, s in enumerate(out.status) if s == kernels.ColumnStatus.kept], dtype=np.intp)
     if kept.size == 0 and names:
         raise ChipwarError(f"every regressor was removed ({', '.join(dropped)}); nothing is left to estimate")
-    if not out["converged"]:
+    if not out.converged:
         warnings.warn(
             f"fepois did not converge in {maxiter} iterations (deviance still changing by more than tol={tol:g}); "
             "raise maxiter",
             ConvergenceWarning,
             stacklevel=3,
         )
-    if not out["fixef_converged"]:
+    if not out.fixef_converged:
         warnings.warn(
             f"demeaning did not converge in {fixef_maxiter} iterations; raise fixef_maxiter or fixef_tol",
             ConvergenceWarning,
             stacklevel=3,
         )
-    coef = np.asarray(out["coef"])
-    mu, eta = np.asarray(out["mu"]), np.asarray(out["eta"])
+    coef, mu, eta = out.coef, out.mu, out.eta
     w = 1.0 if design.weights is None else design.weights
     resid = design.y - mu
     # score of observation i: x~_i w_i (y_i - mu_i), with x~ demeaned under the final IRLS weights; formed in
     # the kernel's array (no second n x k array)
-    scores = np.asarray(out["x_demeaned"])
+    scores = out.x_demeaned
     scores *= (w * resid)[:, None]
     fe_sum = None
     if design.fe_names:
@@ -95,15 +93,15 @@ def fit_poisson(design: Design, offset: np.ndarray | None, options: PoissonOptio
         coef=coef,
         names=[names[j] for j in kept],
         dropped=dropped,
-        bread=np.asarray(out["bread"]),
+        bread=out.bread,
         scores=scores,
         resid=resid,
         fitted=mu,
         dispersion=None,  # Poisson: the inverse Hessian is the variance
         lhs=design.formula.lhs[0],
-        part=PoissonPart(eta=eta, offset=offset, options=options, converged=bool(out["converged"]),
-                         iterations=int(out["iterations"]), deviance=float(out["deviance"]),
-                         loglik=float(out["loglik"]), loglik_null=float(out["loglik_null"]), n_separated=n_separated),
+        part=PoissonPart(eta=eta, offset=offset, options=options, converged=out.converged, iterations=out.iterations,
+                         deviance=out.deviance, loglik=out.loglik, loglik_null=out.loglik_null,
+                         n_separated=n_separated),
         fe_sum=fe_sum,
     )
 

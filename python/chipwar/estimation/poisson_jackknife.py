@@ -16,7 +16,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import run_tasks
 from ..model.design import restrict_design
@@ -37,17 +37,17 @@ def poisson_leave_out(core: FitCore[PoissonPart], executor: Executor | None = No
         def refit(g: int) -> tuple[np.ndarray, bool]:
             keep = codes != g
             sub = restrict_design(d, keep)
-            out = _core.fit_poisson(
+            out = kernels.fit_poisson(
                 np.asfortranarray(sub.x[:, kept]), sub.y, sub.fe_codes, sub.n_groups, sub.weights,
                 None if offset is None else np.ascontiguousarray(offset[keep]), opt.tol, opt.maxiter,
                 opt.fixef_tol, opt.fixef_maxiter, opt.collin_tol, ABSORBED_TOL,
             )
-            if np.any(np.asarray(out["status"])):
+            if not out.all_kept:
                 raise ChipwarError(
                     f"CRV3: without cluster {g} of the cluster variable a regressor is collinear or absorbed by the "
                     "fixed effects (it varies in that cluster only); use CRV1"
                 )
-            return np.asarray(out["coef"]) - core.coef, bool(out["converged"])
+            return out.coef - core.coef, out.converged
 
         reps = run_tasks(refit, range(n_clusters), executor, progress, desc="CRV3 refits")
         failed = sum(not ok for _, ok in reps)

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
 from ..model.design import combined_codes
@@ -154,14 +154,14 @@ class RegressionResult(Result):
 
     @property
     def pvalue(self) -> pd.Series:
-        p = _core.t_pvalue(self.tstat.to_numpy(), self.df_t if np.isfinite(self.df_t) else 0.0)
+        p = kernels.t_pvalue(self.tstat.to_numpy(), self.df_t if np.isfinite(self.df_t) else 0.0)
         return pd.Series(np.asarray(p, dtype=float), index=self._fit.names, name="p_value")
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals (columns ``lower``, ``upper``) from the same reference distribution as the p-values."""
         if not 0 < level < 1:
             raise ChipwarError(f"level must be between 0 and 1, got {level}")
-        q = float(_core.t_quantile(0.5 + level / 2, self.df_t if np.isfinite(self.df_t) else 0.0))
+        q = float(kernels.t_quantile(0.5 + level / 2, self.df_t if np.isfinite(self.df_t) else 0.0))
         b, s = self.coef, self.se
         return pd.DataFrame({"lower": b - q * s, "upper": b + q * s})
 
@@ -225,7 +225,7 @@ class RegressionResult(Result):
         d = c.design
         if not d.fe_names or c.fe_sum is None:
             raise ChipwarError("this model has no fixed effects")
-        coefs, converged = _core.recover_fixef(c.fe_sum, d.fe_codes, d.n_groups, d.weights)
+        coefs, converged = kernels.recover_fixef(c.fe_sum, d.fe_codes, d.n_groups, d.weights)
         if not converged:
             warnings.warn("fixed-effect recovery did not converge", ConvergenceWarning, stacklevel=2)
         return {

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..model.design import Design, restrict_design
 
@@ -64,13 +64,13 @@ def drop_separated(
     while True:
         changed = False
         if design.fe_names and "fe" in checks:
-            zero = _core.zero_outcome_groups(design.y, design.fe_codes, design.n_groups)
+            zero = kernels.zero_outcome_groups(design.y, design.fe_codes, design.n_groups)
             if zero.any():
                 report.n_separated += int(zero.sum())
                 design = restrict_design(design, ~zero, in_place=True)
                 changed = True
             if fixef_rm == "singleton":
-                single = ~_core.singleton_keep_mask(design.fe_codes, design.n_groups)
+                single = ~kernels.singleton_keep_mask(design.fe_codes, design.n_groups)
                 if single.any():
                     report.n_singletons += int(single.sum())
                     design = restrict_design(design, ~single, in_place=True)
@@ -79,10 +79,10 @@ def drop_separated(
             continue
         if "ir" not in checks:
             break
-        if _core.separation_impossible(design.x, design.y, design.fe_codes, design.n_groups):
+        if kernels.separation_impossible(design.x, design.y, design.fe_codes, design.n_groups):
             report.relu_skipped += 1
             break
-        separated, iterations, converged = _core.relu_separation(
+        separated, iterations, converged = kernels.relu_separation(
             design.x, design.y, design.fe_codes, design.n_groups, tol, max_iter
         )
         report.relu_iterations += iterations

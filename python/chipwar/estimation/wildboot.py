@@ -27,7 +27,7 @@ from concurrent.futures import Executor
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .._progress import run_tasks
 from .._results import Result
@@ -103,11 +103,11 @@ class _Problem:
             hs = np.arange(start, min(start + chunk, self.g))
             cols = np.where(self.codes[:, None] == hs[None, :], u[:, None], 0.0)
             projected = cols - project(np.asfortranarray(cols))  # P_D = I - M_D
-            out[:, hs] = _core.group_sums(np.asfortranarray(q[:, None] * projected), self.codes, self.g)
+            out[:, hs] = kernels.group_sums(np.asfortranarray(q[:, None] * projected), self.codes, self.g)
         return out
 
     def _scores(self, u: np.ndarray) -> np.ndarray:
-        return _core.group_sums(np.asfortranarray(self.x * (self.w * u)[:, None]), self.codes, self.g)
+        return kernels.group_sums(np.asfortranarray(self.x * (self.w * u)[:, None]), self.codes, self.g)
 
     def t_stat(self, r: float) -> tuple[float, float]:
         """Unrestricted estimate of beta_j and its t statistic against r (CRV1 without small-sample factors)."""
@@ -162,8 +162,8 @@ def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: 
         a, c = prob.closed_form(r)
         tasks = [(start, min(CHUNK, reps - start)) for start in range(0, reps, CHUNK)]
         if executor is None and progress is None:
-            return np.asarray(_core.wild_bootstrap_t(a, c, 0, reps, weights, seed))
-        parts = run_tasks(lambda t: _core.wild_bootstrap_t(a, c, t[0], t[1], weights, seed), tasks, executor,
+            return np.asarray(kernels.wild_bootstrap_t(a, c, 0, reps, weights, seed))
+        parts = run_tasks(lambda t: kernels.wild_bootstrap_t(a, c, t[0], t[1], weights, seed), tasks, executor,
                           progress, desc="wild bootstrap")
         return np.concatenate([np.asarray(p) for p in parts])
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
@@ -28,7 +28,7 @@ def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray
         lo, hi = int(arr.min()), int(arr.max())
         if hi - lo < max(4 * arr.size, 1024):
             raw = np.asfortranarray((arr - lo).astype(np.int32).reshape(-1, 1))
-            codes, used = _core.compact_codes(raw, [hi - lo + 1])
+            codes, used = kernels.compact_codes(raw, [hi - lo + 1])
             return codes[:, 0], np.asarray(used[0], dtype=np.int64) + lo
     codes, levels = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), np.asarray(levels)
@@ -153,7 +153,7 @@ def _group_key(columns: str | tuple[str, ...]) -> tuple[str, ...]:
 
 def _compact(codes: np.ndarray, n_levels: int) -> GroupCodes:
     """Codes renumbered to the groups that occur (in their order)."""
-    compact, used = _core.compact_codes(np.asfortranarray(codes.reshape(-1, 1)), [n_levels])
+    compact, used = kernels.compact_codes(np.asfortranarray(codes.reshape(-1, 1)), [n_levels])
     return GroupCodes(compact[:, 0], len(used[0]))
 
 
@@ -348,16 +348,16 @@ def build_design(
                 fe_codes[:, q] = c
             fe_levels = list(fe_levels_full)
         else:
-            fe_codes, used = _core.compact_codes(
+            fe_codes, used = kernels.compact_codes(
                 np.column_stack([c[keep] for c in fe_codes_full]), [len(lv) for lv in fe_levels_full]
             )
             fe_levels = [lv[u] for lv, u in zip(fe_levels_full, used)]
         if fixef_rm == "singleton":
-            mask = _core.singleton_keep_mask(fe_codes, [len(lv) for lv in fe_levels])
+            mask = kernels.singleton_keep_mask(fe_codes, [len(lv) for lv in fe_levels])
             n_singletons = int((~mask).sum())
             if n_singletons:
                 keep = keep[mask]
-                fe_codes, used = _core.compact_codes(fe_codes[mask], [len(lv) for lv in fe_levels])
+                fe_codes, used = kernels.compact_codes(fe_codes[mask], [len(lv) for lv in fe_levels])
                 fe_levels = [lv[u] for lv, u in zip(fe_levels, used)]
 
     if keep.size == 0:
@@ -421,7 +421,7 @@ def restrict_design(design: Design, keep: np.ndarray, in_place: bool = False) ->
         raise ChipwarError("no observations left in the estimation sample")
     fe_codes, fe_levels = _rows_fortran(design.fe_codes, keep), design.fe_levels
     if design.fe_names:
-        fe_codes, used = _core.compact_codes(fe_codes, design.n_groups)
+        fe_codes, used = kernels.compact_codes(fe_codes, design.n_groups)
         fe_levels = [levels[u] for levels, u in zip(design.fe_levels, used)]
     yx = _rows_fortran(design.yx if design.yx is not None else np.column_stack([design.y, design.x]), keep)
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .._results import Result
 from ._panel import long_panel, resolve_donors, split_periods, wide_outcome
@@ -70,7 +70,7 @@ def _cross_validate(y0: np.ndarray, y1: np.ndarray, grid: np.ndarray, holdout: i
     n_pre = y0.shape[1]
     errors = np.zeros(len(grid))
     for s in range(n_pre - holdout, n_pre):
-        gamma = _core.simplex_least_squares(y0[:, :s].T, y1[:s])[0]
+        gamma = kernels.simplex_least_squares(y0[:, :s].T, y1[:s])[0]
         for g, ridge in enumerate(grid):
             w = ridge_augmented_weights(y0[:, :s], y1[:s], gamma, ridge)
             errors[g] += (y1[s] - w @ y0[:, s]) ** 2
@@ -116,7 +116,7 @@ def augsynth(
     n_pre = split_periods(wide.columns, treatment_time, time)
     y0 = wide.loc[donors].to_numpy(dtype=np.float64)
     y1 = wide.loc[treated_unit].to_numpy(dtype=np.float64)
-    gamma = _core.simplex_least_squares(y0[:, :n_pre].T, y1[:n_pre])[0]
+    gamma = kernels.simplex_least_squares(y0[:, :n_pre].T, y1[:n_pre])[0]
     cross_validated = ridge is None
     if ridge is None:
         if n_pre < 3:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import default_progress, run_tasks
 from .._results import Result, significance_stars
@@ -43,13 +43,13 @@ class SdidResult(Result):
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
         """Normal interval estimate +/- z se (synthdid's convention), columns ``lower`` and ``upper``."""
-        z = float(_core.normal_quantile(0.5 + level / 2))
+        z = float(kernels.normal_quantile(0.5 + level / 2))
         return pd.DataFrame({"lower": [self.estimate - z * self.se], "upper": [self.estimate + z * self.se]}, index=["ATT"])
 
     @property
     def pvalue(self) -> float:
         """Two-sided normal p-value of the ATT."""
-        return float(2 * (1 - _core.normal_cdf(abs(self.estimate / self.se)))) if self.se > 0 else float("nan")
+        return float(2 * (1 - kernels.normal_cdf(abs(self.estimate / self.se)))) if self.se > 0 else float("nan")
 
     def tidy(self) -> pd.DataFrame:
         ci = self.confint()
@@ -132,7 +132,7 @@ def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: st
         return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
     y = twoway_demean(wide.loc[controls].to_numpy()).ravel()
     x = np.column_stack([twoway_demean(b.loc[controls].to_numpy()).ravel() for b in blocks])
-    kept, coef, _, _ = _core.ols(x, y, None, 1e-10)
+    kept, coef, _, _ = kernels.ols(x, y, None, 1e-10)
     dropped = [c for c, k in zip(covariates, kept) if not k]
     if dropped:
         raise ChipwarError(f"covariates {dropped} have no variation within units and periods among the controls (or are collinear); drop them")
@@ -143,7 +143,7 @@ def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: st
 
 def _replicate_chunk(task: tuple, y: np.ndarray) -> tuple[np.ndarray, bool]:
     t0, opts, omega, lam, index, offsets, n0s = task
-    return _core.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s)
+    return kernels.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s)
 
 
 def _replicate_designs(method: str, n0: int, n: int, reps: int, rng: np.random.Generator) -> list[tuple[np.ndarray, int]]:
@@ -245,7 +245,7 @@ def sdid(
         lambda0 = np.zeros(t0)
     elif estimator == "did":
         opts.update(update_omega=False, update_lambda=False)
-    estimate, omega, lam, converged = _core.sdid_fit(y, n0, t0, opts, omega0, lambda0)
+    estimate, omega, lam, converged = kernels.sdid_fit(y, n0, t0, opts, omega0, lambda0)
 
     if se == "placebo" and n0 <= n1:
         raise ChipwarError(f"the placebo SE needs more control than treated units ({n0} vs {n1}); use se='bootstrap'")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import run_tasks
 from .._results import Result
@@ -46,7 +46,7 @@ class _Spec:
 
 def _fit_chunk(task: tuple) -> list[dict]:
     problems, fixed_v, v_search = task
-    return _core.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS, v_search)
+    return kernels.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS, v_search)
 
 
 def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, executor: Executor | None,
@@ -252,7 +252,7 @@ def _conformal_interval(task: tuple) -> tuple[float, float, float]:
     half = 10 * scale + 2 * abs(gap) + 1e-8
     for _ in range(8):  # widen until both ends of the grid are rejected
         grid = np.linspace(gap - half, gap + half, grid_size)
-        p = _core.conformal_pvalues(y0, y1, grid)
+        p = kernels.conformal_pvalues(y0, y1, grid)
         accepted = grid[p > alpha]
         if p[0] <= alpha and p[-1] <= alpha:
             break
@@ -395,7 +395,7 @@ def synth(
         fixed_v = np.asarray(v, dtype=np.float64)
         if fixed_v.shape != (len(items),) or (fixed_v < 0).any() or not fixed_v.sum() > 0:
             raise ChipwarError(f"v must have {len(items)} non-negative entries (one per predictor), not all zero")
-    fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
+    fit = kernels.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
                              _RANDOM_STARTS, v_search)[0]
     if not fit["converged"]:
         warnings.warn("synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2)

@@ -23,7 +23,7 @@ import itertools
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .clusters import is_nested
 from .crv3 import crv3_vcov
@@ -40,7 +40,7 @@ def n_fixef_coefficients(fe_sizes: list[int]) -> int:
 
 
 def _meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    sums = _core.group_sums(np.asfortranarray(scores), codes, n_groups)
+    sums = kernels.group_sums(np.asfortranarray(scores), codes, n_groups)
     return sums.T @ sums
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 from .inputs import VcovInputs, VcovResult
 from .spec import VcovSpec
@@ -26,10 +26,10 @@ def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -
     scores = np.asfortranarray(inp.scores)
     if spec.kind == "NW":
         panel, _ = inp.codes_of(spec.panel)
-        meat = _core.newey_west_meat(scores, panel, period, spec.lags)
+        meat = kernels.newey_west_meat(scores, panel, period, spec.lags)
     else:
-        by_period = _core.group_sums(scores, period, n_periods)
-        meat = _core.newey_west_meat(by_period, np.zeros(n_periods, np.int32), np.arange(n_periods, dtype=np.int32),
+        by_period = kernels.group_sums(scores, period, n_periods)
+        meat = kernels.newey_west_meat(by_period, np.zeros(n_periods, np.int32), np.arange(n_periods, dtype=np.int32),
                                      spec.lags)
     n = inp.n
     adj = n_periods / (n_periods - 1) * (n - 1) / (n - k_total)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import _core
+from .. import kernels
 from .._errors import ChipwarError
 
 LeaveOut = Callable[[np.ndarray, int], np.ndarray]
@@ -23,7 +23,7 @@ def cluster_cross_products(a: np.ndarray, b: np.ndarray, codes: np.ndarray, n_cl
     n, p = a.shape
     q = b.shape[1]
     outer = (a[:, :, None] * b[:, None, :]).reshape(n, p * q)
-    return _core.group_sums(np.asfortranarray(outer), codes, n_clusters).reshape(n_clusters, p, q)
+    return kernels.group_sums(np.asfortranarray(outer), codes, n_clusters).reshape(n_clusters, p, q)
 
 
 def _solve_each(lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -46,7 +46,7 @@ def ols_leave_out(x: np.ndarray, scores: np.ndarray, weights: np.ndarray | None)
         m = scores.shape[1] // k
         xw = x if weights is None else x * weights[:, None]
         xtx_g = cluster_cross_products(xw, x, codes, n_clusters)
-        score_g = _core.group_sums(np.asfortranarray(scores), codes, n_clusters)  # G x m k
+        score_g = kernels.group_sums(np.asfortranarray(scores), codes, n_clusters)  # G x m k
         rhs = score_g.reshape(n_clusters, m, k).transpose(0, 2, 1)  # G x k x m
         delta = _solve_each((x.T @ xw)[None, :, :] - xtx_g, rhs)
         return -delta.transpose(0, 2, 1).reshape(n_clusters, m * k)
