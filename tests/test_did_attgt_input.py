@@ -87,7 +87,7 @@ def test_bad_options(panel):
         ({"method": "ols"}, "method must be"),
         ({"base_period": "first"}, "base_period must be"),
         ({"anticipation": -1}, "anticipation must be"),
-        ({"alpha": 1.5}, "alpha must be"),
+        ({"level": -0.5}, "level must be"),
         ({"bootstrap": 1}, "bootstrap must be"),
         ({"panel": False, "allow_unbalanced_panel": True}, "applies to panel data only"),
         ({"bootstrap": 10, "seed": -3}, "seed must be"),

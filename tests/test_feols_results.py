@@ -32,7 +32,7 @@ def test_tidy_columns_and_values(panel):
     assert row.conf_low == pytest.approx(row.estimate - q * row.std_error, rel=1e-10)
     assert row.p_value == pytest.approx(2 * stats.t.sf(abs(row.statistic), 149), rel=1e-8)
     ci = fit.confint(0.9)
-    assert ci.loc["x", "upper"] == pytest.approx(row.estimate + stats.t.ppf(0.95, 149) * row.std_error, rel=1e-10)
+    assert ci.loc["x", "conf_high"] == pytest.approx(row.estimate + stats.t.ppf(0.95, 149) * row.std_error, rel=1e-10)
 
 
 def test_summary_and_html(panel):

@@ -183,13 +183,13 @@ def test_time_placebo_and_leave_one_out(prop99_fit) -> None:
 
 
 def test_conformal_intervals(prop99_fit) -> None:
-    ci = prop99_fit.conformal(alpha=0.1)
+    ci = prop99_fit.conformal(level=0.9)
     assert list(ci.columns) == ["time", "gap", "lower", "upper", "step"]
     assert len(ci) == 12
     assert ((ci.lower <= ci.gap + ci.step) & (ci.gap - ci.step <= ci.upper)).all()
     assert (ci.upper.iloc[-3:] < 0).all()  # the late effects exclude zero
-    with pytest.raises(ChipwarError, match="alpha"):
-        prop99_fit.conformal(alpha=0.01)
+    with pytest.raises(ChipwarError, match="level"):
+        prop99_fit.conformal(level=0.99)
 
 
 def test_conformal_pvalue_by_brute_force() -> None:

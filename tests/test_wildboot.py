@@ -121,9 +121,9 @@ def test_confidence_interval_by_inversion():
     boot = fit.wildboot("x", reps=REPS, seed=1)
     lo, hi = boot.conf_int
     crv1 = fit.confint().loc["x"]
-    half = (crv1["upper"] - crv1["lower"]) / 2
+    half = (crv1["conf_high"] - crv1["conf_low"]) / 2
     assert lo < 0.3 < hi
-    assert abs(lo - crv1["lower"]) < 0.1 * half and abs(hi - crv1["upper"]) < 0.1 * half
+    assert abs(lo - crv1["conf_low"]) < 0.1 * half and abs(hi - crv1["conf_high"]) < 0.1 * half
     assert boot.p_value < 1e-3  # the slope is far from zero
 
 

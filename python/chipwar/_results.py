@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import html
+from typing import NamedTuple
 
 import pandas as pd
+
+
+class WaldTest(NamedTuple):
+    """A test statistic and its p-value (unpacks as ``statistic, p_value``)."""
+
+    statistic: float
+    p_value: float
 
 
 class Result:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import kernels
 from .._errors import ChipwarError
-from .._results import Result, significance_stars
+from .._results import Result, WaldTest, significance_stars
 
 
 def linear_combination(weights: np.ndarray, coef: np.ndarray, vcov: np.ndarray) -> tuple[float, float]:
@@ -117,11 +117,12 @@ class EventStudyResult(Result):
             )
         return self.estimates.to_numpy()[order], self.vcov.to_numpy()[np.ix_(order, order)], num_pre, num_post
 
-    def pretest(self) -> tuple[float, float]:
-        """The pre-trend test (statistic, p-value) if the estimator ran one (e.g. ``did_imputation(pretrends=k)``)."""
+    def pretest(self) -> WaldTest:
+        """The pre-trend test (``statistic``, ``p_value``) if the estimator ran one (e.g.
+        ``did_imputation(pretrends=k)``)."""
         if "pretest" not in self.info:
             raise ChipwarError(f"{self.method} ran no pre-trend test; ask for one when estimating (pretrends=k)")
-        return self.info["pretest"]
+        return WaldTest(*self.info["pretest"])
 
     def plot(self, ax=None, ref_line: bool = True):
         """Estimates with pointwise ``level`` confidence bands against the index; returns the matplotlib Axes.

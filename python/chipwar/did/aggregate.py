@@ -72,6 +72,11 @@ class AggregatedResult(Result):
     info: dict[str, Any]
     clustering: _inference.Clustering
 
+    @property
+    def estimate(self) -> float:
+        """The overall summary (``att``), by the name every single-number result uses."""
+        return self.att
+
     def tidy(self) -> pd.DataFrame:
         key = _KEY.get(self.type)
         rows = [{"term": "overall", "estimate": self.att, "std_error": self.se}]

@@ -12,8 +12,9 @@ import pandas as pd
 
 from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
+from .._options import interval_alpha, replicates
+from .._results import Result, WaldTest, significance_stars
 from ..model.frame import as_pandas
-from .._results import Result, significance_stars
 from . import _att_gt_rc, _inference
 from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes
 
@@ -58,7 +59,7 @@ def _plan_cells(
     return cells
 
 
-def _validate_options(control: str, method: str, base_period: str, anticipation: Any, alpha: float) -> None:
+def _validate_options(control: str, method: str, base_period: str, anticipation: Any) -> None:
     if control not in _CONTROLS:
         raise ChipwarError(f"control must be one of {_CONTROLS}, got {control!r}")
     if method not in _METHODS:
@@ -67,8 +68,6 @@ def _validate_options(control: str, method: str, base_period: str, anticipation:
         raise ChipwarError(f"base_period must be one of {_BASES}, got {base_period!r}")
     if not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise ChipwarError(f"anticipation must be a non-negative integer number of periods, got {anticipation!r}")
-    if not 0 < alpha < 1:
-        raise ChipwarError(f"alpha must be between 0 and 1, got {alpha!r}")
 
 
 def _unit_weights(panel: Panel, weights: str | None) -> np.ndarray:
@@ -114,10 +113,12 @@ def att_gt(
     seed: int | None = None,
     panel: bool = True,
     allow_unbalanced_panel: bool = False,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     multiplier: str = "rademacher",
     executor: Executor | None = None,
     progress: bool | None = None,
+    level: float | None = None,
+    reps: int | None = None,
 ) -> ATTgtResult:
     """Group-time average treatment effects of Callaway & Sant'Anna (2021).
 
@@ -161,7 +162,7 @@ def att_gt(
         (exactly did's bootstrap convention; the analytic SEs use the same cluster means). Clustering on
         ``unit`` is the default and is ignored.
     bootstrap : int, optional
-        Number of multiplier-bootstrap replicates. With it, SEs are bootstrap SEs (interquartile range) and
+        Number of multiplier-bootstrap replicates (``reps=`` is the same keyword in the common vocabulary). With it, SEs are bootstrap SEs (interquartile range) and
         ``conf_low``/``conf_high`` are uniform (sup-t) bands, as did's default ``cband=TRUE``.
     seed : int, optional
         Seed of the bootstrap (a random one is drawn and stored in ``res.seed`` if None).
@@ -172,14 +173,18 @@ def att_gt(
         Keep the units of an unbalanced panel instead of dropping them: the panel is estimated with the
         repeated-cross-section estimators and the observations' influence functions are summed within unit, so
         inference is clustered by unit (did's option of the same name). Used even when the panel is balanced.
-    alpha : float
-        1 - confidence level.
+    alpha : float, optional
+        Deprecated alias of ``1 - level`` (warns).
     multiplier : {"rademacher", "mammen"}
         Bootstrap multiplier weights (did uses Rademacher).
     executor : concurrent.futures.Executor, optional
         Runs chunks of bootstrap replicates (the draws do not depend on where they run).
     progress : bool, optional
         Progress bar for the bootstrap (default: on in notebooks).
+    level : float
+        Confidence level of the intervals and bands (default 0.95).
+    reps : int, optional
+        Number of multiplier-bootstrap replicates (``bootstrap=``, not both).
 
     Returns
     -------
@@ -195,7 +200,9 @@ def att_gt(
     against an M-estimation delta method and diff-diff in tests/test_did_attgt_rc_se.py). The two agree
     asymptotically when the propensity score is right, and differed by up to 3% in standard errors on mpdta.
     """
-    _validate_options(control, method, base_period, anticipation, alpha)
+    alpha = interval_alpha(level, alpha)
+    bootstrap = replicates(reps, bootstrap, "bootstrap")
+    _validate_options(control, method, base_period, anticipation)
     if not panel and allow_unbalanced_panel:
         raise ChipwarError(
             "allow_unbalanced_panel=True applies to panel data only; with panel=False every row is already its own "
@@ -439,13 +446,19 @@ class ATTgtResult(Result):
             }
         )
 
-    def pretest(self) -> tuple[float, float]:
+    @property
+    def level(self) -> float:
+        """Confidence level of the intervals."""
+        return 1.0 - self.alpha
+
+    def pretest(self) -> WaldTest:
         """Wald pre-test of parallel trends: all pre-treatment ATT(g, t) are zero (did's ``W``, ``Wpval``).
 
         Returns
         -------
-        (statistic, p_value)
-            Chi-squared statistic and its p-value (did rounds the p-value to 5 digits; this one is exact).
+        WaldTest
+            ``statistic`` (chi-squared) and ``p_value`` (did rounds it to 5 digits; this one is exact); unpacks as
+            ``stat, p = res.pretest()``.
         """
         pre = (self.cohorts > self.times) & np.isfinite(self.se)
         if not pre.any():
@@ -461,7 +474,7 @@ class ATTgtResult(Result):
                 "(did returns none either); inspect the pre-period estimates or use placebo waves"
             )
         stat = float(np.sum((eigvec.T @ a) ** 2 / eigval))
-        return stat, float(kernels.chi2_sf(stat, int(pre.sum())))
+        return WaldTest(stat, float(kernels.chi2_sf(stat, int(pre.sum()))))
 
     def aggregate(
         self,

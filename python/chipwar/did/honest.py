@@ -24,6 +24,7 @@ import pandas as pd
 
 from .. import kernels
 from .._errors import ChipwarError
+from .._options import interval_alpha
 from . import _inference
 
 _METHODS = ("smoothness", "relative_magnitudes")
@@ -194,13 +195,14 @@ def honest_did(
     num_pre: int | None = None,
     num_post: int | None = None,
     l_vec: Sequence[float] | None = None,
-    alpha: float = 0.05,
+    alpha: float | None = None,
     hybrid: str | None = None,
     seed: int = 0,
     breakdown: bool = True,
     inference: str | None = None,
     bias: str | None = None,
     monotonicity: str | None = None,
+    level: float | None = None,
 ) -> pd.DataFrame:
     """Robust confidence sets of Rambachan & Roth (2023) over a grid of M, and the breakdown value.
 
@@ -218,8 +220,8 @@ def honest_did(
         to the larger of the pre-period coefficients' standard errors).
     l_vec : sequence of float, optional
         Weights of the target theta = l' tau_post (default: the first post-treatment effect).
-    alpha : float
-        1 - confidence level.
+    alpha : float, optional
+        Deprecated alias of ``1 - level`` (warns).
     hybrid : {"lf", "arp"}, optional
         The conditional-least-favourable hybrid test ("lf", R's default "C-LF" for relative magnitudes) or the
         pure conditional test of Andrews, Roth & Pakes ("arp"): the same as ``inference="C-LF"`` / ``"conditional"``.
@@ -236,13 +238,15 @@ def honest_did(
         Smoothness with "conditional" / "C-LF" only: the post-treatment violations delta_post are >= 0 (<= 0).
     monotonicity : {"increasing", "decreasing"}, optional
         Smoothness with "conditional" / "C-LF" only: delta is monotone over all event times.
+    level : float
+        Confidence level of the sets (default 0.95).
 
     Returns
     -------
     DataFrame
         Columns ``M``, ``lower``, ``upper`` (one row per grid value). ``.attrs`` holds ``original`` (the usual
         confidence interval, parallel trends imposed), ``breakdown`` (the largest M at which the set still
-        excludes 0, found by bisection; NaN if even M = 0 includes 0), ``method`` and ``alpha``.
+        excludes 0, found by bisection; NaN if even M = 0 includes 0), ``method``, ``level`` and ``alpha`` (1 - level).
 
     Notes
     -----
@@ -255,8 +259,7 @@ def honest_did(
     if method not in _METHODS:
         raise ChipwarError(f"method must be one of {_METHODS}, got {method!r}")
     flag = _inference_flag(method, inference, hybrid, bias, monotonicity)
-    if not 0 < alpha < 1:
-        raise ChipwarError(f"alpha must be between 0 and 1, got {alpha!r}")
+    alpha = interval_alpha(level, alpha)
     if event_study is None:
         if betahat is None or sigma is None or num_pre is None or num_post is None:
             raise ChipwarError("pass an event study, or betahat, sigma, num_pre and num_post")
@@ -291,7 +294,7 @@ def honest_did(
     theta = float(lv @ beta[n_pre:])
     half = float(kernels.normal_quantile(1 - alpha / 2)) * float(np.sqrt(lv @ sig[n_pre:, n_pre:] @ lv))
     out.attrs.update(
-        method=method, inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag], alpha=alpha,
+        method=method, inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag], level=1.0 - alpha, alpha=alpha,
         original=(theta - half, theta + half),
         breakdown=_breakdown(bounds, grid) if breakdown else np.nan,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from functools import partial
 
+from .._errors import ChipwarError
 from ..model.formula import expand_models, parse_formula
 from .linear import feols_model
 from .multiple import feols_sample
@@ -63,7 +64,8 @@ def feols(
     executor : concurrent.futures.Executor, optional
         Fit the models of a multiple estimation on this executor (e.g. ``dask.distributed``'s
         ``client.get_executor()``): one task per split sample, or per model without a split. The results are
-        identical to the local run.
+        identical to the local run. A single model has no tasks to spread (its CRV3 is a closed form), so an
+        executor there is an error rather than silently unused.
     progress : bool, optional
         A progress bar over those tasks (None: on in notebooks).
     dtype : {"float64", "float32"}
@@ -87,4 +89,9 @@ def feols(
         fit_sample = partial(feols_sample, vcov=vcov, weights=weights, cluster=cluster, fixef_rm=fixef_rm,
                              fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, dtype=dtype)
         return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
+    if executor is not None:
+        raise ChipwarError(
+            "feols(executor=...) runs the models of a multiple estimation (several outcomes, stepwise terms, "
+            "split= / fsplit=) as tasks; this call fits one model, which has none to spread. Drop executor="
+        )
     return feols_model(formula, data, vcov, weights, cluster, fixef_rm, fixef_tol, fixef_maxiter, collin_tol, dtype)

@@ -158,12 +158,12 @@ class RegressionResult(Result):
         return pd.Series(np.asarray(p, dtype=float), index=self._fit.names, name="p_value")
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
-        """Confidence intervals (columns ``lower``, ``upper``) from the same reference distribution as the p-values."""
+        """Confidence intervals (columns ``conf_low``, ``conf_high``) from the same reference distribution as the p-values."""
         if not 0 < level < 1:
             raise ChipwarError(f"level must be between 0 and 1, got {level}")
         q = float(kernels.t_quantile(0.5 + level / 2, self.df_t if np.isfinite(self.df_t) else 0.0))
         b, s = self.coef, self.se
-        return pd.DataFrame({"lower": b - q * s, "upper": b + q * s})
+        return pd.DataFrame({"conf_low": b - q * s, "conf_high": b + q * s})
 
     @property
     def vcov_type(self) -> str:
@@ -313,8 +313,8 @@ class RegressionResult(Result):
                 "std_error": self.se.to_numpy(),
                 "statistic": self.tstat.to_numpy(),
                 "p_value": self.pvalue.to_numpy(),
-                "conf_low": ci["lower"].to_numpy(),
-                "conf_high": ci["upper"].to_numpy(),
+                "conf_low": ci["conf_low"].to_numpy(),
+                "conf_high": ci["conf_high"].to_numpy(),
             }
         )
 

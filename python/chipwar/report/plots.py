@@ -37,7 +37,7 @@ def coefplot(models: object, level: float = 0.95, ax: object = None, terms: list
         present = [t for t in names if t in m.coef.index]
         x = np.array([names.index(t) for t in present]) + (i - (len(items) - 1) / 2) * width
         est = m.coef[present].to_numpy()
-        err = np.vstack([est - ci.loc[present, "lower"].to_numpy(), ci.loc[present, "upper"].to_numpy() - est])
+        err = np.vstack([est - ci.loc[present, "conf_low"].to_numpy(), ci.loc[present, "conf_high"].to_numpy() - est])
         ax.errorbar(x, est, yerr=err, fmt="o", capsize=3, label=_legend_label(i, m))
     ax.axhline(0.0, color="grey", linewidth=0.8)
     ax.set_xticks(range(len(names)))
@@ -60,7 +60,7 @@ def iplot(model: object, level: float = 0.95, ax: object = None):
     terms = [t for t in m.coef.index if t.startswith(prefix) and t.endswith(suffix)]
     levels = [t[len(prefix):len(t) - len(suffix)] for t in terms]
     ci = m.confint(level)
-    points = [(lev, m.coef[t], ci.loc[t, "lower"], ci.loc[t, "upper"]) for lev, t in zip(levels, terms)]
+    points = [(lev, m.coef[t], ci.loc[t, "conf_low"], ci.loc[t, "conf_high"]) for lev, t in zip(levels, terms)]
     points += [(str(r), 0.0, 0.0, 0.0) for r in ev.ref]
     try:  # numeric levels (years, event times) go on a numeric axis
         points.sort(key=lambda p: float(p[0]))

@@ -61,8 +61,8 @@ def _fit(name: str, data: pd.DataFrame, fixed_effects: str) -> pd.DataFrame:
     ci = fit.confint()
     return pd.DataFrame({
         "estimator": name, "term": list(TERMS), "estimate": fit.coef[list(TERMS)].to_numpy(),
-        "se": fit.se[list(TERMS)].to_numpy(), "conf_low": ci.loc[list(TERMS), "lower"].to_numpy(),
-        "conf_high": ci.loc[list(TERMS), "upper"].to_numpy(), "nobs": fit.nobs,
+        "se": fit.se[list(TERMS)].to_numpy(), "conf_low": ci.loc[list(TERMS), "conf_low"].to_numpy(),
+        "conf_high": ci.loc[list(TERMS), "conf_high"].to_numpy(), "nobs": fit.nobs,
     })
 
 

@@ -97,7 +97,7 @@ def _sdid(panel: pd.DataFrame, treated_unit: str, first_year: int, seed: int, re
                                   se="placebo", reps=reps, seed=seed)
     ci = est.confint()
     return {"estimator": "sdid", "estimate": float(est.estimate), "se": float(est.se),
-            "conf_low": float(ci["lower"].iloc[0]), "conf_high": float(ci["upper"].iloc[0]), "p_value": est.pvalue}
+            "conf_low": float(ci["conf_low"].iloc[0]), "conf_high": float(ci["conf_high"].iloc[0]), "p_value": est.pvalue}
 
 
 def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int, reps: int,

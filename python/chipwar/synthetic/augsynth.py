@@ -32,6 +32,11 @@ class AugsynthResult(Result):
     treated_unit: Any
     treatment_time: Any
 
+    @property
+    def estimate(self) -> float:
+        """The ATT (``att``), by the name every single-number result uses."""
+        return self.att
+
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame({"unit": self.weights.index, "weight": self.weights.to_numpy(),
                              "sc_weight": self.sc_weights.to_numpy()})

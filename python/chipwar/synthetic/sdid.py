@@ -42,9 +42,10 @@ class SdidResult(Result):
     outcomes: pd.DataFrame  # units x periods
 
     def confint(self, level: float = 0.95) -> pd.DataFrame:
-        """Normal interval estimate +/- z se (synthdid's convention), columns ``lower`` and ``upper``."""
+        """Normal interval estimate +/- z se (synthdid's convention), columns ``conf_low`` and ``conf_high``."""
         z = float(kernels.normal_quantile(0.5 + level / 2))
-        return pd.DataFrame({"lower": [self.estimate - z * self.se], "upper": [self.estimate + z * self.se]}, index=["ATT"])
+        return pd.DataFrame({"conf_low": [self.estimate - z * self.se], "conf_high": [self.estimate + z * self.se]},
+                            index=["ATT"])
 
     @property
     def pvalue(self) -> float:
@@ -60,8 +61,8 @@ class SdidResult(Result):
                 "std_error": [self.se],
                 "statistic": [self.estimate / self.se if self.se > 0 else np.nan],
                 "p_value": [self.pvalue],
-                "conf_low": ci["lower"].to_numpy(),
-                "conf_high": ci["upper"].to_numpy(),
+                "conf_low": ci["conf_low"].to_numpy(),
+                "conf_high": ci["conf_high"].to_numpy(),
             }
         )
 
@@ -74,7 +75,7 @@ class SdidResult(Result):
             f"{self.n_post} post- and {len(self.time_weights)} pre-periods",
             f"ATT {self.estimate:.6g}  SE {self.se:.6g} ({self.se_method}, {self.reps} replicates)  "
             f"p {self.pvalue:.4g} {significance_stars(self.pvalue)}",
-            f"95% CI [{ci['lower'].iloc[0]:.6g}, {ci['upper'].iloc[0]:.6g}]",
+            f"95% CI [{ci['conf_low'].iloc[0]:.6g}, {ci['conf_high'].iloc[0]:.6g}]",
             "Top unit weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
         ]
         return "\n".join(lines)

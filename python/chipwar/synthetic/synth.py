@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import kernels
 from .._errors import ChipwarError, ConvergenceWarning
+from .._options import interval_alpha
 from .._progress import run_tasks
 from .._results import Result
 from ._panel import _describe, long_panel, resolve_donors, split_periods, wide_outcome
@@ -103,6 +104,11 @@ class SynthResult(Result):
     _panel: pd.DataFrame
     _unit: str
     _time: str
+
+    @property
+    def estimate(self) -> float:
+        """The ATT (``att``, the mean post-period gap), by the name every single-number result uses."""
+        return self.att
 
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame({"unit": self.weights.index, "weight": self.weights.to_numpy()})
@@ -221,21 +227,24 @@ class SynthResult(Result):
         paths = {d: wide.loc[[o for o in donors if o != d]].T @ fit["w"] for d, fit in zip(dropped, fits)}
         return pd.DataFrame(paths).rename_axis(columns="dropped")
 
-    def conformal(self, alpha: float = 0.1, grid_size: int = 201, executor: Executor | None = None,
-                  progress: bool | None = None) -> pd.DataFrame:
+    def conformal(self, alpha: float | None = None, grid_size: int = 201, executor: Executor | None = None,
+                  progress: bool | None = None, level: float | None = None) -> pd.DataFrame:
         """Per-period conformal intervals (Chernozhukov, Wuthrich & Zhu 2021) for the effect in each post-period.
 
         For each post-period t and each effect theta on a grid, the null is imposed on the treated outcome, simplex
         weights are refitted on the outcomes of all pre-periods plus t, and p(theta) is the share of those periods
-        whose absolute residual is at least that of t. The interval is the range of grid points with p > alpha
-        (resolution: the grid step, reported in column ``step``); it needs alpha >= 1 / (pre-periods + 1).
+        whose absolute residual is at least that of t. The interval is the range of grid points with p > 1 - level
+        (resolution: the grid step, reported in column ``step``); it needs level <= pre-periods / (pre-periods + 1).
+        ``level`` defaults to 0.9; ``alpha`` is its deprecated alias ``1 - level`` (warns).
         """
+        alpha = interval_alpha(level, alpha, default=0.9)
         wide = self._spec.wide
         periods = list(wide.columns)
         pre = [p for p in periods if p < self.treatment_time]
         post = [p for p in periods if p >= self.treatment_time]
         if not 1.0 / (len(pre) + 1) <= alpha < 1:
-            raise ChipwarError(f"alpha must be in [1/(pre-periods + 1), 1) = [{1 / (len(pre) + 1):.4g}, 1) for bounded intervals")
+            raise ChipwarError(f"level must be at most pre-periods / (pre-periods + 1) = {len(pre) / (len(pre) + 1):.4g} "
+                               "for bounded intervals")
         donors = list(self.weights.index)
         gaps = self.path.set_index("time")["gap"]
         tasks = [(wide.loc[donors, pre + [t]].to_numpy().T, wide.loc[self.treated_unit, pre + [t]].to_numpy(),
