@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 
 from ._errors import ChipwarError
 
@@ -14,7 +15,8 @@ _PACKAGE = str(Path(__file__).resolve().parent)
 
 def _outside_the_package() -> int:
     """The ``stacklevel`` of the first frame outside chipwar: the caller's line, however deep the call came."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level

@@ -11,8 +11,8 @@ from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from ..model.design import Design
 from .demean import absorbed_columns, demean_design
-from .ols import fit_ols
 from .fit import FitCore, IVPart, OlsPart
+from .ols import fit_ols
 
 
 def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_tol: float) -> dict[str, FitCore[OlsPart]]:

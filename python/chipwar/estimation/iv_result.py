@@ -10,8 +10,8 @@ import pandas as pd
 
 from .. import kernels
 from ..vcov.jackknife import LeaveOut, tsls_leave_out
-from .iv_strength import weak_instrument_f
 from .fit import FitCore, IVPart, OlsPart
+from .iv_strength import weak_instrument_f
 from .result import RegressionResult
 
 

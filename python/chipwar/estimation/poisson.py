@@ -14,9 +14,9 @@ from ..model.design import Design
 from ..model.formula import Formula
 from ..model.frame import as_pandas, numeric_column
 from .demean import ABSORBED_TOL
+from .fit import FitCore, PoissonOptions, PoissonPart
 from .poisson_result import PoissonResult
 from .prepare import prepare
-from .fit import FitCore, PoissonOptions, PoissonPart
 from .separation import drop_separated, separation_checks
 
 _REASON = {kernels.ColumnStatus.absorbed: "absorbed by the fixed effects", kernels.ColumnStatus.collinear: "collinear"}

@@ -7,8 +7,8 @@ from concurrent.futures import Executor
 import numpy as np
 
 from ..vcov.jackknife import LeaveOut
-from .poisson_jackknife import poisson_leave_out
 from .fit import FitCore, PoissonPart
+from .poisson_jackknife import poisson_leave_out
 from .result import RegressionResult
 
 
