@@ -57,6 +57,8 @@ def test_single_number_results_have_estimate(panel):
     res = cw.att_gt(panel, **DID)
     simple = res.aggregate("simple")
     assert simple.estimate == simple.att
+    etwfe = cw.etwfe(panel, **DID)
+    assert etwfe.estimate == etwfe.att and etwfe.aggregate("dynamic").estimate == pytest.approx(etwfe.att, rel=1e-12)
     assert res.tidy().columns[3:5].tolist() == ["estimate", "std_error"]
 
 

@@ -63,6 +63,11 @@ class EventStudyResult(Result):
         self.level = level
 
     @property
+    def estimate(self) -> float:
+        """The overall ATT (``att``), by the name every single-number result uses."""
+        return self.att
+
+    @property
     def table(self) -> pd.DataFrame:
         est = self.estimates.to_numpy()
         se = np.sqrt(np.clip(np.diag(self.vcov.to_numpy()), 0, None))

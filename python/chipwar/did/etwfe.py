@@ -74,6 +74,11 @@ class EtwfeResult(Result):
         self.att, self.se = float(est[0]), float(np.sqrt(vcov[0, 0]))
 
     @property
+    def estimate(self) -> float:
+        """The overall ATT (``att``), by the name every single-number result uses."""
+        return self.att
+
+    @property
     def table(self) -> pd.DataFrame:
         """``cohort, time, event_time, estimate, se, conf_low, conf_high, p_value`` per cell (ATT(g, t))."""
         rows = self._effects.rows
