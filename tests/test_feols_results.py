@@ -76,3 +76,25 @@ def test_psd_repair_zeroes_negative_eigenvalues():
     fixed = _psd(v)
     np.testing.assert_allclose(np.linalg.eigvalsh(fixed), [0.0, 0.5, 2.0], atol=1e-12)
     np.testing.assert_allclose(fixed @ q[:, 0], 2.0 * q[:, 0], atol=1e-12)
+
+
+def test_a_fit_keeps_cluster_codes_not_the_data():
+    rng = np.random.default_rng(8)
+    n = 600
+    df = pd.DataFrame({"x": rng.normal(size=n), "firm": rng.integers(0, 30, n), "region": rng.integers(0, 12, n)})
+    df["y"] = df["x"] + rng.normal(size=n) + rng.normal(size=12)[df["region"]]
+    fit = cw.feols("y ~ x | firm", df, vcov={"CRV1": "region"})
+    design = fit._fit.design
+    assert not any(isinstance(v, pd.DataFrame) for v in vars(design).values())  # no reference to the table
+    assert list(design.groups) == [("region",)]  # the firm cluster below comes from the fixed-effect codes
+    # by a fixed effect or the fit's cluster: no data needed; equal to fitting with that variance directly
+    by_firm = fit.with_vcov({"CRV1": "firm"})
+    np.testing.assert_array_equal(by_firm.vcov, cw.feols("y ~ x | firm", df, cluster="firm").vcov)
+    # another column: an error that names it and the fix, then read from the data passed again
+    other = df.assign(half=df["region"] % 2 + 2 * (df["firm"] % 3))
+    with pytest.raises(cw.ChipwarError, match=r"'half' was neither a cluster variable .* data=df"):
+        fit.with_vcov({"CRV1": "half"})
+    by_half = fit.with_vcov({"CRV1": "half"}, data=other)
+    np.testing.assert_allclose(by_half.vcov, cw.feols("y ~ x | firm", other, cluster="half").vcov, rtol=1e-12)
+    with pytest.raises(cw.ChipwarError, match="fitted on 600"):
+        fit.with_vcov({"CRV1": "half"}, data=other.iloc[:10])

@@ -391,7 +391,9 @@ def build_design(
         n_missing=n_missing,
         n_singletons=n_singletons,
         n_zero_weight=n_zero_weight,
-        groups={key: _compact(codes[keep], n_levels) for key, (codes, n_levels) in group_codes_full.items()},
+        # a cluster that is a fixed effect is read from the fixed-effect codes (codes_of), not kept twice
+        groups={key: _compact(codes[keep], n_levels) for key, (codes, n_levels) in group_codes_full.items()
+                if key not in formula.fixef},
         endog=None if endog is None else np.asfortranarray(endog.values[keep]),
         endog_names=[] if endog is None else endog.names,
         instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
