@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _core
+from ._checks import require_clusters
 from ._errors import ChipwarError
 
 
@@ -112,7 +113,7 @@ class VcovInputs:
     k: int
     fe_sizes: list[int]
     fe_codes: np.ndarray  # (n x Q) int32
-    codes_of: Callable[[tuple[str, ...]], tuple[np.ndarray, int]]
+    codes_of: Callable[..., tuple[np.ndarray, int]]  # (columns, time=False) -> (codes, G), as Design.codes_of
     dispersion: float | None = None  # sum(w e^2) for OLS (iid uses it); None: the bread is already the variance
     fe_names: list[str] = field(default_factory=list)
     weights: np.ndarray | None = None
@@ -142,6 +143,11 @@ def _meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _psd(v: np.ndarray) -> np.ndarray:
+    if not np.isfinite(v).all():  # eigh would raise LinAlgError; say what overflowed instead
+        raise ChipwarError(
+            "the multiway clustered variance is not finite: the scores (regressors times residuals) overflow float64; "
+            "rescale the outcome and the regressors (divide them by a power of ten) and scale the estimates back"
+        )
     vals, vecs = np.linalg.eigh((v + v.T) / 2)
     if vals.min() >= 0:
         return v
@@ -195,9 +201,9 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
     n_fe_kept = sum((g if q == 0 else g - 1) for q, g in enumerate(sizes) if q not in nested)
     # one coefficient of the nested ones remains (the constant they absorb)
     k_c = k + n_fe_kept + (1 if nested else 0)
+    for c, (_, g) in cluster_codes.items():
+        require_clusters("^".join(c), g)
     g_min = min(g for _, g in cluster_codes.values())
-    if g_min < 2:
-        raise ChipwarError(f"clustered vcov needs at least two clusters; {spec.label} has {g_min}")
     matrix = np.zeros_like(inp.bread)  # k x k, or larger for a stacked system of equations
     names = list(cluster_codes)
     for r in range(1, len(names) + 1):

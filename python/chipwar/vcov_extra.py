@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
+from ._checks import require_clusters
 from ._errors import ChipwarError
 from .vcov import VcovInputs, VcovResult, VcovSpec, _nested
 
@@ -48,7 +49,7 @@ def parse_hac(vcov: dict) -> VcovSpec:
 
 def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -> VcovResult:
     """Newey-West (within panels) or Driscoll-Kraay variance."""
-    period, n_periods = inp.codes_of(spec.time)
+    period, n_periods = inp.codes_of(spec.time, time=True)
     if n_periods < 2:
         raise ChipwarError(f"vcov {spec.kind}: the time column {spec.time!r} has a single value")
     scores = np.asfortranarray(inp.scores)
@@ -77,8 +78,7 @@ def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
                 f"CRV3 needs every fixed effect nested in the cluster, but {name!r} is not nested in "
                 f"{'^'.join(cluster)!r}; cluster by a coarser variable or use CRV1"
             )
-    if n_clusters < 2:
-        raise ChipwarError("CRV3 needs at least two clusters")
+    require_clusters("^".join(cluster), n_clusters)
     delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
     n = inp.n
     k_c = inp.k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from .. import _core
+from .._checks import check_iteration_caps, check_tolerances
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..design import Design
 from ..formula import expand_models, parse_formula
@@ -173,6 +174,8 @@ def feols(
         ``fsplit=`` (the models are the product, sample outermost, then outcomes, as fixest; each fit's ``sample``
         names its sample); models with the same sample share one demeaning of every column.
     """
+    check_tolerances(fixef_tol=fixef_tol, collin_tol=collin_tol)
+    check_iteration_caps(fixef_maxiter=fixef_maxiter)
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if len(texts) > 1 or split is not None or fsplit is not None:

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from .. import _core
+from .._checks import check_iteration_caps, check_tolerances
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from .._frame import numeric_column
 from ..design import Design
@@ -195,6 +196,8 @@ def fepois(
         ``sw()``/``csw()``/``sw0()``/``csw0()`` and/or ``split=``/``fsplit=``, each model fitted separately). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
+    check_tolerances(tol=tol, fixef_tol=fixef_tol, collin_tol=collin_tol)
+    check_iteration_caps(maxiter=maxiter, fixef_maxiter=fixef_maxiter)
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if formula.is_iv:
