@@ -13,18 +13,24 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-_BLOCK = 1 << 26  # bytes scanned at a time
+_BLOCK = 1 << 24  # bytes scanned at a time
 _QUOTE, _NEWLINE, _RETURN = ord('"'), ord("\n"), ord("\r")
 
 
 def _short_lines(block: np.ndarray, inside_quotes: bool, sep: int, n_fields: int) -> tuple[np.ndarray, np.ndarray]:
     """Line indices (within ``block``, whole lines only) with fewer than ``n_fields`` fields, and the positions of
-    the line ends; ``inside_quotes``: the block starts within a quoted field."""
-    quoted = (np.cumsum(block == _QUOTE) % 2).astype(bool) ^ inside_quotes
-    newline = np.flatnonzero((block == _NEWLINE) & ~quoted)
-    separators = np.concatenate([[0], np.cumsum((block == sep) & ~quoted)])
-    starts = np.concatenate([[0], newline[:-1] + 1])
-    counts = separators[newline] - separators[starts]
+    the line ends; ``inside_quotes``: the block starts within a quoted field (a position is quoted when an odd
+    number of quotes precede it)."""
+    is_sep = block == sep
+    is_newline = block == _NEWLINE
+    if inside_quotes or _QUOTE in block:
+        unquoted = (np.cumsum(block == _QUOTE, dtype=np.int32) + inside_quotes) % 2 == 0
+        is_sep &= unquoted
+        is_newline &= unquoted
+    newline = np.flatnonzero(is_newline)
+    # separators up to each line end, differenced: the separators of each whole line
+    counts = np.diff(np.cumsum(is_sep, dtype=np.int32)[newline], prepend=0)
+    starts = np.concatenate([[0], newline[:-1] + 1])[: newline.size]
     length = newline - starts
     blank = (length == 0) | ((length == 1) & (block[starts] == _RETURN))  # pandas skips blank lines too
     return np.flatnonzero((counts < n_fields - 1) & ~blank), newline
