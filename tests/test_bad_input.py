@@ -228,7 +228,42 @@ def _regression_cases() -> list[Case]:
     return cases
 
 
-CASES = _did_cases() + _sc_cases() + _regression_cases()
+def _common_cases() -> list[Case]:
+    """The classes every panel estimator shares (missing and duplicate columns, infinite outcomes, duplicate
+    unit-period rows, missing units), for the estimators whose own test files do not already cover them."""
+    estimators = {
+        "sun_abraham": (cw.sun_abraham, DID, "unit"), "did2s": (cw.did2s, DID, "unit"),
+        "etwfe": (cw.etwfe, DID, "unit"),
+        "bacon": (cw.bacon, {"outcome": "y", "unit": "unit", "time": "time", "treated": "treated"}, "unit"),
+        "synth": (cw.synth, {**SC, "treated_unit": "u0", "treatment_time": 2000}, "state"),
+        "sdid": (cw.sdid, {**SC, "treated": "d"}, "state"),
+        "augsynth": (cw.augsynth, {**SC, "treated_unit": "u0", "treatment_time": 2000}, "state"),
+    }
+    cases = []
+    for name, (f, keywords, unit) in estimators.items():
+        cases += [
+            Case(f"{name}-missing-column", lambda d, f=f, k=keywords: f(d, **{**k, "outcome": "nope"}),
+                 (r"'nope' not found in the data", r"available columns")),
+            Case(f"{name}-duplicate-column", lambda d, f=f, k=keywords: f(pd.concat([d, d[["y"]]], axis=1), **k),
+                 (r"duplicate column names \['y'\]", r"rename them")),
+            Case(f"{name}-infinite-outcome", lambda d, f=f, k=keywords: f(d.assign(y=d.y.where(d.index != 4, np.inf)),
+                                                                          **k),
+                 (r"outcome 'y' contains infinite values", r"replace them")),
+            Case(f"{name}-duplicate-rows", lambda d, f=f, k=keywords: f(pd.concat([d, d.head(1)], ignore_index=True),
+                                                                        **k),
+                 (rf"{unit}", r"one row per unit and period")),
+        ]
+        if name != "bacon":  # bacon reports the gap the dropped row leaves (a balanced panel is needed)
+            cases.append(Case(f"{name}-missing-unit",
+                              lambda d, f=f, k=keywords, u=unit: f(d.assign(**{u: d[u].where(d.index != 4, None)}), **k),
+                              (rf"column '{unit}' has missing values",)))
+    cases.append(Case("sun_abraham-single-cohort-no-controls",
+                      lambda d: cw.sun_abraham(d[d.cohort == 2013], **DID),
+                      (r"cohort column 'cohort' has a single cohort and no never-treated units",)))
+    return cases
+
+
+CASES = _did_cases() + _sc_cases() + _regression_cases() + _common_cases()
 
 
 def _data_for(case: Case) -> pd.DataFrame:
@@ -315,6 +350,13 @@ FABS = ("Company,Plant name,Plant location,Plant cost (US$ bn),Started productio
         "Process technology node (nm),Production capacity (wafers/month),Technology / products\n"
         + 'TSMC,Fab 18,"Tainan, Taiwan",17,2020,300,"5, 3","120,000",Foundry\n' * 400)
 NCSES = "table_id,row_id,time_period,value\n" + "".join(f"1,r{i},World,{i}\n" for i in range(3000))
+
+
+@pytest.mark.parametrize("reader", [cw.io.read_baci, cw.io.read_comtrade, cw.io.read_fabs, cw.io.read_ncses],
+                         ids=["read_baci", "read_comtrade", "read_fabs", "read_ncses"])
+def test_readers_name_a_missing_file(tmp_path, reader):
+    with pytest.raises(cw.ChipwarError, match=r"nothere\.csv: no such .* file; check the path"):
+        reader(tmp_path / "nothere.csv")
 
 
 def _truncated_gz(path, text: str, encoding: str = "utf-8") -> None:
