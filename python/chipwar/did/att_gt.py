@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..model.checks import cluster_codes, require_clusters
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ..model.frame import as_pandas
 from .._results import Result, significance_stars
@@ -209,6 +210,8 @@ def att_gt(
     elif unit is None:
         raise ChipwarError("unit is required for panel data; pass the unit identifier column (or panel=False)")
     by_row = not panel or allow_unbalanced_panel
+    if cluster is not None and cluster in frame:  # a missing cluster is an error (as in the other estimators), not
+        cluster_codes(frame[cluster], cluster)  # a row make_panel would drop
     extra = [c for c in (weights, cluster) if c is not None]
     p = make_panel(
         frame,
@@ -217,6 +220,7 @@ def att_gt(
         [outcome, cohort, *covariates, *extra],
         numeric=[outcome, cohort, *covariates, *([weights] if weights else [])],
         missing_allowed=[cohort],
+        outcome=outcome,
     )
     if not by_row:
         p = balance(p)
@@ -227,6 +231,7 @@ def att_gt(
 
     already = np.isfinite(g_unit) & (g_unit <= periods[0] + anticipation)
     groups = np.unique(g_unit[np.isfinite(g_unit) & ~already])
+    treated_cohorts = np.unique(g_unit[np.isfinite(g_unit)])
     if already.any():
         warnings.warn(
             f"dropped {int(already.sum())} {f'units of {unit!r}' if panel else 'observations'} already treated in the "
@@ -241,6 +246,13 @@ def att_gt(
         )
         g_unit = g_unit[keep]
     if groups.size == 0:
+        if anticipation and treated_cohorts.size:
+            raise ChipwarError(
+                f"anticipation={anticipation} leaves no cohort of {cohort!r} with an untreated period: every cohort "
+                f"({', '.join(f'{c:g}' for c in treated_cohorts[:5])}) starts within {anticipation} periods of the "
+                f"first period {periods[0]:g} of {time!r}; lower anticipation (below "
+                f"{treated_cohorts.max() - periods[0]:g})"
+            )
         raise ChipwarError(
             f"cohort column {cohort!r} has no treated cohort after the first period; it must hold the first "
             "treated period (0 or NaN for never treated)"
@@ -254,7 +266,9 @@ def att_gt(
     w_unit = _unit_weights(p, weights)
     clustering = _inference.Clustering()
     if cluster is not None and cluster != unit:
-        clustering = _inference.Clustering(unit_level_codes(p, cluster, role="cluster column"))
+        codes = unit_level_codes(p, cluster, role="cluster column")
+        require_clusters(cluster, int(codes.max()) + 1)
+        clustering = _inference.Clustering(codes)
 
     cells = _plan_cells(periods, groups, control, int(anticipation), base_period)
     try:

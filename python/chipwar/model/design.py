@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
+from .checks import finite_scale, time_values
 from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
 
@@ -171,12 +172,20 @@ class Design:
     def n_groups(self) -> list[int]:
         return [len(levels) for levels in self.fe_levels]
 
-    def codes_of(self, columns: str | tuple[str, ...]) -> tuple[np.ndarray, int]:
-        """Compact codes of any (combined) column of the input data on the estimation sample."""
+    def codes_of(self, columns: str | tuple[str, ...], time: bool = False) -> tuple[np.ndarray, int]:
+        """Compact codes of any (combined) column of the input data on the estimation sample.
+
+        With ``time``, the column holds periods and the codes follow their numeric (or date) order; text is refused
+        (see :func:`chipwar.model.checks.time_values`), since sorted as text "10" comes before "2".
+        """
         cols = tuple(c.strip() for c in columns.split("^")) if isinstance(columns, str) else columns
-        require_columns(self.data, cols, role="cluster/grouping column")
+        require_columns(self.data, cols, role="time column" if time else "cluster/grouping column")
         sub = self.data.iloc[self.obs_index]
-        codes, levels = combined_codes(sub, cols)
+        if time:
+            (name,) = cols
+            codes, levels = factor_codes(time_values(sub, name, dates=True))
+        else:
+            codes, levels = combined_codes(sub, cols)
         if (codes < 0).any():
             raise ChipwarError(
                 f"column {'^'.join(cols)!r} has missing values in the estimation sample; drop those rows first "
@@ -242,6 +251,7 @@ def build_design(
     valid = ~np.isnan(y)
     if np.all(np.isnan(y)):
         raise ChipwarError(f"outcome {outcome!r} is missing (NaN) in every row")
+    finite_scale(y, outcome)
 
     rhs = _terms_block(formula.rhs, frame, formula.intercept)
     for name, col in zip(rhs.names, rhs.values.T):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ChipwarError
+from ..model.checks import require_clusters
 from .clusters import is_nested
 from .inputs import VcovInputs, VcovResult
 from .spec import VcovSpec
@@ -33,8 +34,7 @@ def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
                 f"CRV3 needs every fixed effect nested in the cluster, but {name!r} is not nested in "
                 f"{'^'.join(cluster)!r}; cluster by a coarser variable or use CRV1"
             )
-    if n_clusters < 2:
-        raise ChipwarError("CRV3 needs at least two clusters")
+    require_clusters("^".join(cluster), n_clusters)
     delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
     n = inp.n
     k_c = inp.k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb

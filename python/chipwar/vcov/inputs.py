@@ -20,7 +20,7 @@ class VcovInputs:
     k: int
     fe_sizes: list[int]
     fe_codes: np.ndarray  # (n x Q) int32
-    codes_of: Callable[[tuple[str, ...]], tuple[np.ndarray, int]]
+    codes_of: Callable[..., tuple[np.ndarray, int]]  # (columns, time=False) -> (codes, G), as Design.codes_of
     dispersion: float | None = None  # sum(w e^2) for OLS (iid uses it); None: the bread is already the variance
     fe_names: list[str] = field(default_factory=list)
     weights: np.ndarray | None = None
