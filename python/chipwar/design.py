@@ -184,6 +184,11 @@ class Design:
             )
         return codes, len(levels)
 
+    def level_of(self, columns: tuple[str, ...], code: int) -> str:
+        """The label of group ``code`` of :meth:`codes_of` (for messages)."""
+        _, levels = combined_codes(self.data.iloc[self.obs_index], columns)
+        return str(levels[code])
+
 
 def _terms_block(terms: tuple[Term, ...], frame: pd.DataFrame, has_constant: bool) -> Block:
     names: list[str] = []

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import _core
 from ._errors import ChipwarError
+from .jackknife import LeftOutSingular
 from .vcov import VcovInputs, VcovResult, VcovSpec, _nested
 
 
@@ -79,7 +80,15 @@ def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
             )
     if n_clusters < 2:
         raise ChipwarError("CRV3 needs at least two clusters")
-    delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
+    try:
+        delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
+    except LeftOutSingular as err:
+        label = inp.level_of(cluster, err.cluster) if inp.level_of else str(err.cluster)
+        raise ChipwarError(
+            f"CRV3: without cluster {label!r} of {'^'.join(cluster)!r} the coefficient(s) {', '.join(err.columns)} "
+            "cannot be estimated (collinear with the other regressors, or varying in that cluster only), so the "
+            "leave-one-cluster-out jackknife is undefined; use CRV1, or drop or merge those terms"
+        ) from None
     n = inp.n
     k_c = inp.k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb
     v = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_c) * delta.T @ delta

@@ -81,5 +81,6 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
         extra={"y_demeaned": y_dm, "lhs": lhs, "first_stage": first,
                # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
-               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept]},
+               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept],
+               "collin_tol": collin_tol},
     )
