@@ -29,7 +29,8 @@ def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray
         if hi - lo < max(4 * arr.size, 1024):
             raw = np.asfortranarray((arr - lo).astype(np.int32).reshape(-1, 1))
             codes, used = _core.compact_codes(raw, [hi - lo + 1])
-            return codes[:, 0], np.asarray(used[0], dtype=np.int64) + lo
+            # the levels in the ids' own type: int64 would overflow on uint64 ids >= 2^63
+            return codes[:, 0], np.asarray(used[0], dtype=np.int64).astype(arr.dtype) + arr.dtype.type(lo)
     codes, levels = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), np.asarray(levels)
 
