@@ -42,6 +42,12 @@ def test_overflowing_regressor_is_refused_naming_it_and_the_rescaling(data, esti
         getattr(cw, estimator)(fml, one_value)
 
 
+def test_huge_weights_are_blamed_on_the_weights(data):
+    message = r"the weights \(summing to 2e\+304\) .* regressor '\(Intercept\)' .*divide the weights by a constant"
+    with pytest.raises(cw.ChipwarError, match=message):
+        cw.feols("y ~ x + z", data.assign(w=1e302), weights="w")
+
+
 def test_overflowing_endogenous_regressor_or_instrument_is_refused(data):
     with pytest.raises(cw.ChipwarError, match=r"endogenous regressor 'x' has values up to .*e\+200"):
         cw.feols("y ~ z | fe | x ~ w", data.assign(x=data["x"] * 1e200))

@@ -81,6 +81,12 @@ def check_cross_product_scale(columns: np.ndarray, names: list[str], weights: np
             squares = col * col
             total = float(np.sum(squares if weights is None else weights * squares))
         if not total <= MAX_SUM_OF_SQUARES:
+            if weights is not None and float(np.sum(squares)) <= MAX_SUM_OF_SQUARES:
+                raise ChipwarError(
+                    f"the weights (summing to {total_weight:.3g}) make the weighted sum of squares of {role} "
+                    f"{names[j]!r} exceed {MAX_SUM_OF_SQUARES:.0e}, where the fit's cross products overflow "
+                    "float64; divide the weights by a constant (the estimates do not depend on their scale)"
+                )
             power = int(np.floor(np.log10(peak[j])))
             raise ChipwarError(
                 f"{role} {names[j]!r} has values up to {peak[j]:.3g}: its sum of squares over the "
