@@ -369,9 +369,11 @@ def build_design(
     yx[:, 1:] = rhs.values if keep.size == n else rhs.values[keep]
     w_kept = None if w is None else np.ascontiguousarray(w[keep])
     check_cross_product_scale(yx[:, 1:], rhs.names, w_kept, "regressor")
-    endog_kept = None if endog is None else np.asfortranarray(endog.values[keep])
-    instr_kept = None if instr is None else np.asfortranarray(instr.values[keep])
+    endog_kept: np.ndarray | None = None
+    instr_kept: np.ndarray | None = None
     if endog is not None and instr is not None:
+        endog_kept = np.asfortranarray(endog.values[keep])
+        instr_kept = np.asfortranarray(instr.values[keep])
         check_cross_product_scale(endog_kept, endog.names, w_kept, "endogenous regressor")
         check_cross_product_scale(instr_kept, instr.names, w_kept, "instrument")
     return Design(
