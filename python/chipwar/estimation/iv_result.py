@@ -71,8 +71,9 @@ class IVResult(RegressionResult):
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
         c = self._core
+        instruments = next(iter(c.extra["first_stage"].values())).names
         return tsls_leave_out(c.extra["z_demeaned"], c.extra["x_structural"], c.extra["y_demeaned"],
-                              c.design.weights, c.coef)
+                              c.design.weights, c.coef, instruments, c.names, c.extra["collin_tol"])
 
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()

@@ -67,5 +67,5 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         fe_sum=fe_sum,
-        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept},
+        extra={"y_demeaned": y_dm, "lhs": design.formula.lhs[0], "x_demeaned": x_kept, "collin_tol": collin_tol},
     )

@@ -57,6 +57,7 @@ class RegressionResult(Result):
             fe_sizes=d.n_groups,
             fe_codes=d.fe_codes,
             codes_of=d.codes_of,
+            level_of=d.level_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
             weights=d.weights,
@@ -69,7 +70,7 @@ class RegressionResult(Result):
         c = self._core
         if "x_demeaned" not in c.extra:
             return None
-        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights)
+        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights, c.names, c.extra["collin_tol"])
 
     def _set_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> None:
         spec = parse_vcov(vcov)

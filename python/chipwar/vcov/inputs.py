@@ -27,6 +27,7 @@ class VcovInputs:
     # CRV3: maps (cluster codes, G) to the G x p matrix of b_(-g) - b, the estimates without each cluster minus the
     # full-sample ones (p = the size of the bread); None when the model has no leave-one-cluster-out rule
     leave_out: Callable[[np.ndarray, int], np.ndarray] | None = None
+    level_of: Callable[[tuple[str, ...], int], str] | None = None  # a cluster's label, for messages
 
 
 @dataclass
