@@ -31,6 +31,7 @@ _LAZY = {
     "honest_did": ".did",
     "bacon": ".did",
     "etwfe": ".did",
+    "ddd": ".did",
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",

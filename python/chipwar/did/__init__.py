@@ -13,13 +13,16 @@ from .etwfe import etwfe
 from .honest import honest_did
 from .imputation import did_imputation
 from .sun_abraham import sun_abraham
+from .triple import TripleDiffResult, ddd
 
 __all__ = [
     "ATTgtResult",
     "AggregatedResult",
     "BaconResult",
+    "TripleDiffResult",
     "att_gt",
     "bacon",
+    "ddd",
     "did2s",
     "did_imputation",
     "etwfe",
