@@ -32,6 +32,8 @@ _LAZY = {
     "bacon": ".did",
     "etwfe": ".did",
     "ddd": ".did",
+    "stacked_did": ".did",
+    "lpdid": ".did",
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
