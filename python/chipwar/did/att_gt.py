@@ -286,24 +286,10 @@ def att_gt(
     if allow_unbalanced_panel:
         inf = _att_gt_rc.sum_by_unit(p, inf)
 
-    zero_cell = np.asarray(cells.period) == np.asarray(cells.base)  # universal base period's own cell
-    att[zero_cell] = 0.0
-    inf[:, zero_cell] = 0.0
-    _check_propensity(method, cells, periods, max_ps, ps_converged, covariates)
-
-    res = ATTgtResult(
-        cohorts=np.asarray(cells.cohort),
-        times=periods[cells.period],
-        base_times=periods[cells.base],
-        att=att,
-        inf=inf,
-        n_treated=n_treated,
-        n_control=n_control,
-        unit_cohort=g_unit,
-        unit_weights=w_unit,
-        clustering=clustering,
-        alpha=alpha,
-        info=dict(
+    res = cell_result(
+        ATTgtResult, cells, periods, (att, inf, n_treated, n_control, ps_converged, max_ps), method, covariates,
+        g_unit, w_unit, clustering, alpha,
+        dict(
             outcome=outcome, unit=unit if panel else None, time=time, cohort=cohort, control=control, method=method,
             covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
             weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
@@ -311,6 +297,44 @@ def att_gt(
     )
     res._infer(bootstrap, seed, executor, progress)
     return res
+
+
+def cell_result(
+    result_type: type[ATTgtResult],
+    cells: _Cells,
+    periods: np.ndarray,
+    kernel_output: tuple[Any, ...],
+    method: str,
+    covariates: list[str],
+    unit_cohort: np.ndarray,
+    unit_weights: np.ndarray,
+    clustering: _inference.Clustering,
+    alpha: float,
+    info: dict[str, Any],
+    **extra: Any,
+) -> Any:
+    """The result of a group-time kernel's ``(att, inf, n_treated, n_control, ps_converged, max_pscore)``: the
+    universal base period's own cells set to 0, overlap checked (warnings point at the estimator's caller)."""
+    att, inf, n_treated, n_control, ps_converged, max_ps = kernel_output
+    zero_cell = np.asarray(cells.period) == np.asarray(cells.base)  # universal base period's own cell
+    att[zero_cell] = 0.0
+    inf[:, zero_cell] = 0.0
+    _check_propensity(method, cells, periods, max_ps, ps_converged, covariates, stacklevel=4)
+    return result_type(
+        cohorts=np.asarray(cells.cohort),
+        times=periods[cells.period],
+        base_times=periods[cells.base],
+        att=att,
+        inf=inf,
+        n_treated=n_treated,
+        n_control=n_control,
+        unit_cohort=unit_cohort,
+        unit_weights=unit_weights,
+        clustering=clustering,
+        alpha=alpha,
+        info=info,
+        **extra,
+    )
 
 
 def _explain_cell_error(
@@ -350,6 +374,7 @@ def _check_propensity(
     max_ps: np.ndarray,
     converged: list[bool],
     covariates: list[str],
+    stacklevel: int = 3,
 ) -> None:
     if method == "reg":
         return
@@ -368,7 +393,7 @@ def _check_propensity(
             f"the propensity-score logit did not converge in {len(not_conv)} cells, e.g. ATT(g={cells.cohort[j]:g}, "
             f"t={periods[cells.period[j]]:g})",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -486,7 +511,9 @@ class ATTgtResult(Result):
     def tidy(self) -> pd.DataFrame:
         t = self.table
         z = t["att"] / t["se"]
-        p = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy())))
+        p = np.full(len(z), np.nan)  # no test for a universal base period's 0 (its SE is missing)
+        finite = np.isfinite(z.to_numpy())
+        p[finite] = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy()[finite])))
         return pd.DataFrame(
             {
                 "term": [f"ATT({g:g},{tt:g})" for g, tt in zip(t["cohort"], t["time"])],
