@@ -23,8 +23,10 @@ from ._core import (
     crossprod,
     did_group_time,
     did_group_time_rc,
+    did_triple_group_time,
     f_sf,
     group_sums,
+    independent_columns,
     multiplier_bootstrap,
     newey_west_meat,
     normal_cdf,
@@ -45,11 +47,11 @@ from ._core import (
 
 __all__ = [
     "ColumnStatus", "Demeaned", "FixefRecovery", "OlsSolution", "PoissonFit", "adh_fit_many", "chi2_sf",
-    "compact_codes", "conformal_pvalues", "crossprod", "demean", "did_group_time", "did_group_time_rc", "f_sf",
-    "fit_poisson", "group_sums", "multiplier_bootstrap", "newey_west_meat", "normal_cdf", "normal_quantile",
-    "num_threads", "ols", "recover_fixef", "relu_separation", "sdid_fit", "sdid_replicates",
-    "separation_impossible", "set_num_threads", "simplex_least_squares", "singleton_keep_mask", "t_pvalue",
-    "t_quantile", "wild_bootstrap_t", "zero_outcome_groups",
+    "compact_codes", "conformal_pvalues", "crossprod", "demean", "did_group_time", "did_group_time_rc",
+    "did_triple_group_time", "f_sf", "fit_poisson", "group_sums", "independent_columns", "multiplier_bootstrap",
+    "newey_west_meat", "normal_cdf", "normal_quantile", "num_threads", "ols", "recover_fixef", "relu_separation",
+    "sdid_fit", "sdid_replicates", "separation_impossible", "set_num_threads", "simplex_least_squares",
+    "singleton_keep_mask", "t_pvalue", "t_quantile", "wild_bootstrap_t", "zero_outcome_groups",
 ]
 
 

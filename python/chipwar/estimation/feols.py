@@ -7,6 +7,7 @@ from concurrent.futures import Executor
 from functools import partial
 
 from .._errors import ChipwarError
+from ..model.checks import check_iteration_caps, check_tolerances
 from ..model.formula import expand_models, parse_formula
 from .linear import feols_model
 from .multiple import feols_sample
@@ -83,6 +84,8 @@ def feols(
         ``fsplit=`` (the models are the product, sample outermost, then outcomes, as fixest; each fit's ``sample``
         names its sample); models with the same sample share one demeaning of every column.
     """
+    check_tolerances(fixef_tol=fixef_tol, collin_tol=collin_tol)
+    check_iteration_caps(fixef_maxiter=fixef_maxiter)
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if len(texts) > 1 or split is not None or fsplit is not None:

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 
 from .._errors import ChipwarError
+from ..model.checks import check_iteration_caps, check_tolerances
 from ..model.formula import expand_models, parse_formula
 from .multiple import fepois_sample
 from .poisson import fepois_model
@@ -100,6 +101,8 @@ def fepois(
         ``sw()``/``csw()``/``sw0()``/``csw0()`` and/or ``split=``/``fsplit=``, each model fitted separately). With ``.converged``, ``.n_separated``, ``.loglik``, ``.deviance``, ``.pseudo_r2`` besides the usual
         regression results.
     """
+    check_tolerances(tol=tol, fixef_tol=fixef_tol, collin_tol=collin_tol)
+    check_iteration_caps(maxiter=maxiter, fixef_maxiter=fixef_maxiter)
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if formula.is_iv:

@@ -18,6 +18,7 @@ class OlsPart:
 
     y_demeaned: np.ndarray
     x_demeaned: np.ndarray  # the kept regressors
+    collin_tol: float  # the fit's collinearity tolerance, which CRV3's leave-outs check with
 
 
 @dataclass
@@ -28,6 +29,7 @@ class IVPart:
     first_stage: dict[str, FitCore[OlsPart]]  # one least-squares fit per endogenous regressor
     z_demeaned: np.ndarray  # the instruments (exogenous and excluded) the first stages kept
     x_structural: np.ndarray  # the kept second-stage regressors with the actual endogenous values
+    collin_tol: float
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,36 @@ def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_to
         core = fit_ols(replace(design, y=np.ascontiguousarray(design.endog[:, j]), x=x, x_names=names),
                        fixef_tol, fixef_maxiter, collin_tol)
         out[name] = replace(core, lhs=name)
+    kept = [t for t in design.instrument_names if t in core.names]  # the same regressors in every first stage
+    if len(kept) < n_endog:
+        reasons = {"collinear": "collinear with the included regressors or the other instruments"}
+        removed = []
+        for term in core.dropped:
+            name, reason = term[:-1].split(" (", 1)
+            if name in design.instrument_names:
+                removed.append(f"{name!r} is {reasons.get(reason, reason)}")
+        raise ChipwarError(
+            f"the model is under-identified: {n_endog} endogenous regressor(s) ({_quoted(design.endog_names)}) but "
+            f"only {len(kept)} usable excluded instrument(s) of {_quoted(design.instrument_names)} "
+            f"({'; '.join(removed)}); an instrument must vary apart from the included regressors and the fixed "
+            "effects: add instruments"
+        )
     return out
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _under_identified(design: Design, newly_collinear: list[str]) -> ChipwarError:
+    """The rank condition fails: the first stages' coefficients on the excluded instruments have rank below the
+    number of endogenous regressors, which shows as collinear second-stage regressors that the first stages kept."""
+    return ChipwarError(
+        f"the model is under-identified: the excluded instrument(s) {_quoted(design.instrument_names)} do not move "
+        f"the endogenous regressor(s) {_quoted(design.endog_names)} independently of each other and of the included "
+        f"regressors (in the second stage {_quoted(newly_collinear)} became collinear); add instruments that shift "
+        "each endogenous regressor"
+    )
 
 
 def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore[IVPart]:
@@ -59,6 +88,15 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
     kept_mask, coef, bread, _ = kernels.ols(np.asfortranarray(fitted_dm[:, idx]), y_dm, design.weights, collin_tol)
     kept_mask = np.asarray(kept_mask, dtype=bool)
     kept = idx[kept_mask]
+    # regressors collinear with the fitted endogenous values but not with the actual ones: the instruments fail the
+    # rank condition (collinear actual regressors are dropped as in OLS)
+    collinear = idx[~kept_mask]
+    if collinear.size:
+        actual_gram = kernels.crossprod(np.asfortranarray(actual_dm[:, idx]), design.weights)
+        independent = np.asarray(kernels.independent_columns(actual_gram, collin_tol), dtype=bool)
+        newly_collinear = [names[j] for j in idx[~kept_mask & independent]]
+        if newly_collinear:
+            raise _under_identified(design, newly_collinear)
     dropped += [f"{names[j]} (collinear)" for j in idx[~kept_mask]]
     if dropped:
         warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
@@ -82,7 +120,7 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         lhs=lhs,
         # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
         part=IVPart(y_demeaned=y_dm, first_stage=first, z_demeaned=stages[0].x_demeaned,
-                    x_structural=actual_dm[:, kept]),
+                    x_structural=actual_dm[:, kept], collin_tol=collin_tol),
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
     )
 

@@ -83,7 +83,9 @@ class IVResult(RegressionResult):
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
         c, part = self._fit, self._fit.part
-        return tsls_leave_out(part.z_demeaned, part.x_structural, part.y_demeaned, c.design.weights, c.coef)
+        instruments = next(iter(part.first_stage.values())).names
+        return tsls_leave_out(part.z_demeaned, part.x_structural, part.y_demeaned, c.design.weights, c.coef,
+                              instruments, c.names, part.collin_tol)
 
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()

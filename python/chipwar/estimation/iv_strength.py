@@ -89,8 +89,8 @@ def weak_instrument_f(first: list[FitCore[OlsPart]], instruments: list[str], spe
     scores = np.column_stack([c.scores for c in first])
     inputs = VcovInputs(
         bread=np.kron(np.eye(m), core.bread), scores=scores, n=d.nobs, k=k, fe_sizes=d.n_groups,
-        fe_codes=d.fe_codes, codes_of=d.codes_of, fe_names=d.fe_names, weights=d.weights,
-        leave_out=ols_leave_out(core.part.x_demeaned, scores, d.weights),
+        fe_codes=d.fe_codes, codes_of=d.codes_of, level_of=d.level_of, fe_names=d.fe_names, weights=d.weights,
+        leave_out=ols_leave_out(core.part.x_demeaned, scores, d.weights, names, core.part.collin_tol),
     )
     v = compute_vcov(spec, inputs).matrix
     rows = [j * k + i for j in range(m) for i in z]

@@ -71,7 +71,8 @@ def _shared_stack(designs: list) -> tuple[np.ndarray, list[str], list[list[int]]
 def feols_multiple(formulas: list[Formula], data: object, spec: VcovSpec, weights: str | None, fixef_rm: str,
                    fixef_tol: float, fixef_maxiter: int, collin_tol: float, dtype: str = "float64") -> FitCollection:
     """One OLS per single-outcome formula; models with the same sample share one demeaning of all their columns."""
-    designs = [build_design(f, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm,
+    designs = [build_design(f, data, weights=weights, extra_columns=spec.cluster_columns,
+                            time_columns=spec.time_columns, fixef_rm=fixef_rm,
                             dtype=dtype) for f in formulas]
     groups: dict[bytes, list[int]] = {}
     for i, d in enumerate(designs):

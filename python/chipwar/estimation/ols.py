@@ -67,6 +67,6 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
         fitted=fitted,
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         lhs=design.formula.lhs[0],
-        part=OlsPart(y_demeaned=y_dm, x_demeaned=x_kept),
+        part=OlsPart(y_demeaned=y_dm, x_demeaned=x_kept, collin_tol=collin_tol),
         fe_sum=fe_sum,
     )

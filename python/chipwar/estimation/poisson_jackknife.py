@@ -17,10 +17,10 @@ from concurrent.futures import Executor
 import numpy as np
 
 from .. import kernels
-from .._errors import ChipwarError, ConvergenceWarning
+from .._errors import ConvergenceWarning
 from .._progress import run_tasks
 from ..model.design import restrict_design
-from ..vcov.jackknife import LeaveOut
+from ..vcov.jackknife import LeaveOut, LeftOutSingular
 from .demean import ABSORBED_TOL
 from .fit import FitCore, PoissonPart
 
@@ -43,10 +43,8 @@ def poisson_leave_out(core: FitCore[PoissonPart], executor: Executor | None = No
                 opt.fixef_tol, opt.fixef_maxiter, opt.collin_tol, ABSORBED_TOL,
             )
             if not out.all_kept:
-                raise ChipwarError(
-                    f"CRV3: without cluster {g} of the cluster variable a regressor is collinear or absorbed by the "
-                    "fixed effects (it varies in that cluster only); use CRV1"
-                )
+                raise LeftOutSingular(g, [name for name, s in zip(core.names, out.status)
+                                          if s != kernels.ColumnStatus.kept])
             return out.coef - core.coef, out.converged
 
         reps = run_tasks(refit, range(n_clusters), executor, progress, desc="CRV3 refits")

@@ -21,6 +21,7 @@ def prepare(
 ) -> tuple[VcovSpec, Design]:
     """The variance specification and the design (rows missing a cluster variable are dropped too)."""
     spec = vcov_spec(vcov, cluster)
-    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns, fixef_rm=fixef_rm,
+    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns,
+                          time_columns=spec.time_columns, fixef_rm=fixef_rm,
                           dtype=dtype)
     return spec, design

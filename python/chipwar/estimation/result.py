@@ -42,6 +42,7 @@ class RegressionResult(Result):
             fe_sizes=d.n_groups,
             fe_codes=d.fe_codes,
             codes_of=d.codes_of,
+            level_of=d.level_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
             weights=d.weights,
@@ -54,7 +55,8 @@ class RegressionResult(Result):
         part = self._fit.part
         if not isinstance(part, OlsPart):
             return None
-        return ols_leave_out(part.x_demeaned, self._fit.scores, self._fit.design.weights)
+        return ols_leave_out(part.x_demeaned, self._fit.scores, self._fit.design.weights, self._fit.names,
+                             part.collin_tol)
 
     def supports_crv3(self) -> bool:
         """Whether ``vcov={"CRV3": g}`` is available: the model has a leave-one-cluster-out rule (OLS, IV, Poisson)."""
@@ -100,15 +102,16 @@ class RegressionResult(Result):
         >>> fit.with_vcov({"CRV1": "region"}, data=df).vcov_type  # any other column: from the data
         'Clustered (region)'
         """
-        new = self._with_groups(parse_vcov(vcov).cluster_columns, data)  # shares the fit; only the variance differs
+        spec = parse_vcov(vcov)
+        new = self._with_groups(spec.cluster_columns, data, spec.time_columns)  # shares the fit; only the variance differs
         new._set_vcov(vcov, executor, progress)
         return new
 
-    def _with_groups(self, columns: tuple[str, ...], data: object) -> RegressionResult:
+    def _with_groups(self, columns: tuple[str, ...], data: object, time_columns: tuple[str, ...] = ()) -> RegressionResult:
         """A copy of this result whose design also has the grouping ``columns`` (read from ``data`` if given)."""
         new = copy.copy(self)
         if data is not None:
-            new._fit = replace(self._fit, design=self._fit.design.with_groups(data, columns))
+            new._fit = replace(self._fit, design=self._fit.design.with_groups(data, columns, time_columns))
         return new
 
     def in_sample(self, label: str) -> RegressionResult:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
+from .checks import finite_scale, time_values
 from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
 
@@ -29,7 +30,8 @@ def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray
         if hi - lo < max(4 * arr.size, 1024):
             raw = np.asfortranarray((arr - lo).astype(np.int32).reshape(-1, 1))
             codes, used = kernels.compact_codes(raw, [hi - lo + 1])
-            return codes[:, 0], np.asarray(used[0], dtype=np.int64) + lo
+            # the levels in the ids' own type: int64 would overflow on uint64 ids >= 2^63
+            return codes[:, 0], np.asarray(used[0], dtype=np.int64).astype(arr.dtype) + arr.dtype.type(lo)
     codes, levels = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), np.asarray(levels)
 
@@ -55,6 +57,45 @@ def combined_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
         label = label + "_" + pd.Series(levels[c[first]]).astype(str)
     labels = label.to_numpy(dtype=object)
     return codes, labels
+
+
+# The largest (weighted) sum of squares of a regressor that the fits accept. Cross products, scores and the
+# variance's meat (squares times squared residuals) must stay finite, which leaves about 8 orders of magnitude below
+# float64's 1.8e308. Fitting on internally rescaled columns would not let larger ones through: the coefficient's
+# variance, about resid_var / (sum of squares), would then fall below float64's smallest normal number (2.2e-308).
+MAX_SUM_OF_SQUARES = 1e300
+
+
+def check_cross_product_scale(columns: np.ndarray, names: list[str], weights: np.ndarray | None, role: str) -> None:
+    """Refuse a column whose sum of squares would overflow the fit's cross products (before, such a column was
+    dropped as absorbed or collinear, or gave NaN coefficients). A bound from each column's extremes spares the
+    exact sums for all but huge columns."""
+    if columns.shape[1] == 0 or columns.shape[0] == 0:
+        return
+    total_weight = float(columns.shape[0]) if weights is None else float(np.sum(weights))
+    with np.errstate(over="ignore", invalid="ignore"):
+        peak = np.maximum(np.abs(columns.max(axis=0)), np.abs(columns.min(axis=0))).astype(np.float64)
+        bound = peak**2 * total_weight
+    for j in np.flatnonzero(~(bound <= MAX_SUM_OF_SQUARES)):
+        col = columns[:, j].astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squares = col * col
+            total = float(np.sum(squares if weights is None else weights * squares))
+        if not total <= MAX_SUM_OF_SQUARES:
+            if weights is not None and float(np.sum(squares)) <= MAX_SUM_OF_SQUARES:
+                raise ChipwarError(
+                    f"the weights (summing to {total_weight:.3g}) make the weighted sum of squares of {role} "
+                    f"{names[j]!r} exceed {MAX_SUM_OF_SQUARES:.0e}, where the fit's cross products overflow "
+                    "float64; divide the weights by a constant (the estimates do not depend on their scale)"
+                )
+            power = int(np.floor(np.log10(peak[j])))
+            raise ChipwarError(
+                f"{role} {names[j]!r} has values up to {peak[j]:.3g}: its sum of squares over the "
+                f"{columns.shape[0]} observations ({total:.3g}) exceeds {MAX_SUM_OF_SQUARES:.0e}, where the fit's "
+                "cross products and variance overflow float64 (1.8e308) and neither its coefficient nor its "
+                f"standard error can be computed; rescale it (e.g. divide it by 1e{power}, which multiplies its "
+                f"coefficient and standard error by 1e{power})"
+            )
 
 
 def storage_dtype(dtype: object) -> np.dtype:
@@ -144,17 +185,29 @@ class GroupCodes:
     """A grouping column (a cluster, a period, a panel id) coded on the estimation sample."""
 
     codes: np.ndarray  # int32, 0..n_groups-1, one per estimation row
-    n_groups: int
+    levels: np.ndarray  # the value of each code (for messages, and to order periods)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.levels)
 
 
 def _group_key(columns: str | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c.strip() for c in columns.split("^")) if isinstance(columns, str) else columns
 
 
-def _compact(codes: np.ndarray, n_levels: int) -> GroupCodes:
-    """Codes renumbered to the groups that occur (in their order)."""
-    compact, used = kernels.compact_codes(np.asfortranarray(codes.reshape(-1, 1)), [n_levels])
-    return GroupCodes(compact[:, 0], len(used[0]))
+def _grouping_codes(frame: pd.DataFrame, key: tuple[str, ...], time: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and levels of a grouping column; a time column's in the order of its periods (text refused)."""
+    if time:
+        (name,) = key
+        return factor_codes(time_values(frame, name, dates=True))
+    return combined_codes(frame, key)
+
+
+def _compact(group: GroupCodes, keep: np.ndarray | slice) -> GroupCodes:
+    """The group's codes on the rows ``keep``, renumbered to the groups that occur (in their order)."""
+    compact, used = kernels.compact_codes(np.asfortranarray(group.codes[keep].reshape(-1, 1)), [group.n_groups])
+    return GroupCodes(compact[:, 0], group.levels[np.asarray(used[0], dtype=np.intp)])
 
 
 @dataclass
@@ -195,25 +248,40 @@ class Design:
     def n_groups(self) -> list[int]:
         return [len(levels) for levels in self.fe_levels]
 
-    def codes_of(self, columns: str | tuple[str, ...]) -> tuple[np.ndarray, int]:
-        """Compact codes of a (combined) grouping column on the estimation sample: one coded at fit time or a
-        fixed effect."""
-        cols = _group_key(columns)
-        if cols in self.groups:
-            group = self.groups[cols]
-            return group.codes, group.n_groups
-        if cols in self.formula.fixef:
-            q = self.formula.fixef.index(cols)
-            return self.fe_codes[:, q], self.n_groups[q]
+    def _group(self, columns: tuple[str, ...]) -> GroupCodes:
+        if columns in self.groups:
+            return self.groups[columns]
+        if columns in self.formula.fixef:
+            q = self.formula.fixef.index(columns)
+            return GroupCodes(self.fe_codes[:, q], self.fe_levels[q])
         raise ChipwarError(
-            f"column {'^'.join(cols)!r} was neither a cluster variable nor a fixed effect of the fit (a fit keeps "
+            f"column {'^'.join(columns)!r} was neither a cluster variable nor a fixed effect of the fit (a fit keeps "
             "cluster codes, not the data); pass the data it was fitted on, e.g. fit.with_vcov(vcov, data=df), or "
             "give the column as vcov=/cluster= when fitting"
         )
 
-    def with_groups(self, data: object, columns: tuple[str, ...]) -> Design:
-        """This design with the grouping ``columns`` (``"a^b"`` combines) coded from ``data``, the table it was
-        built from; columns it knows already are left as they are."""
+    def codes_of(self, columns: str | tuple[str, ...], time: bool = False) -> tuple[np.ndarray, int]:
+        """Compact codes of a (combined) grouping column on the estimation sample: one coded at fit time or a
+        fixed effect.
+
+        With ``time``, the column holds periods and the codes follow their numeric (or date) order; text is refused
+        (see :func:`chipwar.model.checks.time_values`), since sorted as text "10" comes before "2".
+        """
+        cols = _group_key(columns)
+        group = self._group(cols)
+        if not time:
+            return group.codes, group.n_groups
+        (name,) = cols
+        order, periods = factor_codes(time_values(pd.DataFrame({name: group.levels}), name, dates=True))
+        return order[group.codes], len(periods)
+
+    def level_of(self, columns: tuple[str, ...], code: int) -> str:
+        """The label of group ``code`` of :meth:`codes_of` (for messages)."""
+        return str(self._group(_group_key(columns)).levels[code])
+
+    def with_groups(self, data: object, columns: tuple[str, ...], time_columns: tuple[str, ...] = ()) -> Design:
+        """This design with the grouping ``columns`` (``"a^b"`` combines; ``time_columns`` among them hold
+        periods) coded from ``data``, the table it was built from; columns it knows already are left as they are."""
         new = [key for key in map(_group_key, columns)
                if key not in self.groups and key not in self.formula.fixef]
         if not new:
@@ -226,13 +294,13 @@ class Design:
         sub = frame.iloc[self.obs_index]
         groups = dict(self.groups)
         for key in new:
-            codes, levels = combined_codes(sub, key)
+            codes, levels = _grouping_codes(sub, key, time="^".join(key) in time_columns)
             if (codes < 0).any():
                 raise ChipwarError(
                     f"column {'^'.join(key)!r} has missing values in the estimation sample; drop those rows first "
                     "or pass it as cluster= when fitting so they are excluded"
                 )
-            groups[key] = GroupCodes(codes, len(levels))
+            groups[key] = GroupCodes(codes, levels)
         return replace(self, groups=groups)
 
 
@@ -257,6 +325,7 @@ def build_design(
     data: object,
     weights: str | None = None,
     extra_columns: tuple[str, ...] = (),
+    time_columns: tuple[str, ...] = (),
     fixef_rm: str = "singleton",
     lhs: str | None = None,
     dtype: str = "float64",
@@ -270,7 +339,10 @@ def build_design(
     weights : str, optional
         Column of non-negative weights; rows with zero weight are dropped.
     extra_columns : tuple of str
-        Columns that must be non-missing too (cluster variables given at fit time).
+        Columns that must be non-missing too (cluster variables given at fit time), coded on the sample as
+        ``Design.groups``.
+    time_columns : tuple of str
+        Those of ``extra_columns`` that hold periods (NW / DK's time): coded in the order of the periods.
     fixef_rm : {"singleton", "none"}
         Iteratively drop observations alone in a fixed-effect group (they are perfectly fit and carry no information).
     lhs : str, optional
@@ -293,6 +365,7 @@ def build_design(
     valid = ~np.isnan(y)
     if np.all(np.isnan(y)):
         raise ChipwarError(f"outcome {outcome!r} is missing (NaN) in every row")
+    finite_scale(y, outcome)
 
     rhs = _terms_block(formula.rhs, frame, formula.intercept)
     for name, col in zip(rhs.names, rhs.values.T):
@@ -324,8 +397,8 @@ def build_design(
     group_codes_full = {}  # the grouping columns of the variance, coded once here (the design keeps no frame)
     for extra in extra_columns:
         key = _group_key(extra)
-        codes, levels = combined_codes(frame, key)
-        group_codes_full[key] = (codes, len(levels))
+        codes, levels = _grouping_codes(frame, key, time=extra in time_columns)
+        group_codes_full[key] = GroupCodes(codes, np.asarray(levels))
         valid &= codes >= 0
 
     n_missing = int(n - valid.sum())
@@ -376,6 +449,15 @@ def build_design(
     yx = np.empty((keep.size, 1 + rhs.values.shape[1]), dtype=storage, order="F")
     yx[:, 0] = y if keep.size == n else y[keep]
     yx[:, 1:] = rhs.values if keep.size == n else rhs.values[keep]
+    w_kept = None if w is None else np.ascontiguousarray(w[keep])
+    check_cross_product_scale(yx[:, 1:], rhs.names, w_kept, "regressor")
+    endog_kept: np.ndarray | None = None
+    instr_kept: np.ndarray | None = None
+    if endog is not None and instr is not None:
+        endog_kept = np.asfortranarray(endog.values[keep])
+        instr_kept = np.asfortranarray(instr.values[keep])
+        check_cross_product_scale(endog_kept, endog.names, w_kept, "endogenous regressor")
+        check_cross_product_scale(instr_kept, instr.names, w_kept, "instrument")
     return Design(
         formula=formula,
         y=yx[:, 0],
@@ -385,18 +467,17 @@ def build_design(
         fe_codes=fe_codes,
         fe_names=fe_names,
         fe_levels=fe_levels,
-        weights=None if w is None else np.ascontiguousarray(w[keep]),
+        weights=w_kept,
         obs_index=keep,
         n_input=n,
         n_missing=n_missing,
         n_singletons=n_singletons,
         n_zero_weight=n_zero_weight,
         # a cluster that is a fixed effect is read from the fixed-effect codes (codes_of), not kept twice
-        groups={key: _compact(codes[keep], n_levels) for key, (codes, n_levels) in group_codes_full.items()
-                if key not in formula.fixef},
+        groups={key: _compact(group, keep) for key, group in group_codes_full.items() if key not in formula.fixef},
         endog=None if endog is None else np.asfortranarray(endog.values[keep]),
         endog_names=[] if endog is None else endog.names,
-        instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
+        instruments=instr_kept,
         instrument_names=[] if instr is None else instr.names,
     )
 def _rows_fortran(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
@@ -431,7 +512,7 @@ def restrict_design(design: Design, keep: np.ndarray, in_place: bool = False) ->
         return None if a is None else _rows_fortran(a, keep)
 
     rows = dict(
-        groups={key: _compact(g.codes[keep], g.n_groups) for key, g in design.groups.items()},
+        groups={key: _compact(g, keep) for key, g in design.groups.items()},
         y=yx[:, 0],
         x=yx[:, 1:],
         yx=yx,

@@ -15,7 +15,8 @@ from typing import Union
 
 from .._errors import ChipwarError
 
-_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+# a column name: letters (any script: "größe", "país"), digits, "_" and ".", not starting with a digit
+_IDENT = re.compile(r"^(?:[^\W\d]|\.)[\w.]*$")
 _CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
 
 #: element-wise transformations allowed around a variable

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import kernels
 from .._errors import ChipwarError
+from ..model.checks import require_clusters
 from .clusters import is_nested
 from .crv3 import crv3_vcov
 from .hac import hac_vcov
@@ -45,6 +46,11 @@ def _meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def _psd(v: np.ndarray) -> np.ndarray:
+    if not np.isfinite(v).all():  # eigh would raise LinAlgError; say what overflowed instead
+        raise ChipwarError(
+            "the multiway clustered variance is not finite: the scores (regressors times residuals) overflow float64; "
+            "rescale the outcome and the regressors (divide them by a power of ten) and scale the estimates back"
+        )
     vals, vecs = np.linalg.eigh((v + v.T) / 2)
     if vals.min() >= 0:
         return v
@@ -88,9 +94,9 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
     n_fe_kept = sum((g if q == 0 else g - 1) for q, g in enumerate(sizes) if q not in nested)
     # one coefficient of the nested ones remains (the constant they absorb)
     k_c = k + n_fe_kept + (1 if nested else 0)
+    for c, (_, g) in cluster_codes.items():
+        require_clusters("^".join(c), g)
     g_min = min(g for _, g in cluster_codes.values())
-    if g_min < 2:
-        raise ChipwarError(f"clustered vcov needs at least two clusters; {spec.label} has {g_min}")
     matrix = np.zeros_like(inp.bread)  # k x k, or larger for a stacked system of equations
     names = list(cluster_codes)
     for r in range(1, len(names) + 1):

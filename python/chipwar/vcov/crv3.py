@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import ChipwarError
+from ..model.checks import require_clusters
+from .jackknife import LeftOutSingular
 from .clusters import is_nested
 from .inputs import VcovInputs, VcovResult
 from .spec import VcovSpec
@@ -33,9 +35,16 @@ def crv3_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool) -> VcovResult:
                 f"CRV3 needs every fixed effect nested in the cluster, but {name!r} is not nested in "
                 f"{'^'.join(cluster)!r}; cluster by a coarser variable or use CRV1"
             )
-    if n_clusters < 2:
-        raise ChipwarError("CRV3 needs at least two clusters")
-    delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
+    require_clusters("^".join(cluster), n_clusters)
+    try:
+        delta = inp.leave_out(codes, n_clusters)  # G x p: b_(-g) - b, centred on the full-sample estimate
+    except LeftOutSingular as err:
+        label = inp.level_of(cluster, err.cluster) if inp.level_of else str(err.cluster)
+        raise ChipwarError(
+            f"CRV3: without cluster {label!r} of {'^'.join(cluster)!r} the coefficient(s) {', '.join(err.columns)} "
+            "cannot be estimated (collinear with the other regressors, or varying in that cluster only), so the "
+            "leave-one-cluster-out jackknife is undefined; use CRV1, or drop or merge those terms"
+        ) from None
     n = inp.n
     k_c = inp.k + (1 if inp.fe_names else 0)  # nested fixed effects count as the one constant they absorb
     v = n_clusters / (n_clusters - 1) * (n - 1) / (n - k_c) * delta.T @ delta

@@ -20,7 +20,7 @@ from .spec import VcovSpec
 
 def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -> VcovResult:
     """Newey-West (within panels) or Driscoll-Kraay variance."""
-    period, n_periods = inp.codes_of(spec.time)
+    period, n_periods = inp.codes_of(spec.time, time=True)
     if n_periods < 2:
         raise ChipwarError(f"vcov {spec.kind}: the time column {spec.time!r} has a single value")
     scores = np.asfortranarray(inp.scores)

@@ -20,13 +20,14 @@ class VcovInputs:
     k: int
     fe_sizes: list[int]
     fe_codes: np.ndarray  # (n x Q) int32
-    codes_of: Callable[[tuple[str, ...]], tuple[np.ndarray, int]]
+    codes_of: Callable[..., tuple[np.ndarray, int]]  # (columns, time=False) -> (codes, G), as Design.codes_of
     dispersion: float | None = None  # sum(w e^2) for OLS (iid uses it); None: the bread is already the variance
     fe_names: list[str] = field(default_factory=list)
     weights: np.ndarray | None = None
     # CRV3: maps (cluster codes, G) to the G x p matrix of b_(-g) - b, the estimates without each cluster minus the
     # full-sample ones (p = the size of the bread); None when the model has no leave-one-cluster-out rule
     leave_out: Callable[[np.ndarray, int], np.ndarray] | None = None
+    level_of: Callable[[tuple[str, ...], int], str] | None = None  # a cluster's label, for messages
 
 
 @dataclass

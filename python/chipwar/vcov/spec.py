@@ -33,6 +33,11 @@ class VcovSpec:
         return f"Clustered ({names})" if self.kind == "CRV1" else f"{self.kind} ({names})"
 
     @property
+    def time_columns(self) -> tuple[str, ...]:
+        """Those of :attr:`cluster_columns` that hold periods (NW / DK's time)."""
+        return (self.time,) if self.kind in ("NW", "DK") and self.time else ()
+
+    @property
     def cluster_columns(self) -> tuple[str, ...]:
         """Columns the variance needs on every estimation row (clusters; time and panel for NW / DK)."""
         if self.kind in ("NW", "DK"):
