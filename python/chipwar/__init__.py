@@ -22,7 +22,10 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .did.etwfe import etwfe
     from .did.honest import honest_did
     from .did.imputation import did_imputation
+    from .did.lpdid import lpdid
+    from .did.stacked import stacked_did
     from .did.sun_abraham import sun_abraham
+    from .did.triple import ddd
     from .estimation.feols import feols
     from .estimation.fepois import fepois
     from .report.plots import coefplot, iplot
@@ -65,8 +68,9 @@ _LAZY = {
 # the eager names and every key of _LAZY (tests/test_architecture.py keeps the three lists equal)
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
-    "coefplot", "datasets", "did2s", "did_imputation", "etable", "etwfe", "events", "feols", "fepois",
-    "get_num_threads", "honest_did", "io", "iplot", "sdid", "set_num_threads", "study", "sun_abraham", "synth",
+    "coefplot", "datasets", "ddd", "did2s", "did_imputation", "etable", "etwfe", "events", "feols", "fepois",
+    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "sdid", "set_num_threads", "stacked_did", "study",
+    "sun_abraham", "synth",
 ]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError
-from .._frame import as_pandas
+from ..model.frame import as_pandas
 from . import _inference
 from ._panel import balance, cohorts, make_panel, unit_constant, unit_level_codes
 from .att_gt import (
