@@ -15,7 +15,7 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 __version__ = "0.1.0"
 
 # public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
-_MODULES = {"events", "codes", "io", "datasets", "study"}
+_MODULES = {"events", "codes", "io", "datasets", "study", "entities"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -35,6 +35,7 @@ _LAZY = {
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
     "events": ".events",
+    "entities": ".entities",
     "codes": ".codes",
     "io": ".io",
     "datasets": ".datasets",
