@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 
+import chipwar as cw
 import numpy as np
 import pandas as pd
 import pytest
 from _patentsview_tables import TABLES, write_tables
-
-import chipwar as cw
 
 FIRM_TABLES = {
     **TABLES,

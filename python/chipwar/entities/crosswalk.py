@@ -56,7 +56,8 @@ def read_crosswalk(path: str | Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ChipwarError(f"{path}: not a readable crosswalk CSV ({err}); write it with cw.entities.write_crosswalk") from err
+        raise ChipwarError(f"{path}: not a readable crosswalk CSV ({err}); write it with "
+                           "cw.entities.write_crosswalk") from err
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ChipwarError(f"{path}, line 1: column(s) {missing} missing; a crosswalk needs {list(REQUIRED)}")

@@ -42,7 +42,8 @@ class RawFiles:
     def __init__(self, directory: str | Path, chunksize: int = DEFAULT_CHUNKSIZE) -> None:
         self.directory = Path(directory)
         if not self.directory.is_dir():
-            raise ChipwarError(f"{self.directory}: not a folder; pass the folder of the PatentsView g_*.tsv(.zip) files")
+            raise ChipwarError(f"{self.directory}: not a folder; pass the folder of the PatentsView g_*.tsv(.zip) "
+                               "files")
         self.chunksize = chunksize
 
     def path(self, table: str) -> Path | None:
@@ -245,10 +246,10 @@ def comparison_set(panel_cpc: pd.DataFrame, listed: pd.Series, pre_years: tuple[
     pre-listing patenting is closest.
 
     The rule: an assignee's *main class* is the CPC subclass with most of its patents in ``pre_years`` (ties: the
-    first in code order); its *size* is log(1 + mean yearly patents in that class) over ``pre_years``. For each listed assignee
-    with pre-period patents, the unlisted assignees with the same main class are ranked by the distance of their
-    size to its size (ties: by id), and the ``k`` nearest are taken; the comparison set is their union (an assignee
-    may serve several listed firms). Listed assignees without pre-period patents have no match.
+    first in code order); its *size* is log(1 + mean yearly patents in that class) over ``pre_years``. For each
+    listed assignee with pre-period patents, the unlisted assignees with the same main class are ranked by the
+    distance of their size to its size (ties: by id), and the ``k`` nearest are taken; the comparison set is their
+    union (an assignee may serve several listed firms). Listed assignees without pre-period patents have no match.
 
     Parameters
     ----------

@@ -41,6 +41,17 @@ class Inputs:
         ``unit, year, value_usd``: exports to the world by reporter (real UN Comtrade data, when there is no BACI).
     fabs : DataFrame or None
         ``unit, year, additions_200mm, additions_cf``: capacity added per economy and year.
+    firms : DataFrame or None
+        ``assignee_id, year, patents, claims, citations, effect``: Chinese assignees' patents by year (section e;
+        ``effect`` the injected log effect, NaN for real data).
+    firm_cpc : DataFrame or None
+        ``assignee_id, cpc, year, patents``: the same by CPC subclass (for the comparison set).
+    firm_assignees : DataFrame or None
+        ``assignee_id, assignee``: the names to match to the listings.
+    firm_listings : DataFrame or None
+        The listings the names are matched to (default world: its simulated Entity List).
+    firm_crosswalk : DataFrame or None
+        Accepted rows of a reviewed crosswalk (:func:`chipwar.entities.read_crosswalk`); None: the matcher decides.
     files : dict
         Name -> path of every input file read (hashed into the provenance file).
     notes : list of str
@@ -53,6 +64,11 @@ class Inputs:
     trade: pd.DataFrame | None = None
     reporter_exports: pd.DataFrame | None = None
     fabs: pd.DataFrame | None = None
+    firms: pd.DataFrame | None = None
+    firm_cpc: pd.DataFrame | None = None
+    firm_assignees: pd.DataFrame | None = None
+    firm_listings: pd.DataFrame | None = None
+    firm_crosswalk: pd.DataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -90,8 +106,15 @@ def from_default() -> Inputs:
     effect = _truth.log_effect(world.fabs, world.truth, "fab_capacity")
     fabs = pd.DataFrame({"unit": fabs["unit"], "year": fabs["year"], "additions_200mm": fabs["additions_200mm"],
                          "additions_cf": _truth.counterfactual(fabs["additions_200mm"], effect)})
+    firm_cpc = world.firms.drop(columns="simulated")
+    firm_cpc["effect"] = _truth.log_effect(firm_cpc, world.firm_truth, "firm_patents")
+    # one effect per firm-year: the same in each of its classes
+    firms = firm_cpc.groupby(["assignee_id", "year"], as_index=False).agg(
+        patents=("patents", "sum"), claims=("claims", "sum"), citations=("citations", "sum"), effect=("effect", "max"))
     return Inputs(
         simulated=True, patents=patents, country_patents=_country_panel(patents), trade=trade, fabs=fabs,
+        firms=firms, firm_cpc=firm_cpc, firm_assignees=world.firm_assignees[["assignee_id", "assignee"]],
+        firm_listings=world.firm_listings,
         files={f"default world: {name}": path for name, path in world.paths.items()},
     )
 

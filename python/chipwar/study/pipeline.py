@@ -10,12 +10,12 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from .._progress import progress_iter
-from . import _estimators, _text, document, event_study, fabs, gravity, provenance, synthetic_control
+from . import _estimators, _text, document, event_study, fabs, firms, gravity, provenance, synthetic_control
 from .config import load_config
 from .document import Heading, Paragraph, Section, Table
 from .inputs import Inputs, load
 
-SECTIONS = (synthetic_control, event_study, gravity, fabs)
+SECTIONS = (synthetic_control, event_study, gravity, fabs, firms)
 """The analyses, in report order; each module's ``run(inputs, config)`` returns a :class:`document.Section`."""
 
 EXPECTED_FILES = (
@@ -27,7 +27,8 @@ EXPECTED_FILES = (
     "columns at `fabs/fab_list.csv` for (d).")
 """The report's list of the files a real data folder may hold (kept in step with default.toml)."""
 
-_PUBLIC = ("feols", "fepois", "att_gt", "sun_abraham", "did_imputation", "bacon", "synth", "sdid")
+_PUBLIC = ("feols", "fepois", "att_gt", "sun_abraham", "did_imputation", "bacon", "synth", "sdid", "etwfe",
+           "honest_did")
 
 
 def _run_section(module, inputs: Inputs, config: dict) -> Section:
