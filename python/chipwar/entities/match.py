@@ -45,17 +45,27 @@ def _trigram_counts(names: np.ndarray) -> sparse.csr_matrix:
 
     Normalised names are ASCII, so a trigram packs into 21 bits and its code is its column: no vocabulary to build.
     """
-    padded = pd.Series(names, dtype=object).map(lambda s: f" {s[:_MAX_BYTES - 2]} ").to_numpy(dtype="S")
-    width = max(padded.dtype.itemsize, _NGRAM)
-    chars = np.frombuffer(padded.astype(f"S{width}").tobytes(), dtype=np.uint8).reshape(len(padded), width)
-    chars = chars.astype(np.int64) & 0x7F
-    length = np.char.str_len(padded)
+    text = np.char.add(np.char.add(b" ", np.asarray(names, dtype="S")), b" ")
+    width = max(min(text.dtype.itemsize, _MAX_BYTES), _NGRAM)
+    text = text.astype(f"S{width}")
+    chars = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(len(text), width).astype(np.int32)
     codes = (chars[:, :-2] << 14) | (chars[:, 1:-1] << 7) | chars[:, 2:]
-    valid = np.arange(width - 2)[None, :] < (length - 2)[:, None]
-    rows = np.broadcast_to(np.arange(len(padded))[:, None], codes.shape)
-    counts = sparse.csr_matrix((np.ones(int(valid.sum())), (rows[valid], codes[valid])), shape=(len(padded), _CODES))
+    # a trigram is valid while its last character is inside the name (padding bytes are 0); the valid ones of a
+    # row are a prefix of it, so row-major masking gives the CSR arrays directly
+    valid = chars[:, 2:] != 0
+    indptr = np.concatenate([[0], np.cumsum(valid.sum(axis=1))])
+    counts = sparse.csr_matrix((np.ones(int(indptr[-1])), codes[valid], indptr), shape=(len(text), _CODES))
     counts.sum_duplicates()
     return counts
+
+
+def _row_best(matrix: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Column and value of each row's largest entry (-1 and 0 for rows without a positive one; ties: the smallest
+    column). The matrix has few columns (the listed names), so a dense block is small."""
+    dense = matrix.toarray()
+    best = dense.argmax(axis=1)
+    value = dense[np.arange(len(best)), best]
+    return np.where(value > 0, best, -1), np.maximum(value, 0.0)
 
 
 def _weighted(counts: sparse.csr_matrix, idf: np.ndarray) -> sparse.csr_matrix:
@@ -92,14 +102,10 @@ def fuzzy_scores(queries, targets) -> tuple[np.ndarray, np.ndarray]:
     target_matrix = _weighted(_trigram_counts(targets), idf).T.tocsc()
     start = 0
     for counts in chunks:
-        sims = (_weighted(counts, idf) @ target_matrix).tocsr()
         n = counts.shape[0]
-        if sims.nnz:
-            top = np.asarray(sims.max(axis=1).todense()).ravel()
-            arg = np.asarray(sims.argmax(axis=1)).ravel()
-            has = top > 0
-            best[start:start + n][has] = arg[has]
-            score[start:start + n] = np.minimum(top, 1.0)
+        arg, top = _row_best((_weighted(counts, idf) @ target_matrix).tocsr())
+        best[start:start + n] = arg
+        score[start:start + n] = np.minimum(top, 1.0)
         start += n
     return best, score
 
