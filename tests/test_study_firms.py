@@ -8,6 +8,7 @@ import warnings
 
 import chipwar as cw
 import numpy as np
+import pandas as pd
 import pytest
 from chipwar.datasets import firms as world_firms
 from chipwar.study import config, firms, inputs
@@ -79,3 +80,55 @@ def test_without_firm_data_the_section_says_why():
     empty = inputs.Inputs(simulated=False)
     result = firms.run(empty, config.load_config())
     assert "Not run" in result.blocks[0].text and result.summary.empty
+
+
+def _as_patentsview(folder, world):
+    """The default world's firm layer written as PatentsView bulk tables: one patent per count, one CPC code each,
+    claims and citations spread over the cell's patents."""
+    cells = world.firms[world.firms["patents"] > 0].reset_index(drop=True)
+    n = cells["patents"].to_numpy()
+    cell = np.repeat(np.arange(len(cells)), n)
+    first = np.r_[True, cell[1:] != cell[:-1]]
+    ids = np.array([f"P{i:07d}" for i in range(len(cell))], dtype=object)
+
+    def spread(total):  # integer parts of the cell's total: equal shares, the remainder on the first patent
+        base = total[cell] // n[cell]
+        return base + np.where(first, total[cell] - base * n[cell], 0)
+
+    claims, citations = spread(cells["claims"].to_numpy()), spread(cells["citations"].to_numpy())
+    year = cells["year"].to_numpy()[cell]
+    tables = {
+        "g_patent": pd.DataFrame({"patent_id": ids, "patent_date": [f"{y + 1}-03-01" for y in year],
+                                  "num_claims": claims, "withdrawn": 0}),
+        "g_application": pd.DataFrame({"patent_id": ids, "filing_date": [f"{y}-06-01" for y in year]}),
+        "g_assignee_disambiguated": pd.DataFrame({
+            "patent_id": ids, "assignee_id": cells["assignee_id"].to_numpy()[cell],
+            "disambig_assignee_organization": cells["assignee_id"].map(
+                world.firm_assignees.set_index("assignee_id")["assignee"]).to_numpy()[cell],
+            "location_id": "L_CN"}),
+        "g_location_disambiguated": pd.DataFrame({"location_id": ["L_CN"], "disambig_country": ["CN"]}),
+        "g_cpc_current": pd.DataFrame({"patent_id": ids, "cpc_subclass": cells["cpc"].to_numpy()[cell]}),
+        "g_us_patent_citation": pd.DataFrame({"patent_id": "X", "citation_patent_id": np.repeat(ids, citations)}),
+    }
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.tsv", sep="\t", index=False)
+
+
+def test_real_format_files_with_a_reviewed_crosswalk_give_the_same_estimates(section, tmp_path):
+    """The same firms written as PatentsView files, with a crosswalk tying each simulated wave to the real group
+    first listed in that wave (Huawei, SMIC, YMTC, Biren): section (e) from files reproduces its estimates."""
+    _, from_world, _ = section
+    world = cw.datasets.load_default()
+    _as_patentsview(tmp_path, world)
+    groups = dict(zip(world_firms.WAVES, ["Huawei", "SMIC", "YMTC", "Biren"]))
+    listings = world.firm_listings
+    crosswalk = pd.DataFrame({"assignee_id": listings["entity_id"].str.removeprefix("sim_").str.replace("siml", "simL"),
+                              "group": listings["wave"].map(groups), "decision": "accept"})
+    crosswalk.to_csv(tmp_path / "entity_crosswalk.csv", index=False)
+    cfg = config.load_config(data=tmp_path)
+    data = inputs.from_files(cfg)
+    assert data.firm_crosswalk is not None and len(data.firm_crosswalk) == 48
+    result = firms.run(data, cfg)
+    columns = ["estimator", "estimate", "se", "conf_low", "conf_high"]
+    pd.testing.assert_frame_equal(result.summary[columns], from_world.summary[columns])
+    assert result.summary["truth"].isna().all()

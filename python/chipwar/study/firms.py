@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import entities
+from .._errors import ChipwarError
 from . import _estimators, _text
 from .document import Paragraph, Plot, Section, Table
 from .event_study import plot_event_table
@@ -40,6 +41,11 @@ def firm_sample(inputs, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The estimation panel (listed + comparison firms x years) and the comparison-set table."""
     years = cfg["years"]
     listed = listed_cohorts(inputs.firm_assignees, inputs.firm_listings, inputs.firm_crosswalk)
+    # a cohort needs a pre-listing year and a listed year inside the window
+    listed = listed[listed["cohort"].between(years[0] + 1, years[1])]
+    if listed.empty:
+        raise ChipwarError(f"no assignee is matched to a group first listed in {years[0] + 1}-{years[1]}; check the "
+                           "crosswalk (cw.entities.read_crosswalk) or the firms.years of the study file")
     first_cohort = int(listed["cohort"].min())
     chosen = entities.comparison_set(inputs.firm_cpc, listed["assignee_id"], (years[0], first_cohort - 1),
                                      k=cfg["comparison_k"])
@@ -133,7 +139,15 @@ def run(inputs, config: dict) -> Section:
                               "tables g_patent, g_application, g_assignee_disambiguated, g_location_disambiguated "
                               "and g_cpc_current in the data folder), which these inputs do not include."))
         return section
-    data, chosen = firm_sample(inputs, cfg)
+    try:
+        data, chosen = firm_sample(inputs, cfg)
+    except ChipwarError as err:
+        section.add(Paragraph(f"Not run: {err}."))
+        return section
+    if not (~chosen["listed"]).any():
+        section.add(Paragraph("Not run: no unlisted assignee shares a listed firm's main CPC class with pre-listing "
+                              "patents, so there is no comparison set."))
+        return section
     unknown = {"log1p": np.nan, "proportional": np.nan, "by_cohort": pd.Series(dtype=float),
                "by_event": pd.Series(dtype=float)}
     truths = _truths(data) if inputs.simulated else unknown
