@@ -62,8 +62,8 @@ def simulate() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng([20221007, STREAM])
     firms = _firms(rng)
     growth = np.exp(np.cumsum(rng.normal(GROWTH, GROWTH_SD, len(YEARS))))
-    i, c, t = np.meshgrid(np.arange(len(firms)), np.arange(2), np.arange(len(YEARS)), indexing="ij")
-    i, c, t = i.ravel(), c.ravel(), t.ravel()
+    grid = np.meshgrid(np.arange(len(firms)), np.arange(2), np.arange(len(YEARS)), indexing="ij")
+    i, c, t = (g.ravel() for g in grid)
     year = YEARS[t]
     effect = np.array([WAVES[w][1] if w else 0.0 for w in firms["wave"]])[i]
     cohort = firms["cohort"].to_numpy()[i]

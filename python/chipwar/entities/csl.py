@@ -55,7 +55,8 @@ def _split(value) -> tuple[str, ...]:
 def _address_text(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Addresses as text and their countries (ISO 2-letter codes where the list gives them)."""
     if isinstance(value, list):
-        texts, countries = [], []
+        texts: list[str] = []
+        countries: list[str] = []
         for item in value:
             if isinstance(item, dict):
                 parts = [str(item.get(k) or "").strip() for k in ("address", "city", "state", "postal_code", "country")]
@@ -65,8 +66,8 @@ def _address_text(value) -> tuple[tuple[str, ...], tuple[str, ...]]:
                 texts.append(str(item).strip())
                 countries.append(str(item).rsplit(",", 1)[-1].strip())
         return tuple(texts), tuple(c for c in countries if c)
-    texts = _split(value)
-    return texts, tuple(t.rsplit(",", 1)[-1].strip() for t in texts if "," in t)
+    addresses = _split(value)
+    return addresses, tuple(t.rsplit(",", 1)[-1].strip() for t in addresses if "," in t)
 
 
 def _read_records(path: Path) -> tuple[pd.DataFrame, int]:

@@ -277,7 +277,7 @@ def from_files(config: dict) -> Inputs:
                                        .rename(columns={"reporter": "unit"}))
     if "fabs" in found:
         inputs.fabs = _fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
-    firm_source = entities.RawFiles(firm_folder) if has_firms else None
+    firm_source = entities.RawFiles(firm_folder) if has_firms and firm_folder is not None else None
     firm_tables = (*entities.panels.REQUIRED, "g_application", "g_location_disambiguated")
     if firm_source is not None and all(firm_source.has(t) for t in firm_tables):
         crosswalk = root / listed["entity_crosswalk"] if listed.get("entity_crosswalk") else None
