@@ -15,7 +15,7 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ._version import __version__
 
 if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation.feols` for the submodule
-    from . import codes, datasets, events, io, study
+    from . import codes, datasets, entities, events, io, study
     from .did.att_gt import att_gt
     from .did.bacon import bacon
     from .did.did2s import did2s
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .threads import get_num_threads, set_num_threads
 
 # public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
-_MODULES = {"events", "codes", "io", "datasets", "study"}
+_MODULES = {"events", "codes", "io", "datasets", "study", "entities"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -59,6 +59,7 @@ _LAZY = {
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
     "events": ".events",
+    "entities": ".entities",
     "codes": ".codes",
     "io": ".io",
     "datasets": ".datasets",
@@ -68,7 +69,7 @@ _LAZY = {
 # the eager names and every key of _LAZY (tests/test_architecture.py keeps the three lists equal)
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
-    "coefplot", "datasets", "ddd", "did2s", "did_imputation", "etable", "etwfe", "events", "feols", "fepois",
+    "coefplot", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
     "get_num_threads", "honest_did", "io", "iplot", "lpdid", "sdid", "set_num_threads", "stacked_did", "study",
     "sun_abraham", "synth",
 ]
