@@ -15,14 +15,17 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ._version import __version__
 
 if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation.feols` for the submodule
-    from . import codes, datasets, events, io, study
+    from . import codes, datasets, entities, events, io, study
     from .did.att_gt import att_gt
     from .did.bacon import bacon
     from .did.did2s import did2s
     from .did.etwfe import etwfe
     from .did.honest import honest_did
     from .did.imputation import did_imputation
+    from .did.lpdid import lpdid
+    from .did.stacked import stacked_did
     from .did.sun_abraham import sun_abraham
+    from .did.triple import ddd
     from .estimation.feols import feols
     from .estimation.fepois import fepois
     from .report.plots import coefplot, iplot
@@ -33,7 +36,7 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .threads import get_num_threads, set_num_threads
 
 # public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
-_MODULES = {"events", "codes", "io", "datasets", "study"}
+_MODULES = {"events", "codes", "io", "datasets", "study", "entities"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -56,6 +59,7 @@ _LAZY = {
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
     "events": ".events",
+    "entities": ".entities",
     "codes": ".codes",
     "io": ".io",
     "datasets": ".datasets",
@@ -65,8 +69,9 @@ _LAZY = {
 # the eager names and every key of _LAZY (tests/test_architecture.py keeps the three lists equal)
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
-    "coefplot", "datasets", "did2s", "did_imputation", "etable", "etwfe", "events", "feols", "fepois",
-    "get_num_threads", "honest_did", "io", "iplot", "sdid", "set_num_threads", "study", "sun_abraham", "synth",
+    "coefplot", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
+    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "sdid", "set_num_threads", "stacked_did", "study",
+    "sun_abraham", "synth",
 ]
 
 

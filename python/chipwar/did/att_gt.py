@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .. import kernels
-from ..model.checks import cluster_codes, require_clusters
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from .._options import interval_alpha, replicates
 from .._results import Result, WaldTest, significance_stars
+from ..model.checks import cluster_codes, require_clusters
 from ..model.frame import as_pandas
 from . import _att_gt_rc, _inference
 from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes

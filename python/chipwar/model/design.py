@@ -15,8 +15,8 @@ import pandas as pd
 from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from .checks import finite_scale, time_values
-from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
+from .frame import as_pandas, numeric_column, require_columns
 
 _FUNCS = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
 

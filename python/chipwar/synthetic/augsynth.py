@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from .. import kernels
-from ..model.checks import positive_finite, varying_outcome
 from .._errors import ChipwarError
 from .._results import Result
+from ..model.checks import positive_finite, varying_outcome
 from ._panel import long_panel, resolve_donors, split_periods, wide_outcome
 from ._plots import plot_trajectories
 
