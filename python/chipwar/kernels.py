@@ -16,7 +16,6 @@ import numpy as np
 from . import _core
 from ._core import (
     ColumnStatus,
-    adh_fit_many,
     chi2_sf,
     compact_codes,
     conformal_pvalues,
@@ -46,7 +45,7 @@ from ._core import (
 )
 
 __all__ = [
-    "ColumnStatus", "Demeaned", "FixefRecovery", "OlsSolution", "PoissonFit", "adh_fit_many", "chi2_sf",
+    "AdhFit", "ColumnStatus", "Demeaned", "FixefRecovery", "OlsSolution", "PoissonFit", "adh_fit_many", "chi2_sf",
     "compact_codes", "conformal_pvalues", "crossprod", "demean", "did_group_time", "did_group_time_rc",
     "did_triple_group_time", "f_sf", "fit_poisson", "group_sums", "independent_columns", "multiplier_bootstrap",
     "newey_west_meat", "normal_cdf", "normal_quantile", "num_threads", "ols", "recover_fixef", "relu_separation",
@@ -96,6 +95,25 @@ def recover_fixef(fe_sum: np.ndarray, codes: np.ndarray, n_groups: Sequence[int]
                   weights: np.ndarray | None) -> FixefRecovery:
     coefs, converged = _core.recover_fixef(fe_sum, codes, n_groups, weights)
     return FixefRecovery([np.asarray(c) for c in coefs], bool(converged))
+
+
+class AdhFit(NamedTuple):
+    """One synthetic-control problem solved: donor weights at the predictor weights V found (or given)."""
+
+    w: np.ndarray  # donor weights on the simplex
+    v: np.ndarray  # predictor weights
+    mspe: float  # pre-period MSPE of the outcome at (w, V)
+    converged: bool  # the inner simplex QP met its tolerance
+    best_start: int  # which start of the V search won
+
+
+def adh_fit_many(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                 fixed_v: Sequence[np.ndarray], max_iter: int, random_starts: int, v_search: str) -> list[AdhFit]:
+    """ADH synthetic control for (X0, x1, Z0, z1) problems, in parallel: V optimised, or ``fixed_v[i]`` when
+    non-empty."""
+    return [AdhFit(np.asarray(f["w"]), np.asarray(f["v"]), float(f["mspe"]), bool(f["converged"]),
+                   int(f["best_start"]))
+            for f in _core.adh_fit_many(problems, fixed_v, max_iter, random_starts, v_search)]
 
 
 class PoissonFit(NamedTuple):

@@ -121,7 +121,7 @@ class RegressionResult(Result):
         return new
 
     def wildboot(self, param: str, cluster: str | None = None, reps: int = 9999, weights: str = "rademacher",
-                 seed: int | None = None, level: float = 0.95, executor: object = None,
+                 seed: int | None = None, level: float = 0.95, executor: Executor | None = None,
                  progress: bool | None = None, data: object = None):
         """Restricted wild cluster bootstrap p-value and confidence interval of one coefficient (linear models).
 

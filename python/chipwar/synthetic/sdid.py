@@ -159,7 +159,7 @@ def _replicate_designs(method: str, n0: int, n: int, reps: int, rng: np.random.G
     if method == "placebo":
         return [(rng.permutation(n0), n0 - n1) for _ in range(reps)]
     if method == "bootstrap":
-        designs = []
+        designs: list[tuple[np.ndarray, int]] = []
         while len(designs) < reps:
             rows = np.sort(rng.integers(0, n, size=n))
             controls = int((rows < n0).sum())

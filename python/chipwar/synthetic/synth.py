@@ -45,13 +45,13 @@ class _Spec:
         return (x[:, 1:], x[:, 0], z[:, 1:], z[:, 0])
 
 
-def _fit_chunk(task: tuple) -> list[dict]:
+def _fit_chunk(task: tuple) -> list[kernels.AdhFit]:
     problems, fixed_v, v_search = task
     return kernels.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS, v_search)
 
 
 def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, executor: Executor | None,
-              progress: bool | None, desc: str) -> list[dict]:
+              progress: bool | None, desc: str) -> list[kernels.AdhFit]:
     """ADH fits of many problems, in C++ (OpenMP) chunks, optionally on an executor and with a progress bar."""
     fixed = [np.empty(0) if v is None else v for _ in problems]
     chunks = np.array_split(np.arange(len(problems)), min(len(problems), 10)) if problems else []
@@ -168,7 +168,7 @@ class SynthResult(Result):
         gaps = {self.treated_unit: self.path.set_index("time")["gap"]}
         for d, fit in zip(donors, fits):
             others = [o for o in donors if o != d]
-            gaps[d] = wide.loc[d] - wide.loc[others].T @ fit["w"]
+            gaps[d] = wide.loc[d] - wide.loc[others].T @ fit.w
         gaps = pd.DataFrame(gaps)
         pre = gaps.index < self.treatment_time
         pre_mspe = (gaps[pre] ** 2).mean()
@@ -194,7 +194,7 @@ class SynthResult(Result):
         y1 = wide.loc[self.treated_unit, pre_periods]
         gaps, ratios = {}, {}
         for (s, _), fit in zip(kept, fits):
-            gap = y1 - wide.loc[self.weights.index, pre_periods].T @ fit["w"]
+            gap = y1 - wide.loc[self.weights.index, pre_periods].T @ fit.w
             before = gap.index < s
             gaps[s] = gap
             ratios[s] = float(np.sqrt((gap[~before] ** 2).mean() / (gap[before] ** 2).mean()))
@@ -224,7 +224,7 @@ class SynthResult(Result):
         problems = [self._spec.problem(self.treated_unit, [o for o in donors if o != d]) for d in dropped]
         fits = _fit_many(problems, self._fixed_v, self.v_search, executor, progress, "leave-one-out")
         wide = self._spec.wide
-        paths = {d: wide.loc[[o for o in donors if o != d]].T @ fit["w"] for d, fit in zip(dropped, fits)}
+        paths = {d: wide.loc[[o for o in donors if o != d]].T @ fit.w for d, fit in zip(dropped, fits)}
         return pd.DataFrame(paths).rename_axis(columns="dropped")
 
     def conformal(self, alpha: float | None = None, grid_size: int = 201, executor: Executor | None = None,
@@ -416,9 +416,9 @@ def synth(
                                f"zero; got {v!r}")
     fit = kernels.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
                              _RANDOM_STARTS, v_search)[0]
-    if not fit["converged"]:
+    if not fit.converged:
         warnings.warn("synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2)
-    weights = pd.Series(fit["w"], index=pd.Index(donors, name=unit), name="weight")
+    weights = pd.Series(fit.w, index=pd.Index(donors, name=unit), name="weight")
     synthetic = wide.loc[donors].T @ weights
     treated_path = wide.loc[treated_unit]
     gap = treated_path - synthetic
@@ -426,8 +426,8 @@ def synth(
                          "gap": gap.to_numpy()})
     post = np.arange(len(periods)) >= n_pre
     return SynthResult(
-        weights=weights, v=pd.Series(fit["v"], index=raw.index, name="v"), path=path,
-        att=float(gap[post].mean()), pre_rmspe=float(np.sqrt((gap[~post] ** 2).mean())), mspe=float(fit["mspe"]),
+        weights=weights, v=pd.Series(fit.v, index=raw.index, name="v"), path=path,
+        att=float(gap[post].mean()), pre_rmspe=float(np.sqrt((gap[~post] ** 2).mean())), mspe=float(fit.mspe),
         treated_unit=treated_unit, treatment_time=treatment_time, v_search=v_search, _spec=spec, _fixed_v=fixed_v,
         _predictors=items, _panel=panel, _unit=unit, _time=time,
     )
