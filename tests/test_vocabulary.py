@@ -79,4 +79,9 @@ def test_executor_is_never_silently_ignored():
         with pytest.raises(cw.ChipwarError, match="Drop executor="):
             cw.feols("y ~ x", df, executor=pool)
         split = cw.feols("y ~ x", df, split="g", executor=pool)  # honoured: one task per sample
+        counts = df.assign(n=rng.poisson(2.0, len(df)))
+        with pytest.raises(cw.ChipwarError, match="has neither"):
+            cw.fepois("n ~ x", counts, vcov="hetero", executor=pool)
+        crv3 = cw.fepois("n ~ x", counts, vcov={"CRV3": "g"}, executor=pool)  # honoured: the refits
     assert len(split) == 4
+    np.testing.assert_array_equal(crv3.vcov, cw.fepois("n ~ x", counts, vcov={"CRV3": "g"}).vcov)

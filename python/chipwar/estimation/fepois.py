@@ -14,6 +14,7 @@ from ..model.formula import expand_models, parse_formula
 from .multiple import fepois_sample
 from .poisson import fepois_model
 from .poisson_result import PoissonResult
+from .prepare import vcov_spec
 from .split import fit_models
 
 
@@ -85,7 +86,8 @@ def fepois(
     split, fsplit, executor, progress
         One fit per group of a column (``fsplit``: the full sample first), and where the models of a multiple
         estimation run, as in :func:`chipwar.feols`. For a single model, ``executor`` and ``progress`` serve the
-        refits of ``vcov={"CRV3": g}`` (one per cluster).
+        refits of ``vcov={"CRV3": g}`` (one per cluster); with another variance it would have nothing to run, so
+        it is an error rather than silently unused.
     dtype : {"float64", "float32"}
         Storage of the outcome and regressors. ``"float32"`` halves the memory of the ``[y | x]`` buffer for very
         large data; every sum (demeaning, cross products, coefficients, variance) is still accumulated in float64,
@@ -114,5 +116,11 @@ def fepois(
                              fixef_rm=fixef_rm, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
                              fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, separation=separation, dtype=dtype)
         return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
+    if executor is not None and vcov_spec(vcov, cluster).kind != "CRV3":
+        raise ChipwarError(
+            "fepois(executor=...) runs the models of a multiple estimation (several outcomes, stepwise terms, "
+            "split= / fsplit=) or the refits of a single model's vcov={'CRV3': g}; this call has neither. Drop "
+            "executor=, or give it where the refits happen: fit.with_vcov({'CRV3': g}, executor=...)"
+        )
     return fepois_model(formula, data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol,
                         fixef_maxiter, collin_tol, separation, executor, progress, dtype)
