@@ -42,8 +42,10 @@ def long_panel(data: Any, outcome: str, unit: str, time: str, extra: list[str] |
     return out
 
 
-def wide_outcome(panel: pd.DataFrame, outcome: str, unit: str, time: str, need_complete: bool = True) -> pd.DataFrame:
-    """Units x periods outcome matrix (rows and columns sorted); with ``need_complete``, every cell must be present."""
+def wide_outcome(panel: pd.DataFrame, outcome: str, unit: str, time: str, need_complete: bool = True,
+                 alternative: str = "") -> pd.DataFrame:
+    """Units x periods outcome matrix (rows and columns sorted); with ``need_complete``, every cell must be present
+    (else the error names the missing cells and, if given, an ``alternative`` estimator that takes them)."""
     keys = (panel[unit], panel[time])
     if any(isinstance(k.dtype, pd.CategoricalDtype) for k in keys):
         wide = panel.pivot(index=unit, columns=time, values=outcome).sort_index().sort_index(axis=1)
@@ -61,7 +63,7 @@ def wide_outcome(panel: pd.DataFrame, outcome: str, unit: str, time: str, need_c
             raise ChipwarError(
                 f"the panel is unbalanced or {outcome!r} is missing for {len(cells)} unit-period cells: {_describe(cells)} "
                 f"(as ({unit}, {time})); this estimator needs every unit observed in every period: fill or drop those "
-                "units or periods"
+                "units or periods" + (f", or use {alternative}" if alternative else "")
             )
     return wide
 

@@ -18,6 +18,10 @@ from ._plots import plot_trajectories
 
 _ESTIMATORS = ("sdid", "sc", "did")
 _SE_METHODS = ("placebo", "bootstrap", "jackknife")
+ESTIMATOR_NAMES = {"sdid": "Synthetic difference-in-differences", "sc": "Synthetic control (synthdid)",
+                   "did": "Difference-in-differences"}
+# sdid needs every cell; these estimators of the package fill the missing ones from a factor model
+UNBALANCED_ALTERNATIVE = "cw.ife (interactive fixed effects) or cw.mc (matrix completion), which take unbalanced panels"
 
 
 class SdidResult(Result):
@@ -26,8 +30,12 @@ class SdidResult(Result):
     def __init__(self, **fields: Any) -> None:
         self.__dict__.update(fields)
 
-    def confint(self, level: float = 0.95) -> pd.DataFrame:
-        """Normal interval estimate +/- z se (synthdid's convention), columns ``lower`` and ``upper``."""
+    level: float = 0.95
+
+    def confint(self, level: float | None = None) -> pd.DataFrame:
+        """Normal interval estimate +/- z se (synthdid's convention), columns ``lower`` and ``upper`` (``level``:
+        the fit's ``level`` unless given)."""
+        level = self.level if level is None else level
         z = float(_core.normal_quantile(0.5 + level / 2))
         return pd.DataFrame({"lower": [self.estimate - z * self.se], "upper": [self.estimate + z * self.se]}, index=["ATT"])
 
@@ -36,8 +44,8 @@ class SdidResult(Result):
         """Two-sided normal p-value of the ATT."""
         return float(2 * (1 - _core.normal_cdf(abs(self.estimate / self.se)))) if self.se > 0 else float("nan")
 
-    def tidy(self) -> pd.DataFrame:
-        ci = self.confint()
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        ci = self.confint(level)
         return pd.DataFrame(
             {
                 "term": ["ATT"],
@@ -51,7 +59,7 @@ class SdidResult(Result):
         )
 
     def summary(self) -> str:
-        names = {"sdid": "Synthetic difference-in-differences", "sc": "Synthetic control (synthdid)", "did": "Difference-in-differences"}
+        names = ESTIMATOR_NAMES
         ci = self.confint()
         top = self.unit_weights[self.unit_weights > 0].sort_values(ascending=False).head(5)
         lines = [
@@ -59,7 +67,7 @@ class SdidResult(Result):
             f"{self.n_post} post- and {len(self.time_weights)} pre-periods",
             f"ATT {self.estimate:.6g}  SE {self.se:.6g} ({self.se_method}, {self.reps} replicates)  "
             f"p {self.pvalue:.4g} {significance_stars(self.pvalue)}",
-            f"95% CI [{ci['lower'].iloc[0]:.6g}, {ci['upper'].iloc[0]:.6g}]",
+            f"{self.level:.0%} CI [{ci['lower'].iloc[0]:.6g}, {ci['upper'].iloc[0]:.6g}]",
             "Top unit weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
         ]
         return "\n".join(lines)
@@ -78,8 +86,9 @@ class SdidResult(Result):
         )
 
 
-def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str) -> tuple[list, list, Any]:
-    """Controls, treated units and the common adoption period from the 0/1 column ``treated``."""
+def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str,
+                      ) -> tuple[list, list, dict]:
+    """Controls, treated units and each treated unit's adoption period from the 0/1 column ``treated``."""
     indicator = wide_outcome(panel, treated, unit, time, need_complete=False)  # wide's sorted units and periods
     values = indicator.to_numpy()
     if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
@@ -91,22 +100,21 @@ def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: 
     if not treated_units:
         raise ChipwarError(f"no unit has {treated!r} == 1; mark the treated unit-periods with 1")
     check_donors(controls, unit)
-    starts = {u: wide.columns[values[i].argmax()] for i, u in enumerate(wide.index) if ever[i]}
-    first = sorted(set(starts.values()))
-    if len(first) > 1:
-        raise ChipwarError(
-            f"treated units adopt at different {time!r} values ({_describe(first)}); sdid needs one common adoption "
-            "period: estimate each cohort separately (subset the data) or use a staggered estimator such as cw.att_gt"
-        )
-    t0 = int(list(wide.columns).index(first[0]))
-    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, t0:].all()]
+    first_on = values.argmax(axis=1)
+    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, first_on[i]:].all()]
     if not_absorbing:
         raise ChipwarError(
-            f"treatment in {treated!r} switches off again for {_describe(not_absorbing)}; sdid needs treatment to stay on"
+            f"treatment in {treated!r} switches off again for {_describe(not_absorbing)}; sdid needs treatment to stay "
+            "on (cw.ife and cw.mc allow reversible treatment)"
         )
-    if t0 < 2:
-        raise ChipwarError(f"treatment starts in the first or second period ({first[0]!r}); sdid needs at least two pre-periods")
-    return controls, treated_units, first[0]
+    starts = {u: wide.columns[first_on[i]] for i, u in enumerate(wide.index) if ever[i]}
+    earliest = int(first_on[ever].min())
+    if earliest < 2:
+        raise ChipwarError(
+            f"treatment starts in the first or second period ({wide.columns[earliest]!r}); sdid needs at least two "
+            "pre-periods: drop the units treated that early"
+        )
+    return controls, treated_units, starts
 
 
 def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: str, time: str, covariates: list[str],
@@ -126,9 +134,55 @@ def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: st
     return adjusted, beta
 
 
+def fit_options(y: np.ndarray, n0: int, t0: int, estimator: str, outcome: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    """synthdid's Frank-Wolfe options and starting weights for the block ``y`` (controls in its first ``n0`` rows)."""
+    n1, t1 = y.shape[0] - n0, y.shape[1] - t0
+    noise = float(np.std(np.diff(y[:n0, :t0], axis=1), ddof=1))
+    if not noise > 0:
+        raise ChipwarError(f"{outcome!r} has no variation over the pre-period among the controls; sdid cannot weight them")
+    opts = dict(
+        zeta_omega=(n1 * t1) ** 0.25 * noise, zeta_lambda=1e-6 * noise, omega_intercept=True, lambda_intercept=True,
+        update_omega=True, update_lambda=True, min_decrease=1e-5 * noise, max_iter=10000, max_iter_pre_sparsify=100,
+        sparsify=True,
+    )
+    omega0, lambda0 = np.empty(0), np.empty(0)
+    if estimator == "sc":
+        opts.update(zeta_omega=1e-6 * noise, omega_intercept=False, update_lambda=False)
+        lambda0 = np.zeros(t0)
+    elif estimator == "did":
+        opts.update(update_omega=False, update_lambda=False)
+    return opts, omega0, lambda0
+
+
 def _replicate_chunk(task: tuple, y: np.ndarray) -> tuple[np.ndarray, bool]:
     t0, opts, omega, lam, index, offsets, n0s = task
     return _core.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s)
+
+
+def replicate_chunks(n_designs: int, executor: Executor | None, progress: bool | None) -> list[np.ndarray]:
+    """Replicate positions per task. Chunks exist for the progress bar and for an executor; run here without a bar,
+    all replicates go to one C++ call, whose threads then share them out to the end instead of idling at the end of
+    every chunk."""
+    show_progress = default_progress() if progress is None else progress
+    n_chunks = 1 if executor is None and not show_progress else min(n_designs, 10)
+    return np.array_split(np.arange(n_designs), n_chunks)
+
+
+def replicate_se(method: str, replicates: np.ndarray) -> float:
+    """synthdid's standard errors: the jackknife's sqrt((m-1)/m (m-1) var), else sqrt((R-1)/R) times the SD."""
+    if method == "jackknife":
+        m = len(replicates)
+        return float(np.sqrt((m - 1) / m * (m - 1) * np.var(replicates, ddof=1)))
+    return float(np.std(replicates, ddof=0))
+
+
+def warn_not_converged(stacklevel: int) -> None:
+    """The ConvergenceWarning of sdid, pointing ``stacklevel`` frames above this call (the caller's line)."""
+    warnings.warn(
+        "sdid: Frank-Wolfe reached max_iter=10000 before its objective stopped decreasing by min_decrease^2 (as "
+        "synthdid's defaults often do; the published synthdid numbers are these iterates)",
+        ConvergenceWarning, stacklevel=stacklevel + 1,
+    )
 
 
 def _replicate_designs(method: str, n0: int, n: int, reps: int, rng: np.random.Generator) -> list[tuple[np.ndarray, int]]:
@@ -160,17 +214,23 @@ def sdid(
     covariates: list[str] | None = None,
     executor: Executor | None = None,
     progress: bool | None = None,
+    level: float = 0.95,
 ) -> SdidResult:
     """Synthetic difference-in-differences and its SC and DiD special cases, with synthdid's defaults.
 
     Parameters
     ----------
     data : DataFrame
-        Balanced long panel (one row per unit and period).
+        Balanced long panel (one row per unit and period); unbalanced panels are refused (cw.ife / cw.mc take them).
     outcome, unit, time : str
         Column names.
     treated : str
-        0/1 column, 1 for treated units from the (common) adoption period on.
+        0/1 column, 1 for treated units from their adoption period on (treatment must stay on). When units adopt
+        at different periods (staggered adoption) the estimate is Clarke, Pailanir, Athey & Imbens's (Stata
+        ``sdid``; Arkhangelsky et al. 2021, Appendix A): each adoption cohort is fitted against the never-treated
+        units over all periods (pre-periods before its adoption, post-periods from it to the end), and the ATT is
+        the cohorts' estimates weighted by their treated unit-periods N_a T_post,a. Every option below then applies
+        per cohort, and each replicate re-estimates the whole aggregate (see :class:`StaggeredSdidResult`).
     estimator : {"sdid", "sc", "did"}
         ``"sdid"``: unit weights with zeta_omega = (N1 T1)^(1/4) sigma and an intercept, time weights with
         zeta_lambda = 1e-6 sigma, sigma the standard deviation of the controls' first differences in the pre-period;
@@ -181,7 +241,11 @@ def sdid(
         synthdid's variance estimators: placebo (controls permuted, the last N1 of them as pseudo-treated; needs more
         controls than treated units) and bootstrap (units resampled) re-estimate the weights in every replicate and
         report sqrt((R-1)/R) times the standard deviation; the jackknife (needs two or more treated units) keeps the
-        weights fixed.
+        weights fixed. Staggered adoption, as Stata sdid: the placebo gives the treated units' adoption periods to
+        randomly drawn controls; the bootstrap resamples units (which keep their cohort; cohorts a draw misses drop
+        out of its aggregate); the jackknife leaves out each unit and needs two treated units in every cohort.
+        Unlike Stata, whose replicates recompute the noise level sigma, the replicates keep each cohort's
+        full-sample zeta and stopping rule, as synthdid's do (this keeps one cohort identical to the block case).
     reps : int
         Replicates for placebo / bootstrap.
     seed : int, optional
@@ -191,45 +255,59 @@ def sdid(
         (the "projected" approach of Kranz 2022); the estimate then uses Y - X beta.
     executor, progress
         Run the replicates in chunks on a ``concurrent.futures.Executor`` and show a progress bar.
+    level : float
+        Level of the normal intervals of ``confint()`` and ``tidy()``.
 
     Returns
     -------
     SdidResult
         ``.estimate``, ``.se``, ``.confint()``, ``.unit_weights`` (by control unit), ``.time_weights`` (by pre-period),
-        ``.replicates``, ``.tidy()``, ``.summary()``, ``.plot()``.
+        ``.replicates``, ``.tidy()``, ``.summary()``, ``.plot()``. With staggered adoption a
+        :class:`~chipwar.synthetic.sdid_staggered.StaggeredSdidResult`: the same plus ``.cohorts`` (estimate, SE,
+        size and weight of each cohort), weights by cohort, ``.cohort(start)`` and ``.plot(cohort=...)``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, chipwar as cw
+    >>> rng = np.random.default_rng(0)
+    >>> units, years = [f"u{i}" for i in range(20)], np.arange(2000, 2016)
+    >>> panel = pd.DataFrame([(u, t) for u in units for t in years], columns=["unit", "year"])
+    >>> adopt = {"u18": 2008, "u19": 2011}
+    >>> panel["treated"] = [float(t >= adopt.get(u, 9999)) for u, t in zip(panel.unit, panel.year)]
+    >>> panel["y"] = rng.normal(size=len(panel)) + 2.0 * panel.treated
+    >>> fit = cw.sdid(panel, "y", "unit", "year", "treated", se="placebo", reps=50, seed=1)
+    >>> list(fit.cohorts.index), round(float(fit.cohorts.weight.sum()), 6)
+    ([2008, 2011], 1.0)
     """
     if estimator not in _ESTIMATORS:
         raise ChipwarError(f"estimator must be one of {_ESTIMATORS}, got {estimator!r}")
     if se not in _SE_METHODS:
         raise ChipwarError(f"se must be one of {_SE_METHODS}, got {se!r}")
+    if not 0 < level < 1:
+        raise ChipwarError(f"level must be between 0 and 1, got {level!r}")
     if se != "jackknife" and (not isinstance(reps, (int, np.integer)) or reps < 2):
         raise ChipwarError(f"reps must be an integer of at least 2, got {reps!r}")
     covariates = list(covariates or [])
     panel = long_panel(data, outcome, unit, time, extra=[treated, *covariates])
-    wide = wide_outcome(panel, outcome, unit, time)
-    controls, treated_units, start = _treatment_design(panel, wide, unit, time, treated)
+    wide = wide_outcome(panel, outcome, unit, time, alternative=UNBALANCED_ALTERNATIVE)
+    controls, treated_units, starts = _treatment_design(panel, wide, unit, time, treated)
     beta = None
     if covariates:
         wide, beta = _residualise(panel, wide, outcome, unit, time, covariates, controls)
+    if len(set(starts.values())) > 1:
+        # imported here: the staggered estimator builds on this module's helpers
+        from .sdid_staggered import staggered_sdid
+
+        return staggered_sdid(wide, controls, starts, estimator=estimator, se=se, reps=reps, seed=seed,
+                              covariate_coef=beta, executor=executor, progress=progress, outcome=outcome,
+                              level=level)
+    start = starts[treated_units[0]]
     y = wide.loc[controls + treated_units].to_numpy(dtype=np.float64)
     n0, n = len(controls), y.shape[0]
     t0 = int(list(wide.columns).index(start))
     n1, t1 = n - n0, y.shape[1] - t0
 
-    noise = float(np.std(np.diff(y[:n0, :t0], axis=1), ddof=1))
-    if not noise > 0:
-        raise ChipwarError(f"{outcome!r} has no variation over the pre-period among the controls; sdid cannot weight them")
-    opts = dict(
-        zeta_omega=(n1 * t1) ** 0.25 * noise, zeta_lambda=1e-6 * noise, omega_intercept=True, lambda_intercept=True,
-        update_omega=True, update_lambda=True, min_decrease=1e-5 * noise, max_iter=10000, max_iter_pre_sparsify=100,
-        sparsify=True,
-    )
-    omega0, lambda0 = np.empty(0), np.empty(0)
-    if estimator == "sc":
-        opts.update(zeta_omega=1e-6 * noise, omega_intercept=False, update_lambda=False)
-        lambda0 = np.zeros(t0)
-    elif estimator == "did":
-        opts.update(update_omega=False, update_lambda=False)
+    opts, omega0, lambda0 = fit_options(y, n0, t0, estimator, outcome)
     estimate, omega, lam, converged = _core.sdid_fit(y, n0, t0, opts, omega0, lambda0)
 
     if se == "placebo" and n0 <= n1:
@@ -241,13 +319,8 @@ def sdid(
     rep_opts = dict(opts)
     if se == "jackknife":  # synthdid's jackknife keeps the fitted weights
         rep_opts.update(update_omega=False, update_lambda=False)
-    # Chunks exist for the progress bar and for an executor; run here without a bar, all replicates go to one C++
-    # call, whose threads then share them out to the end instead of idling at the end of every chunk.
-    show_progress = default_progress() if progress is None else progress
-    n_chunks = 1 if executor is None and not show_progress else min(len(designs), 10)
-    chunks = np.array_split(np.arange(len(designs)), n_chunks)
     tasks = []
-    for chunk in chunks:
+    for chunk in replicate_chunks(len(designs), executor, progress):
         rows = [designs[i][0] for i in chunk]
         offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).tolist()
         tasks.append((t0, rep_opts, omega, lam, np.concatenate(rows).tolist(), offsets, [designs[i][1] for i in chunk]))
@@ -256,22 +329,14 @@ def sdid(
                         shared={"y": y})
     replicates = np.concatenate([o[0] for o in outputs])
     converged = converged and all(o[1] for o in outputs)
-    if se == "jackknife":
-        m = len(replicates)
-        std_error = float(np.sqrt((m - 1) / m * (m - 1) * np.var(replicates, ddof=1)))
-    else:
-        std_error = float(np.std(replicates, ddof=0))
+    std_error = replicate_se(se, replicates)
     if not converged:
-        warnings.warn(
-            "sdid: Frank-Wolfe reached max_iter=10000 before its objective stopped decreasing by min_decrease^2 (as "
-            "synthdid's defaults often do; the published synthdid numbers are these iterates)",
-            ConvergenceWarning, stacklevel=2,
-        )
+        warn_not_converged(stacklevel=2)
     time_weights = pd.Series(lam, index=wide.columns[:t0], name="time_weight")
     return SdidResult(
         estimate=float(estimate), se=std_error, se_method=se, reps=len(replicates), estimator=estimator,
         unit_weights=pd.Series(omega, index=pd.Index(controls, name=unit), name="unit_weight"),
         time_weights=time_weights.rename_axis(time), replicates=replicates, converged=bool(converged),
         treated_units=treated_units, treatment_time=start, n_treated=n1, n_post=t1, covariate_coef=beta,
-        outcomes=wide,
+        outcomes=wide, level=level,
     )
