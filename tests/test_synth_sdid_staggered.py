@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from chipwar import ChipwarError, ConvergenceWarning
-from chipwar.synthetic._panel import long_panel, wide_outcome
-from chipwar.synthetic.sdid import _treatment_design, sdid
+from chipwar.synthetic._panel import adoption_design, long_panel, wide_outcome
+from chipwar.synthetic.sdid import sdid
 from chipwar.synthetic.sdid_staggered import StaggeredSdidResult, staggered_sdid
 
 from ._synth_sim import factor_panel, staggered_factor_panel
@@ -41,7 +41,7 @@ def test_one_cohort_is_the_block_estimator_bit_for_bit(estimator: str, se: str) 
     block = _quiet(data, *COLS, estimator=estimator, se=se, reps=15, seed=3)
     frame = long_panel(data, "y", "unit", "time", extra=["treated"])
     wide = wide_outcome(frame, "y", "unit", "time")
-    controls, _, starts = _treatment_design(frame, wide, "unit", "time", "treated")
+    controls, _, starts = adoption_design(frame, wide, "unit", "time", "treated", "sdid")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         staggered = staggered_sdid(wide, controls, starts, estimator=estimator, se=se, reps=15, seed=3,

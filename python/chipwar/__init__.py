@@ -34,6 +34,7 @@ _LAZY = {
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
+    "scpi": ".synthetic",
     "events": ".events",
     "codes": ".codes",
     "io": ".io",

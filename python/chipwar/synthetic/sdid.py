@@ -13,7 +13,7 @@ from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import default_progress, run_tasks
 from .._results import Result, significance_stars
-from ._panel import _describe, check_donors, long_panel, wide_outcome
+from ._panel import adoption_design, long_panel, wide_outcome
 from ._plots import plot_trajectories
 
 _ESTIMATORS = ("sdid", "sc", "did")
@@ -84,37 +84,6 @@ class SdidResult(Result):
             treated, synthetic, self.treatment_time, ax=ax, labels=("treated", "synthetic control"),
             title=f"{self.estimator.upper()} estimate {self.estimate:.3g}", period_weights=self.time_weights,
         )
-
-
-def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str,
-                      ) -> tuple[list, list, dict]:
-    """Controls, treated units and each treated unit's adoption period from the 0/1 column ``treated``."""
-    indicator = wide_outcome(panel, treated, unit, time, need_complete=False)  # wide's sorted units and periods
-    values = indicator.to_numpy()
-    if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
-        raise ChipwarError(f"column {treated!r} must be a 0/1 treatment indicator")
-    values = np.nan_to_num(values)
-    ever = values.any(axis=1)
-    treated_units = list(wide.index[ever])
-    controls = list(wide.index[~ever])
-    if not treated_units:
-        raise ChipwarError(f"no unit has {treated!r} == 1; mark the treated unit-periods with 1")
-    check_donors(controls, unit)
-    first_on = values.argmax(axis=1)
-    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, first_on[i]:].all()]
-    if not_absorbing:
-        raise ChipwarError(
-            f"treatment in {treated!r} switches off again for {_describe(not_absorbing)}; sdid needs treatment to stay "
-            "on (cw.ife and cw.mc allow reversible treatment)"
-        )
-    starts = {u: wide.columns[first_on[i]] for i, u in enumerate(wide.index) if ever[i]}
-    earliest = int(first_on[ever].min())
-    if earliest < 2:
-        raise ChipwarError(
-            f"treatment starts in the first or second period ({wide.columns[earliest]!r}); sdid needs at least two "
-            "pre-periods: drop the units treated that early"
-        )
-    return controls, treated_units, starts
 
 
 def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: str, time: str, covariates: list[str],
@@ -290,7 +259,7 @@ def sdid(
     covariates = list(covariates or [])
     panel = long_panel(data, outcome, unit, time, extra=[treated, *covariates])
     wide = wide_outcome(panel, outcome, unit, time, alternative=UNBALANCED_ALTERNATIVE)
-    controls, treated_units, starts = _treatment_design(panel, wide, unit, time, treated)
+    controls, treated_units, starts = adoption_design(panel, wide, unit, time, treated, "sdid")
     beta = None
     if covariates:
         wide, beta = _residualise(panel, wide, outcome, unit, time, covariates, controls)
