@@ -127,8 +127,12 @@ def _slsqp_bound(kind, sign, p, g, qmat, beta, j, q, q2, lower) -> float:
     best = np.inf
     for start in range(4):
         y0 = base + 1e-4 * start * np.random.default_rng(start).normal(size=len(base))
-        sol = minimize(fun, y0, constraints=cons, method="SLSQP", options={"ftol": 1e-14, "maxiter": 3000})
-        if sol.success and min(c["fun"](sol.x).min() for c in cons) > -1e-9:
+        sol = minimize(fun, y0, constraints=cons, method="SLSQP", options={"ftol": 1e-15, "maxiter": 3000})
+        # status 8 ("positive directional derivative in the line search"): stuck at the optimum's precision; the
+        # point counts when it is feasible
+        feasible = min(np.min(c["fun"](sol.x)) if c["type"] == "ineq" else -np.max(np.abs(c["fun"](sol.x)))
+                       for c in cons) > -1e-9
+        if (sol.success or sol.status == 8) and feasible:
             best = min(best, sol.fun)
     return best
 

@@ -109,6 +109,16 @@ bool solve_poly(const PolyQp& qp, VectorXd& y, ActiveSet& ws, int& iterations) {
           ws.at_lower[i] = 1;
         }
       if (ws.general_active && qp.equality) {
+        // An equality needs a free coordinate: huge steps can clamp all of them at once through rounding; the one
+        // farthest above its bound is then freed again.
+        Index keep_free = -1;
+        bool any_free = false;
+        for (Index i = 0; i < n; ++i) {
+          if (qp.a(i) <= 0) continue;
+          if (!ws.at_lower[i]) any_free = true;
+          if (keep_free < 0 || y(i) - qp.lo(i) > y(keep_free) - qp.lo(keep_free)) keep_free = i;
+        }
+        if (!any_free && keep_free >= 0) ws.at_lower[keep_free] = 0;
         // keep a'y = b exactly against rounding drift, along the free coordinates
         double aa = 0.0;
         for (Index i = 0; i < n; ++i)
@@ -464,6 +474,13 @@ InSampleBounds scpi_insample_bounds(const CRefMat& q, const CRefVec& beta, const
       const VectorXd delta = x - beta;
       return delta.dot(q * delta) - 2.0 * g.dot(delta);
     };
+    // the rounding error of that value (x - beta is formed from two numbers of the size of beta): values within it
+    // count as 0, so that a set touching the ellipsoid only at beta is not searched through noise
+    const double q_norm = q.cwiseAbs().maxCoeff() * static_cast<double>(n);
+    auto noise = [&](const VectorXd& x) {
+      const double size = x.norm() + beta.norm();
+      return 256.0 * std::numeric_limits<double>::epsilon() * (g.norm() * size + q_norm * size * size * 1e-3);
+    };
     for (Index t = 0; t < horizons; ++t) {
       const VectorXd pt = p_rows.row(t).transpose();
       for (int side = 0; side < 2; ++side) {
@@ -477,28 +494,43 @@ InSampleBounds scpi_insample_bounds(const CRefMat& q, const CRefVec& beta, const
           return constraint(x);
         };
         const double s0 = (base.cwiseAbs().maxCoeff() + 1.0) / std::max(c.cwiseAbs().maxCoeff(), 1e-300);
-        double lo = 0.0, flo = phi(0.0);
-        VectorXd x_feasible = x;
-        double hi = s0, fhi = phi(hi);
-        bool binding = true;
-        while (fhi <= 0) {
-          lo = hi;
-          flo = fhi;
-          x_feasible = x;
-          hi *= 8;
-          if (hi > 1e16 * s0) {
-            binding = false;
-            break;
-          }
-          fhi = phi(hi);
-        }
+        // s = 0: x minimises the constraint over the set; beta is feasible, so that minimum is <= 0
+        const double phi0 = phi(0.0);
+        const VectorXd x0 = x;
+        const VectorXd d0 = x0 - beta;
+        const double size0 = std::abs(d0.dot(q * d0)) + 2.0 * std::abs(g.dot(d0)) + 1e-300;
+        const double tiny = noise(x0);
         double value = kNaN;
-        if (!binding) {
-          if (solver.bounded()) value = pt.dot(beta - x_feasible);  // the linear optimum lies inside the ellipsoid
-        } else if (flo <= 1e-10 * (std::abs(fhi) + 1.0)) {
-          const double ftol = 1e-13 * (std::abs(fhi) + std::abs(flo) + g.squaredNorm() + 1e-300);
-          phi(brent_root(phi, lo, hi, flo, fhi, ftol));  // x at the root (Brent may end on an earlier point)
-          value = pt.dot(beta - x);
+        if (phi0 >= -tiny) {
+          // the ellipsoid meets the set only at that minimiser (up to rounding): a single feasible point
+          if (phi0 <= 1e-9 * size0 + tiny) value = pt.dot(beta - x0);
+        } else {
+          double lo = 0.0, flo = phi0, hi = s0, fhi = phi(hi);
+          VectorXd x_feasible = x0;
+          bool binding = true, settled = false;
+          while (fhi <= tiny) {
+            // x(s) is piecewise linear in s: once it stops moving it sits at the linear optimum over the set, which
+            // then lies inside the ellipsoid (larger s would only lose precision to the huge linear term)
+            settled = (x - x_feasible).norm() <= 1e-13 * (x.norm() + 1.0);
+            lo = hi;
+            flo = fhi;
+            x_feasible = x;
+            hi *= 8;
+            if (settled || hi > 1e12 * s0) {
+              binding = false;
+              break;
+            }
+            fhi = phi(hi);
+          }
+          if (!binding) {
+            // the linear optimum lies inside the ellipsoid (without settling: only a bounded set has one)
+            if (settled || solver.bounded()) value = pt.dot(beta - x_feasible);
+          } else {
+            // relative to the constraint's own scale at s = 0 (not to fhi, which the bracketing can make huge)
+            // x at the root (Brent may end on another point); |phi| to 1e-12 of its value at s = 0, or the noise
+            phi(brent_root(phi, lo, hi, flo, fhi, std::max(1e-12 * std::abs(phi0), tiny)));
+            value = pt.dot(beta - x);
+          }
         }
         if (!ok || !std::isfinite(value)) {
           ++failures[static_cast<size_t>(d)];
