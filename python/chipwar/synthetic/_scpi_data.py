@@ -53,33 +53,30 @@ class ScpiData:
         return self.c.shape[1]
 
 
-def _treatment_timing(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str) -> tuple[Any, Any, list]:
-    """The treated unit, its first treated period and the never-treated donors, from the 0/1 column ``treated``."""
-    donors, treated_units, starts = adoption_design(panel, wide, unit, time, treated, "scpi")
-    if len(treated_units) > 1:
-        raise ChipwarError(
-            f"{len(treated_units)} units are treated in {treated!r} ({_describe(treated_units)}); cw.scpi takes one "
-            "treated unit so far: estimate one unit at a time (drop the other treated units from the donors)"
-        )
-    return treated_units[0], starts[treated_units[0]], donors
-
-
 def scpi_data(data: Any, outcome: str, unit: str, time: str, treated: str, features: list[str] | None,
-              constant: bool, cointegrated: bool) -> ScpiData:
-    """Validate the panel and build scpi's matrices (features default to the outcome alone, unscaled)."""
+              constant: bool, cointegrated: bool) -> list[ScpiData]:
+    """Validate the panel and build scpi's matrices for every treated unit (scpi_pkg's ``scdataMulti``): each
+    against the never-treated donors over its own pre-period (before its first treated period) and post-period
+    (from it to the panel's end); features default to the outcome alone, unscaled."""
     features = [outcome] if features is None else list(dict.fromkeys(features))
     if not features:
         raise ChipwarError("features is empty; give at least one column (default: the outcome)")
     panel = long_panel(data, outcome, unit, time, extra=[treated, *[f for f in features if f != outcome]])
     wide = wide_outcome(panel, outcome, unit, time)
-    treated_unit, start, donors = _treatment_timing(panel, wide, unit, time, treated)
+    donors, treated_units, starts = adoption_design(panel, wide, unit, time, treated, "scpi")
+    values = {f: wide if f == outcome else wide_outcome(panel, f, unit, time, need_complete=False) for f in features}
+    return [_unit_data(wide, values, features, outcome, unit, time, u, starts[u], donors, constant, cointegrated)
+            for u in treated_units]
+
+
+def _unit_data(wide: pd.DataFrame, values: dict[str, pd.DataFrame], features: list[str], outcome: str, unit: str,
+               time: str, treated_unit: Any, start: Any, donors: list, constant: bool, cointegrated: bool) -> ScpiData:
     pre = wide.columns[wide.columns < start]
     post = wide.columns[wide.columns >= start]
     units = donors + [treated_unit]
     blocks, rows, first = [], [], 0
     for feature in features:
-        values = wide if feature == outcome else wide_outcome(panel, feature, unit, time, need_complete=False)
-        block = values.loc[units, pre]
+        block = values[feature].loc[units, pre]
         missing = block.isna().to_numpy()
         if missing.any():
             cells = [(block.index[i], block.columns[j]) for i, j in np.argwhere(missing)]
@@ -93,8 +90,8 @@ def scpi_data(data: Any, outcome: str, unit: str, time: str, treated: str, featu
     stacked = np.vstack(blocks)
     b, a = stacked[:, :-1], stacked[:, -1]
     if (np.std(b, axis=0) == 0).any():
-        flat = [d for d, s in zip(donors, np.std(b, axis=0)) if s == 0]
-        raise ChipwarError(f"donors {_describe(flat)} do not vary over the pre-period; drop them")
+        flat = [d for d, sd in zip(donors, np.std(b, axis=0)) if sd == 0]
+        raise ChipwarError(f"donors {_describe(flat)} do not vary over the pre-period of {treated_unit!r}; drop them")
     c = np.ones((len(a), 1)) if constant else np.empty((len(a), 0))
     post_donors = wide.loc[donors, post].to_numpy(dtype=np.float64).T
     p = np.hstack([post_donors, np.ones((len(post), 1))]) if constant else post_donors

@@ -112,67 +112,100 @@ class PseudoResiduals:
     degrees_of_freedom: float
 
 
-def degrees_of_freedom(constraint: WeightConstraint, w: np.ndarray, b: np.ndarray, n_extra: int) -> float:
-    """scpi's ``df_EST``: J (ols), active weights (lasso) or active weights - 1 (simplex), the ridge's effective
-    degrees of freedom sum d^2 / (d^2 + lambda) over the singular values of B (ridge, L1-L2); plus KM."""
-    if constraint.name == "ols":
-        df = float(len(w))
-    elif constraint.name == "lasso":
-        df = float((np.abs(w) >= 1e-6).sum())
-    elif constraint.name == "simplex":
-        df = float((np.abs(w) >= 1e-6).sum() - 1)
+def degrees_of_freedom(units: list[UnitFit]) -> float:
+    """scpi's ``df_EST`` over all treated units' weights: J (ols), active weights (lasso), active weights - 1
+    (simplex; the 1 once, as scpi_pkg subtracts it), the ridge's effective degrees of freedom sum d^2 / (d^2 +
+    lambda) over the singular values of each unit's B (ridge, L1-L2; scpi_pkg uses the last unit's lambda); plus KM."""
+    name = units[0].constraint.name
+    weights = np.concatenate([u.coef[:u.data.n_donors] for u in units])
+    if name == "ols":
+        df = float(len(weights))
+    elif name == "lasso":
+        df = float((np.abs(weights) >= 1e-6).sum())
+    elif name == "simplex":
+        df = float((np.abs(weights) >= 1e-6).sum() - 1)
     else:
-        d = np.linalg.svd(b, compute_uv=False)
+        lam = units[-1].constraint.lam
+        d = np.concatenate([np.linalg.svd(u.data.b, compute_uv=False) for u in units])
         d = d[d > 0]
-        df = float(np.sum(d ** 2 / (d ** 2 + constraint.lam)))
-    return df + n_extra
+        df = float(np.sum(d ** 2 / (d ** 2 + lam)))
+    return df + sum(u.data.n_extra for u in units)
 
 
-def pseudo_residuals(data: ScpiData, constraint: WeightConstraint, coef: np.ndarray, active: np.ndarray,
-                     u_missp: bool, u_sigma: str, u_order: int, u_lags: int) -> PseudoResiduals:
-    """E[u|H] by least squares on the design H (scpi's ``u_des_prep``: active donors, in first differences for
-    cointegrated data, their lags, a constant), then Sigma = Z' diag((u - E[u|H])^2 vc) Z / T^2 with HC weights vc."""
+@dataclass(frozen=True)
+class UnitFit:
+    """One treated unit's data and weights (several treated units are pooled in the variance and some bounds)."""
+
+    data: ScpiData
+    constraint: WeightConstraint
+    coef: np.ndarray
+    active: np.ndarray
+
+
+def _residual_design(unit: UnitFit, u_order: int, u_lags: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray,
+                                                                           np.ndarray, np.ndarray]:
+    """scpi's ``u_des_prep`` for one unit on its rows with a complete design: (design, flexible design, columns
+    of the donor part, residuals, Z, kept rows). The donor part (active donors, in first differences for
+    cointegrated data, a constant, lags) is interacted with feature dummies in the flexible design; C is not."""
+    data = unit.data
     z = data.z
-    res = data.a - z @ coef
+    res = data.a - z @ unit.coef
     b_like = data.b - _lag_within(data.b, data.feature_rows, 1) if data.cointegrated else data.b
-    # the donor part of H (interacted with feature dummies in the flexible model) and the C part (not interacted)
     n = len(res)
     if u_order == 0:
         part_b, part_c = np.ones((n, 1)), np.empty((n, 0))
     else:
-        part_b, part_c = b_like[:, active], data.c
+        part_b, part_c = b_like[:, unit.active], data.c
         if not data.constant:
             part_b = np.hstack([part_b, np.ones((n, 1))])
     for lag in range(1, u_lags + 1):
-        part_b = np.hstack([part_b, _lag_within(b_like[:, active], data.feature_rows, lag)])
+        part_b = np.hstack([part_b, _lag_within(b_like[:, unit.active], data.feature_rows, lag)])
     design = np.hstack([part_b, part_c])
     keep = ~np.isnan(design).any(axis=1)
-    design, res_k, z_k = design[keep], res[keep], z[keep]
-    n_rows = len(res_k)
+    design = design[keep]
+    n_b = part_b.shape[1]
+    feature_of_row = np.concatenate([np.full(r.stop - r.start, k) for k, r in enumerate(data.feature_rows)])[keep]
+    dummies = (feature_of_row[:, None] == np.arange(len(data.feature_rows))[None, :]).astype(float)
+    flex = np.hstack([(design[:, :n_b, None] * dummies[:, None, :]).reshape(len(design), -1), design[:, n_b:]])
+    return design, flex, n_b, res[keep], z[keep], keep
+
+
+def pseudo_residuals(units: list[UnitFit], u_missp: bool, u_sigma: str, u_order: int, u_lags: int,
+                     ) -> list[PseudoResiduals]:
+    """E[u|H] by least squares on the design H, then Sigma = Z' diag((u - E[u|H])^2 vc) Z / T^2 with HC weights vc
+    (scpi_pkg's ``scpi``). Several treated units are pooled as scpi_pkg pools them: T, the degrees of freedom of
+    HC1 and the choice of design (the mean alone when T - 10 does not exceed the columns of all units' designs)
+    are shared; each unit keeps its own regression otherwise (its block of a block-diagonal design)."""
+    pieces = [_residual_design(u, u_order, u_lags) for u in units]
+    n_rows = sum(len(piece[3]) for piece in pieces)
+    u_means = []
     if u_missp:
-        n_b = part_b.shape[1]
-        feature_of_row = np.concatenate([np.full(r.stop - r.start, k) for k, r in enumerate(data.feature_rows)])[keep]
-        dummies = (feature_of_row[:, None] == np.arange(len(data.feature_rows))[None, :]).astype(float)
-        flex = np.hstack([(design[:, :n_b, None] * dummies[:, None, :]).reshape(n_rows, -1), design[:, n_b:]])
-        if n_rows - 10 <= design.shape[1]:
-            design = np.ones((n_rows, 1))  # too few rows: the mean only (scpi sets u_order = u_lags = 0)
-        elif n_rows - 10 > flex.shape[1]:
-            design = flex  # feature-specific coefficients
-        with_intercept = np.hstack([np.ones((n_rows, 1)), design])
-        u_mean = with_intercept @ _lstsq_fit(res_k, with_intercept)
+        columns = sum(piece[0].shape[1] for piece in pieces)
+        flex_columns = sum(piece[1].shape[1] for piece in pieces)
+        if n_rows - 10 <= columns:  # too few rows: one mean for all (scpi sets u_order = u_lags = 0)
+            mean = np.concatenate([piece[3] for piece in pieces]).mean()
+            u_means = [np.full(len(piece[3]), mean) for piece in pieces]
+        else:
+            for design, flex, _, res_k, _, _ in pieces:
+                chosen = flex if n_rows - 10 > flex_columns else design
+                with_intercept = np.hstack([np.ones((len(res_k), 1)), chosen])
+                u_means.append(with_intercept @ _lstsq_fit(res_k, with_intercept))
     else:
-        u_mean = np.zeros(n_rows)
-    df = degrees_of_freedom(constraint, coef[:data.n_donors], data.b, data.n_extra)
+        u_means = [np.zeros(len(piece[3])) for piece in pieces]
+    df = degrees_of_freedom(units)
     if df >= n_rows:
         df = n_rows - 1
-    if u_sigma in ("HC0", "HC1"):
-        vc = 1.0 if u_sigma == "HC0" else n_rows / (n_rows - df)
-    else:
-        leverage = np.diag(z_k @ np.linalg.pinv(z_k.T @ z_k) @ z_k.T)
-        vc = 1 / (1 - leverage) if u_sigma == "HC2" else 1 / (1 - leverage) ** 2
-    omega = (res_k - u_mean) ** 2 * vc
-    sigma = (z_k.T * omega) @ z_k / n_rows ** 2
-    return PseudoResiduals(q=z_k.T @ z_k / n_rows, sigma=sigma, n_rows=n_rows, degrees_of_freedom=df)
+    out = []
+    for (_, _, _, res_k, z_k, _), u_mean in zip(pieces, u_means):
+        if u_sigma in ("HC0", "HC1"):
+            vc = 1.0 if u_sigma == "HC0" else n_rows / (n_rows - df)
+        else:
+            leverage = np.diag(z_k @ np.linalg.pinv(z_k.T @ z_k) @ z_k.T)
+            vc = 1 / (1 - leverage) if u_sigma == "HC2" else 1 / (1 - leverage) ** 2
+        omega = (res_k - u_mean) ** 2 * vc
+        out.append(PseudoResiduals(q=z_k.T @ z_k / n_rows, sigma=(z_k.T * omega) @ z_k / n_rows ** 2, n_rows=n_rows,
+                                   degrees_of_freedom=df))
+    return out
 
 
 def sigma_root(sigma: np.ndarray) -> np.ndarray:
@@ -191,8 +224,9 @@ class OutOfSampleDesign:
     order: int  # 0 when the design is the constant alone
 
 
-def out_of_sample_design(data: ScpiData, coef: np.ndarray, active: np.ndarray, e_order: int) -> OutOfSampleDesign:
-    """scpi's ``e_des_prep`` for the outcome among the features (rows of the outcome only)."""
+def _raw_out_of_sample_design(unit: UnitFit, e_order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scpi's ``e_des_prep`` for the outcome among the features (its rows only), on the rows with a complete design."""
+    data, coef, active = unit.data, unit.coef, unit.active
     if not data.outcome_in_features:
         raise ChipwarError("scpi: the outcome must be one of the features for the out-of-sample bounds")
     rows = data.outcome_rows
@@ -216,35 +250,53 @@ def out_of_sample_design(data: ScpiData, coef: np.ndarray, active: np.ndarray, e
             x0 = np.hstack([x0, np.ones((len(x0), 1))])
             x1 = np.hstack([x1, np.ones((t1, 1))])
     keep = ~np.isnan(x0).any(axis=1)
-    e_res, x0 = e_res[keep], x0[keep]
-    order = e_order
-    if len(e_res) - 10 <= x0.shape[1]:
-        x0, x1, order = np.ones((len(e_res), 1)), np.ones((t1, 1)), 0
-    # scpi's detectConstant / avoidCollin: drop constant columns, put one constant first; too many columns: constant
-    varying = ~(np.all(x0 == 1, axis=0) | np.all(x0 == 0, axis=0))
-    x0 = np.hstack([np.ones((len(x0), 1)), x0[:, varying]])
-    x1 = np.hstack([np.ones((t1, 1)), x1[:, varying]])
-    if x0.shape[1] >= len(x0) - 1:
-        x0, x1 = x0[:, :1], x1[:, :1]
-    return OutOfSampleDesign(e_res=e_res, x0=x0, x1=x1, order=order)
+    return e_res[keep], x0[keep], x1
 
 
-def out_of_sample_bounds(design: OutOfSampleDesign, method: str, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of the post-period error at level alpha on each side (scpi's ``scpi_out``)."""
-    y, x0, x1 = design.e_res, design.x0, design.x1
+def out_of_sample_designs(units: list[UnitFit], e_order: int) -> list[OutOfSampleDesign]:
+    """The out-of-sample error's regressions of all treated units. With few rows in total (T - 10 at most the
+    columns of all designs) every unit's design is its constant (scpi sets e_order = 0); then scpi's
+    detectConstant / avoidCollin: constant columns dropped and one constant put first, the constant alone when a
+    design has as many columns as rows - 1."""
+    raw = [_raw_out_of_sample_design(u, e_order) for u in units]
+    constant_only = sum(len(e) for e, _, _ in raw) - 10 <= sum(x0.shape[1] for _, x0, _ in raw)
+    designs = []
+    for e_res, x0, x1 in raw:
+        order = e_order
+        if constant_only:
+            x0, x1, order = np.ones((len(e_res), 1)), np.ones((len(x1), 1)), 0
+        varying = ~(np.all(x0 == 1, axis=0) | np.all(x0 == 0, axis=0))
+        x0 = np.hstack([np.ones((len(x0), 1)), x0[:, varying]])
+        x1 = np.hstack([np.ones((len(x1), 1)), x1[:, varying]])
+        if x0.shape[1] >= len(x0) - 1:
+            x0, x1 = x0[:, :1], x1[:, :1]
+        designs.append(OutOfSampleDesign(e_res=e_res, x0=x0, x1=x1, order=order))
+    return designs
+
+
+def out_of_sample_bounds(designs: list[OutOfSampleDesign], method: str, alpha: float,
+                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Lower and upper bounds of each unit's post-period error at level alpha on each side (scpi's ``scpi_out`` on
+    the units' block-diagonal design: the regressions are each unit's own; the quantiles of the location-scale
+    method and of the design-free quantile method are taken over all units' residuals)."""
     if method == "qreg":
-        if design.order == 0:
-            return np.full(len(x1), np.quantile(y, alpha)), np.full(len(x1), np.quantile(y, 1 - alpha))
-        return x1 @ quantile_regression(y, x0, alpha), x1 @ quantile_regression(y, x0, 1 - alpha)
-    coef = _lstsq_fit(y, x0)
-    e_mean, y_fit = x1 @ coef, x0 @ coef
-    resid = y - y_fit
-    var_coef = _lstsq_fit(np.log(resid ** 2), x0)
-    log_var_post, log_var_pre = x1 @ var_coef, x0 @ var_coef
-    iqr = np.abs(x1 @ quantile_regression(resid, x0, 0.75) - x1 @ quantile_regression(resid, x0, 0.25))
-    e_sig = np.minimum(np.sqrt(np.exp(log_var_post)), iqr / 1.34)
+        if designs[0].order == 0:
+            pooled = np.concatenate([d.e_res for d in designs])
+            low, high = np.quantile(pooled, alpha), np.quantile(pooled, 1 - alpha)
+            return [(np.full(len(d.x1), low), np.full(len(d.x1), high)) for d in designs]
+        return [(d.x1 @ quantile_regression(d.e_res, d.x0, alpha), d.x1 @ quantile_regression(d.e_res, d.x0, 1 - alpha))
+                for d in designs]
+    moments = []
+    for d in designs:
+        coef = _lstsq_fit(d.e_res, d.x0)
+        e_mean, resid = d.x1 @ coef, d.e_res - d.x0 @ coef
+        var_coef = _lstsq_fit(np.log(resid ** 2), d.x0)
+        iqr = np.abs(d.x1 @ quantile_regression(resid, d.x0, 0.75) - d.x1 @ quantile_regression(resid, d.x0, 0.25))
+        e_sig = np.minimum(np.sqrt(np.exp(d.x1 @ var_coef)), iqr / 1.34)
+        moments.append((e_mean, e_sig, resid / np.sqrt(np.exp(d.x0 @ var_coef))))
     if method == "gaussian":
-        eps = np.sqrt(-2 * np.log(alpha)) * e_sig
-        return e_mean - eps, e_mean + eps
-    standardised = resid / np.sqrt(np.exp(log_var_pre))
-    return e_mean + e_sig * np.quantile(standardised, alpha), e_mean + e_sig * np.quantile(standardised, 1 - alpha)
+        eps = np.sqrt(-2 * np.log(alpha))
+        return [(e_mean - eps * e_sig, e_mean + eps * e_sig) for e_mean, e_sig, _ in moments]
+    standardised = np.concatenate([m[2] for m in moments])
+    low, high = np.quantile(standardised, alpha), np.quantile(standardised, 1 - alpha)
+    return [(e_mean + e_sig * low, e_mean + e_sig * high) for e_mean, e_sig, _ in moments]

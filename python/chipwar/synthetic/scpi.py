@@ -1,4 +1,5 @@
-"""Synthetic control with prediction intervals, as Cattaneo, Feng, Palomba & Titiunik's scpi (one treated unit)."""
+"""Synthetic control with prediction intervals, as Cattaneo, Feng, Palomba & Titiunik's scpi: one or several
+treated units (staggered adoption), unit-time effects."""
 
 from __future__ import annotations
 
@@ -14,18 +15,19 @@ from .._errors import ChipwarError, ConvergenceWarning
 from .._progress import run_tasks
 from .._results import Result
 from ._plots import plot_trajectories, plot_weights
-from ._scpi_data import ScpiData, scpi_data
+from ._scpi_data import scpi_data
 from ._scpi_inference import (
     E_METHODS,
     U_SIGMAS,
+    UnitFit,
     choose_rho,
     local_geometry,
     out_of_sample_bounds,
-    out_of_sample_design,
+    out_of_sample_designs,
     pseudo_residuals,
     sigma_root,
 )
-from ._scpi_weights import WeightConstraint, fit_weights, resolve_constraint
+from ._scpi_weights import fit_weights, resolve_constraint
 from .sdid import replicate_chunks
 
 
@@ -101,13 +103,50 @@ class ScpiResult(Result):
         return plot_weights(self.weights, ax=ax, title=f"scpi {self.constraint.name} weights")
 
 
+class ScpiMultiResult(Result):
+    """Result of :func:`scpi` with several treated units (staggered adoption allowed): one :class:`ScpiResult`
+    per unit in ``units``, from the unit-by-unit weights and scpi's pooled variance and bounds (unit-time effects).
+
+    ``estimate`` is the average effect over all treated unit-periods; ``tidy()`` lists it (term ``ATT``, no
+    interval) and every unit-period effect (``effect::<unit>::<period>``) with its prediction interval.
+    """
+
+    def __init__(self, units: dict) -> None:
+        self.units = units
+        effects = np.concatenate([r.effects["effect"].to_numpy() for r in units.values()])
+        self.estimate = float(effects.mean())
+
+    def tidy(self, method: str | None = None) -> pd.DataFrame:
+        rows = []
+        for name, result in self.units.items():
+            table = result.tidy(method).iloc[1:].copy()
+            table["term"] = [f"effect::{name}::{t[len('effect::'):]}" for t in table["term"]]
+            rows.append(table)
+        head = pd.DataFrame({"term": ["ATT"], "estimate": [self.estimate], "std_error": [np.nan], "statistic": [np.nan],
+                             "p_value": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]})
+        return pd.concat([head, *rows], ignore_index=True)
+
+    def summary(self) -> str:
+        lines = [(f"Synthetic control (scpi) for {len(self.units)} treated units; average effect over treated "
+                 f"unit-periods {self.estimate:.6g}")]
+        lines += ["  " + r.summary().splitlines()[0] for r in self.units.values()]
+        return "\n".join(lines)
+
+    def plot(self, unit: Any = None, ax: Any = None, method: str | None = None) -> Any:
+        """One unit's treated and synthetic paths with its prediction band (default: the first unit)."""
+        key = next(iter(self.units)) if unit is None else unit
+        if key not in self.units:
+            raise ChipwarError(f"no treated unit {key!r}; the treated units are {list(self.units)}")
+        return self.units[key].plot(ax=ax, method=method)
+
+
 def _standard_normals(seed: int | None, shape: tuple[int, int]) -> np.ndarray:
     """The simulation's N(0, 1) draws (one column per simulation; tests swap in scpi_pkg's draws)."""
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _bounds_chunk(task: tuple, q: np.ndarray, beta: np.ndarray, p_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    draws, name, n_weights, q1, q2, lower = task
+def _bounds_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray, int]:
+    draws, q, beta, p_rows, name, n_weights, q1, q2, lower = task
     return _core.scpi_insample_bounds(q, beta, draws, p_rows, name, n_weights, q1, q2, lower)
 
 
@@ -175,8 +214,10 @@ def scpi(
     outcome, unit, time : str
         Column names.
     treated : str
-        0/1 column, 1 for the (single) treated unit from its treatment period on; the never-treated units are the
-        donors.
+        0/1 column, 1 for treated units from their treatment period on; the never-treated units are the donors.
+        Several treated units (staggered adoption allowed) get their own weights over their own pre-period and
+        unit-time prediction intervals, pooled as scpi_pkg pools them (the variance's T and HC1 degrees of freedom,
+        the choice of the residual models, the location-scale and order-0 quantile bounds).
     features : list of str, optional
         Columns matched over the pre-period, stacked feature by feature without rescaling (scpi's default: the
         outcome alone).
@@ -212,6 +253,7 @@ def scpi(
     Returns
     -------
     ScpiResult
+        With several treated units an :class:`ScpiMultiResult` (``units``: one ScpiResult per unit).
 
     Examples
     --------
@@ -229,43 +271,55 @@ def scpi(
     u_alpha, e_alpha = _check_options(w_constr, e_method, u_sigma, u_order, e_order, u_lags, e_lags, sims, level,
                                       u_alpha, e_alpha)
     prepared = scpi_data(data, outcome, unit, time, treated, features, constant, cointegrated_data)
-    constraint = resolve_constraint(w_constr, prepared, Q, Q2)
-    coef = fit_weights(prepared, constraint)
-    w = coef[:prepared.n_donors]
-    res = prepared.a - prepared.z @ coef
-    rho_value = choose_rho(res, prepared.b, w, prepared.n_extra, rho, rho_max)
-    active, geometry = local_geometry(constraint, w, rho_value, rho_max)
-
-    moments = pseudo_residuals(prepared, constraint, coef, active, u_missp, u_sigma, u_order, u_lags)
-    draws = sigma_root(moments.sigma) @ _standard_normals(seed, (len(coef), sims))
-    q1, q2, lower = geometry._core_args(prepared.n_donors)
-    tasks = [(draws[:, chunk], geometry.name, prepared.n_donors, q1, q2, lower)
-             for chunk in replicate_chunks(sims, executor, progress)]
-    outputs = run_tasks(_bounds_chunk, tasks, executor=executor, progress=progress, desc="scpi simulations",
-                        shared={"q": moments.q, "beta": coef, "p_rows": prepared.p})
-    lower_sims = np.vstack([o[0] for o in outputs])
-    upper_sims = np.vstack([o[1] for o in outputs])
+    units, rhos, geometries = [], [], []
+    for one in prepared:  # weights, rho and local geometry unit by unit (V = I makes the weight problems separate)
+        constraint = resolve_constraint(w_constr, one, Q, Q2)
+        coef = fit_weights(one, constraint)
+        w = coef[:one.n_donors]
+        rhos.append(choose_rho(one.a - one.z @ coef, one.b, w, one.n_extra, rho, rho_max))
+        active, geometry = local_geometry(constraint, w, rhos[-1], rho_max)
+        units.append(UnitFit(one, constraint, coef, active))
+        geometries.append(geometry)
+    moments = pseudo_residuals(units, u_missp, u_sigma, u_order, u_lags)
+    normals = _standard_normals(seed, (sum(len(u.coef) for u in units), sims))
+    first = np.cumsum([0] + [len(u.coef) for u in units])
+    chunks = replicate_chunks(sims, executor, progress)
+    tasks = []
+    for k, (unit_fit, geometry, moment) in enumerate(zip(units, geometries, moments)):
+        draws = sigma_root(moment.sigma) @ normals[first[k]:first[k + 1]]  # each unit's rows of one draw matrix
+        q1, q2, lower = geometry._core_args(unit_fit.data.n_donors)
+        tasks += [(draws[:, chunk], moment.q, unit_fit.coef, unit_fit.data.p, geometry.name, unit_fit.data.n_donors,
+                   q1, q2, lower) for chunk in chunks]
+    outputs = run_tasks(_bounds_chunk, tasks, executor=executor, progress=progress, desc="scpi simulations")
+    problems = 2 * sims * sum(u.data.p.shape[0] for u in units)
     failed = int(sum(o[2] for o in outputs))
-    if failed > 0.1 * 2 * sims * prepared.p.shape[0]:
-        warnings.warn(f"scpi: {failed} of {2 * sims * prepared.p.shape[0]} simulated problems had no finite solution "
-                      "(their bounds are left out)", ConvergenceWarning, stacklevel=2)
+    if failed > 0.1 * problems:
+        warnings.warn(f"scpi: {failed} of {problems} simulated problems had no finite solution (their bounds are "
+                      "left out)", ConvergenceWarning, stacklevel=2)
+    designs = out_of_sample_designs(units, e_order)
+    methods = E_METHODS if e_method == "all" else (e_method,)
+    e_bounds = {m: out_of_sample_bounds(designs, m, e_alpha / 2) for m in methods}
+    results = []
+    for k, unit_fit in enumerate(units):
+        mine = outputs[k * len(chunks):(k + 1) * len(chunks)]
+        lower_sims, upper_sims = np.vstack([o[0] for o in mine]), np.vstack([o[1] for o in mine])
+        results.append(_result(unit_fit, rhos[k], lower_sims, upper_sims, {m: b[k] for m, b in e_bounds.items()},
+                               e_method, e_alpha, u_alpha, sims, moments[k]))
+    return results[0] if len(results) == 1 else ScpiMultiResult(units={r.treated_unit: r for r in results})
+
+
+def _result(unit_fit: UnitFit, rho: float, lower_sims: np.ndarray, upper_sims: np.ndarray,
+            e_bounds: dict[str, tuple[np.ndarray, np.ndarray]], e_method: str, e_alpha: float, u_alpha: float,
+            sims: int, moments: Any) -> ScpiResult:
+    prepared, constraint, coef = unit_fit.data, unit_fit.constraint, unit_fit.coef
     w_lb = np.nanquantile(lower_sims, u_alpha / 2, axis=0)
     w_ub = np.nanquantile(upper_sims, 1 - u_alpha / 2, axis=0)
-    return _result(prepared, constraint, coef, rho_value, w_lb, w_ub, e_method, e_order, active, e_alpha, u_alpha,
-                   sims, lower_sims, upper_sims, moments)
-
-
-def _result(prepared: ScpiData, constraint: WeightConstraint, coef: np.ndarray, rho: float, w_lb: np.ndarray,
-            w_ub: np.ndarray, e_method: str, e_order: int, active: np.ndarray, e_alpha: float, u_alpha: float,
-            sims: int, lower_sims: np.ndarray, upper_sims: np.ndarray, moments: Any) -> ScpiResult:
     post, pre = prepared.post_periods, prepared.pre_periods
     fit_post = prepared.p @ coef
     fit_pre = prepared.z[prepared.outcome_rows] @ coef if prepared.outcome_in_features else (
         np.hstack([prepared.pre_donor_outcomes, prepared.c[:len(pre)]]) @ coef)
     intervals = {"insample": pd.DataFrame({"lower": fit_post + w_lb, "upper": fit_post + w_ub}, index=post)}
-    design = out_of_sample_design(prepared, coef, active, e_order)
-    for method in (E_METHODS if e_method == "all" else (e_method,)):
-        e_lb, e_ub = out_of_sample_bounds(design, method, e_alpha / 2)
+    for method, (e_lb, e_ub) in e_bounds.items():
         intervals[method] = pd.DataFrame({"lower": fit_post + w_lb + e_lb, "upper": fit_post + w_ub + e_ub}, index=post)
     interval_method = "gaussian" if e_method == "all" else e_method
     band = intervals[interval_method]
