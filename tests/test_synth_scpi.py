@@ -212,7 +212,10 @@ def test_result_interface() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     assert fit.plot() is not None and fit.plot_weights() is not None
+    plt.close("all")  # the suite's later tests count open figures (matplotlib warns past 20)
 
 
 def test_bad_input() -> None:

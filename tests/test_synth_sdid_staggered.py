@@ -180,7 +180,10 @@ def test_result_interface(panel: pd.DataFrame) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     assert fit.plot() is not None and fit.plot(cohort=2018) is not None and fit.plot_weights(2010) is not None
+    plt.close("all")  # the suite's later tests count open figures (matplotlib warns past 20)
     with pytest.raises(ChipwarError, match="no adoption cohort"):
         fit.cohort(2011)
 
