@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .report.plots import coefplot, iplot
     from .report.tables import etable
     from .synthetic.augsynth import augsynth
+    from .synthetic.scpi import scpi
     from .synthetic.sdid import sdid
     from .synthetic.synth import synth
     from .threads import get_num_threads, set_num_threads
@@ -58,6 +59,7 @@ _LAZY = {
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
+    "scpi": ".synthetic",
     "events": ".events",
     "entities": ".entities",
     "codes": ".codes",
@@ -70,7 +72,7 @@ _LAZY = {
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
     "coefplot", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
-    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "sdid", "set_num_threads", "stacked_did", "study",
+    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "scpi", "sdid", "set_num_threads", "stacked_did", "study",
     "sun_abraham", "synth",
 ]
 

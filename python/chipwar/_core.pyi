@@ -6,7 +6,7 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-__all__: list[str] = ['ColumnStatus', 'adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_triple_group_time', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'separation_screen', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
+__all__: list[str] = ['ColumnStatus', 'adh_fit_many', 'ceres_version', 'chi2_sf', 'compact_codes', 'conformal_pvalues', 'crossprod', 'demean', 'did_group_time', 'did_group_time_rc', 'did_triple_group_time', 'did_two_period', 'eigen_version', 'f_sf', 'fit_poisson', 'fw_simplex_weights', 'group_sums', 'independent_columns', 'logit', 'multiplier_bootstrap', 'newey_west_meat', 'normal_cdf', 'normal_quantile', 'num_threads', 'ols', 'optim_bfgs', 'optim_nelder_mead', 'recover_fixef', 'relu_separation', 'scpi_insample_bounds', 'scpi_qp', 'scpi_qp_kkt_violation', 'sdid_fit', 'sdid_replicates', 'separation_impossible', 'separation_screen', 'set_num_threads', 'simplex_kkt_violation', 'simplex_least_squares', 'singleton_keep_mask', 'synth_ipop', 't_pvalue', 't_quantile', 'wild_bootstrap_t', 'zero_outcome_groups']
 class ColumnStatus:
     """
     What a GLM fit did with a regressor column.
@@ -162,6 +162,18 @@ def recover_fixef(d: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 
 def relu_separation(x: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]", "flags.f_contiguous"], y: typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], codes: typing.Annotated[numpy.typing.ArrayLike, numpy.int32], n_groups: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], tol: typing.SupportsFloat | typing.SupportsIndex = 1e-06, max_iter: typing.SupportsInt | typing.SupportsIndex = 1000, fixef_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, fixef_max_iter: typing.SupportsInt | typing.SupportsIndex = 10000, collin_tol: typing.SupportsFloat | typing.SupportsIndex = 1e-10) -> tuple[numpy.typing.NDArray[numpy.bool], int, bool]:
     """
     Separated observations by the iterated rectifier method: (separated, iterations, converged).
+    """
+def scpi_insample_bounds(q: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], beta: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], draws: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], p_rows: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], kind: str, n_weights: typing.SupportsInt | typing.SupportsIndex, q1: typing.SupportsFloat | typing.SupportsIndex, q2: typing.SupportsFloat | typing.SupportsIndex, lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, n]"], int]:
+    """
+    scpi's in-sample bounds: min and max of p'(beta - x) per draw and row of P: (lower, upper, failures).
+    """
+def scpi_qp(h: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], f: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], kind: str, n_weights: typing.SupportsInt | typing.SupportsIndex, q: typing.SupportsFloat | typing.SupportsIndex, q2: typing.SupportsFloat | typing.SupportsIndex, lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> tuple[typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], float, bool, int]:
+    """
+    min x'Hx/2 + f'x with the first n_weights entries in scpi's set: (x, l2_multiplier, converged, iterations).
+    """
+def scpi_qp_kkt_violation(h: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], f: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], kind: str, n_weights: typing.SupportsInt | typing.SupportsIndex, q: typing.SupportsFloat | typing.SupportsIndex, q2: typing.SupportsFloat | typing.SupportsIndex, lower: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], nu: typing.SupportsFloat | typing.SupportsIndex) -> float:
+    """
+    Largest relative KKT violation of scpi_qp's problem at (x, nu).
     """
 def sdid_fit(y: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, n]"], n0: typing.SupportsInt | typing.SupportsIndex, t0: typing.SupportsInt | typing.SupportsIndex, opts: dict, omega: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"], lambda_: typing.Annotated[numpy.typing.ArrayLike, numpy.float64, "[m, 1]"]) -> tuple[float, typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], typing.Annotated[numpy.typing.NDArray[numpy.float64], "[m, 1]"], bool]:
     """

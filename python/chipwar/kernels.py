@@ -32,6 +32,8 @@ from ._core import (
     normal_quantile,
     num_threads,
     relu_separation,
+    scpi_insample_bounds,
+    scpi_qp,
     sdid_fit,
     sdid_replicates,
     separation_impossible,
@@ -49,8 +51,9 @@ __all__ = [
     "compact_codes", "conformal_pvalues", "crossprod", "demean", "did_group_time", "did_group_time_rc",
     "did_triple_group_time", "f_sf", "fit_poisson", "group_sums", "independent_columns", "multiplier_bootstrap",
     "newey_west_meat", "normal_cdf", "normal_quantile", "num_threads", "ols", "recover_fixef", "relu_separation",
-    "sdid_fit", "sdid_replicates", "separation_impossible", "set_num_threads", "simplex_least_squares",
-    "singleton_keep_mask", "t_pvalue", "t_quantile", "wild_bootstrap_t", "zero_outcome_groups",
+    "scpi_insample_bounds", "scpi_qp", "sdid_fit", "sdid_replicates", "separation_impossible", "set_num_threads",
+    "simplex_least_squares", "singleton_keep_mask", "t_pvalue", "t_quantile", "wild_bootstrap_t",
+    "zero_outcome_groups",
 ]
 
 
