@@ -15,7 +15,7 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 __version__ = "0.1.0"
 
 # public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
-_MODULES = {"events", "codes", "io", "datasets", "study"}
+_MODULES = {"events", "codes", "io", "data", "datasets", "study"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -37,6 +37,7 @@ _LAZY = {
     "events": ".events",
     "codes": ".codes",
     "io": ".io",
+    "data": ".data",
     "datasets": ".datasets",
     "study": ".study",
 }
