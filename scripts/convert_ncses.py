@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-
 from chipwar import ChipwarError, io
 from chipwar.data._download import sha256_file
 
@@ -31,8 +30,8 @@ CITATION = ("National Center for Science and Engineering Statistics (NCSES), Nat
 def _readme(path: Path) -> dict:
     text = path.read_text(encoding="utf-8")
     title = text.lstrip().splitlines()[0].lstrip("# ").strip()
-    field = lambda key: (re.search(rf"\*\*{key}:\*\*\s*(.+)", text) or [None, ""])[1].strip()  # noqa: E731
-    sources = re.search(r"## Sources\s+(.+?)\n\n", text, re.S)
+    field = lambda key: (re.search(rf"\*\*{key}:\*\*\s*(.+)", text) or [None, ""])[1].strip()
+    sources = re.search(r"## Sources\s+(.+?)\n\n", text, re.DOTALL)
     return {"title": title, "table_number": field("Table Number"), "units": field("Units").strip("()"),
             "sources": sources.group(1).strip().replace("\n", " ") if sources else ""}
 

@@ -53,7 +53,7 @@ def _handler(state: LocalServer):
         def log_message(self, *args):  # keep the test output clean
             pass
 
-        def do_GET(self):  # noqa: N802 - the http.server hook's name
+        def do_GET(self):
             state.requests.append(Request(self.path, dict(self.headers.items())))
             behaviour = state.paths.get(self.path.split("?")[0])
             if behaviour is None:

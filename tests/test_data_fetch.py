@@ -9,10 +9,9 @@ import io
 import json
 import zipfile
 
+import chipwar as cw
 import pytest
 from _http_server import serve
-
-import chipwar as cw
 from chipwar.data import Retry, read_manifest
 
 

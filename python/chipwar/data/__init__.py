@@ -20,5 +20,4 @@ from ._fetch import fetch
 from ._manifest import ManifestEntry, read_manifest
 from ._sources import SOURCES, load_sources
 
-
-__all__ = ["ManifestEntry", "Retry", "SOURCES", "build", "fetch", "load_sources", "read_manifest"]
+__all__ = ["SOURCES", "ManifestEntry", "Retry", "build", "fetch", "load_sources", "read_manifest"]

@@ -166,7 +166,7 @@ _BACI_CHECKS = (  # column, condition that makes a value bad, what it must be
     ("k", "try_cast(trim(k) AS INTEGER) IS NULL OR try_cast(trim(k) AS INTEGER) NOT BETWEEN 10000 AND 999999",
      "an HS6 code"),
     ("v", "try_cast(trim(v) AS DOUBLE) IS NULL OR NOT isfinite(try_cast(trim(v) AS DOUBLE))", "a number"),
-    ("q", f"NOT (q IS NULL OR trim(q) IN ('', 'NA', 'N/A', 'NaN', 'nan')) AND try_cast(trim(q) AS DOUBLE) IS NULL",
+    ("q", "NOT (q IS NULL OR trim(q) IN ('', 'NA', 'N/A', 'NaN', 'nan')) AND try_cast(trim(q) AS DOUBLE) IS NULL",
      "a number"),
 )
 

@@ -57,9 +57,9 @@ def _get(remote: RemoteFile, directory: Path, retry: Retry, progress: bool | Non
     relative = f"{remote.source}/{remote.name}"
     dest = directory / relative
     known = read_manifest(directory).get(relative)
-    if not force and known is not None and dest.is_file() and known.url == remote.url:
-        if (remote.sha256 is None or known.sha256 == remote.sha256) and sha256_file(dest) == known.sha256:
-            return known
+    if (not force and known is not None and dest.is_file() and known.url == remote.url
+            and (remote.sha256 is None or known.sha256 == remote.sha256) and sha256_file(dest) == known.sha256):
+        return known
     bar = _bar(remote.name, progress)
     try:
         got = download(remote.url, dest, sha256=remote.sha256, headers=headers, retry=retry, progress=bar)

@@ -180,15 +180,12 @@ def patent_panel(store: Store, level: str = "subclass", year: str = "filing", cp
 
 
 def _tidy_patents(frame: pd.DataFrame) -> pd.DataFrame:
-    """Column types as the pandas reader gives them: text columns with missing values as NaN, int64 years."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if column not in ("year", "patents"):
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-            frame[column] = frame[column].astype("str") if frame[column].notna().all() else frame[column]
-    frame["year"] = frame["year"].astype("int64")
-    frame["patents"] = frame["patents"].astype("float64")
-    return frame.reset_index(drop=True)
+    """Column types as the pandas reader gives them: text columns rebuilt from object arrays (so pandas infers the
+    same text dtype, missing values NaN), int64 years, float64 counts."""
+    out = pd.DataFrame({c: frame[c].to_numpy(dtype=object) for c in frame.columns if c not in ("year", "patents")})
+    out["year"] = frame["year"].to_numpy(dtype="int64")
+    out["patents"] = frame["patents"].to_numpy(dtype="float64")
+    return out
 
 
 def baci_flows(store: Store, hs6: list[str] | None = None, complete_zeros: bool = True) -> pd.DataFrame:
@@ -217,4 +214,7 @@ def read_dataset(store: Store, name: str) -> pd.DataFrame:
     info = store.record.get("datasets", {}).get(name)
     if info is None:
         raise ChipwarError(f"{store.path}: the store has no dataset {name!r} (it has {store.datasets()})")
-    return pd.concat([pd.read_parquet(store.file(f)) for f in info["files"]], ignore_index=True)
+    frame = pd.concat([pd.read_parquet(store.file(f)) for f in info["files"]], ignore_index=True)
+    if name.startswith("ncses/"):
+        frame["year"] = frame["year"].astype("Int64")  # read_ncses's nullable years (Parquet keeps no pandas dtype)
+    return frame
