@@ -19,9 +19,8 @@ from .. import codes, io
 from .._errors import ChipwarError
 from ..io._patentsview_rows import columns as _patentsview_columns
 from . import store as _store
-from ._download import sha256_file
-from ._manifest import read_manifest
-from ._panels import check_dates, patent_panel_sql
+from ._manifest import describe, read_manifest
+from ._panels import PanelBuilder, check_dates
 
 PATENTSVIEW_TABLES = ("g_patent", "g_application", "g_cpc_current", "g_inventor_disambiguated",
                       "g_location_disambiguated", "g_assignee_disambiguated")
@@ -47,15 +46,7 @@ class _Builder:
 
     def source(self, path: Path) -> dict:
         """A raw file's provenance: path, size, SHA-256, and URL / version / retrieval time when it was fetched."""
-        try:
-            relative = path.relative_to(self.directory).as_posix()
-        except ValueError:
-            relative = str(path)
-        entry = {"path": relative, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        fetched = self.manifest.get(relative)
-        if fetched is not None and fetched.sha256 == entry["sha256"]:
-            entry.update(url=fetched.url, version=fetched.version, retrieved_at=fetched.retrieved_at)
-        return entry
+        return describe(self.directory, path, self.manifest)
 
     def copy(self, select: str, target: Path, sources: list[dict], keep_order: bool = False,
              partition_by: str | None = None, pattern: str | None = None) -> None:
@@ -131,7 +122,9 @@ def _build_patentsview(b: _Builder, files: dict[str, Path]) -> None:
             if missing:
                 raise ChipwarError(f"{path}, line 1: column(s) {missing} missing from the header of PatentsView table "
                                    f"{table} (found {header[:12]}); download the table again")
-            b.copy(f"SELECT * FROM {_read_text(text, chr(9))}", target, [source], keep_order=True)
+            # row order matters where the counting reads it (a patent's last filing row, a location's first row)
+            b.copy(f"SELECT * FROM {_read_text(text, chr(9))}", target, [source],
+                   keep_order=table in ("g_application", "g_location_disambiguated"))
         b.add_dataset(f"patentsview/{table}", [target], [source])
     views = b.record["datasets"]
     for table in files:
@@ -144,13 +137,19 @@ def _build_patentsview(b: _Builder, files: dict[str, Path]) -> None:
 
 
 def _build_patent_panels(b: _Builder, files: dict[str, Path], levels, years) -> None:
+    """Every panel asked for, each temporary table (codes of a level, owners' shares) made once for all of them."""
     owners = [by for by, table in (("country", "g_inventor_disambiguated"), ("assignee", "g_assignee_disambiguated"))
               if table in files]
+    needed = {"g_patent", "g_cpc_current", "g_location_disambiguated"}
+    if not owners or not needed <= set(files):
+        return
+    years = [y for y in years if y == "grant" or "g_application" in files]
     sources = [b.record["datasets"][f"patentsview/{t}"]["sources"][0] for t in files]
-    for by in owners:
-        for year in years:
-            for level in levels:
-                select, counts = patent_panel_sql(b.con, level, year, None, by)
+    panels = PanelBuilder(b.con, filing="filing" in years)
+    for level in levels:
+        for by in owners:
+            for year in years:
+                select, counts = panels.select(level, year, None, by)
                 name = _store.panel_name(by, level, year)
                 target = b.out / f"{name}.parquet"
                 b.copy(select, target, sources)
@@ -180,28 +179,49 @@ def _baci_inputs(directory: Path) -> tuple[list[Path], list[Path]]:
     return zips, csvs
 
 
+def _baci_error(b: _Builder, raw: str, label: str) -> ChipwarError:
+    """The error for the first bad value of a BACI file (a second, slower scan, run only when the first found one)."""
+    for column, bad, what in _BACI_CHECKS:
+        found = b.con.execute(f"SELECT {column} FROM {raw} WHERE {bad} LIMIT 1").fetchall()
+        if found:
+            return ChipwarError(f"{label}, column {column!r}: {found[0][0]!r} is not {what}; correct or remove that row")
+    unknown = b.con.execute(
+        f"SELECT code FROM (SELECT trim(i)::INTEGER AS code FROM {raw} UNION SELECT trim(j)::INTEGER FROM {raw}) "
+        "WHERE code NOT IN (SELECT code FROM baci_iso) LIMIT 1").fetchall()
+    return ChipwarError(f"{label}: country code {unknown[0][0] if unknown else '?'} is not in the country codes "
+                        "table; use the country_codes file of the same BACI release")
+
+
 def _build_baci_file(b: _Builder, text: Path, label: str, source: dict) -> None:
+    """One BACI CSV into the year partitions in one scan; values that do not parse become NULL (NaN for a quantity
+    that is neither missing nor a number), which a check of the written columns then finds."""
     header = _header(b.con, text, ",")
     missing = [c for c in "tijkvq" if c not in header]
     if missing:
         raise ChipwarError(f"{label}, line 1: column(s) {missing} missing; a BACI file has t, i, j, k, v, q")
     raw = _read_text(text, ",")
-    for column, bad, what in _BACI_CHECKS:
-        found = b.con.execute(f"SELECT {column} FROM {raw} WHERE {bad} LIMIT 1").fetchall()
-        if found:
-            raise ChipwarError(f"{label}, column {column!r}: {found[0][0]!r} is not {what}; correct or remove that row")
-    unknown = b.con.execute(
-        f"SELECT code FROM (SELECT trim(i)::INTEGER AS code FROM {raw} UNION SELECT trim(j)::INTEGER FROM {raw}) "
-        "WHERE code NOT IN (SELECT code FROM baci_iso) LIMIT 1").fetchall()
-    if unknown:
-        raise ChipwarError(f"{label}: country code {unknown[0][0]} is not in the country codes table; use the "
-                           "country_codes file of the same BACI release")
+    product = "try_cast(trim(k) AS INTEGER)"
     select = f"""
-        SELECT trim(t)::INTEGER AS year, trim(i)::INTEGER AS exporter, trim(j)::INTEGER AS importer,
-               e.iso3 AS exporter_iso3, m.iso3 AS importer_iso3, lpad(trim(k)::INTEGER::VARCHAR, 6, '0') AS hs6,
-               trim(v)::DOUBLE * 1000.0 AS value_usd, try_cast(trim(q) AS DOUBLE) AS quantity
-        FROM {raw} r JOIN baci_iso e ON trim(r.i)::INTEGER = e.code JOIN baci_iso m ON trim(r.j)::INTEGER = m.code"""
-    b.copy(select, b.out / "baci", [source], partition_by="year", pattern=Path(label).stem + "_{i}")
+        SELECT coalesce(try_cast(trim(t) AS INTEGER), -1) AS year, try_cast(trim(i) AS INTEGER) AS exporter,
+               try_cast(trim(j) AS INTEGER) AS importer, e.iso3 AS exporter_iso3, m.iso3 AS importer_iso3,
+               CASE WHEN {product} BETWEEN 10000 AND 999999 THEN lpad({product}::VARCHAR, 6, '0') END AS hs6,
+               try_cast(trim(v) AS DOUBLE) * 1000.0 AS value_usd,
+               CASE WHEN q IS NULL OR trim(q) IN ('', 'NA', 'N/A', 'NaN', 'nan') THEN NULL
+                    ELSE coalesce(try_cast(trim(q) AS DOUBLE), 'nan'::DOUBLE) END AS quantity
+        FROM {raw} r LEFT JOIN baci_iso e ON try_cast(trim(r.i) AS INTEGER) = e.code
+                     LEFT JOIN baci_iso m ON try_cast(trim(r.j) AS INTEGER) = m.code"""
+    stem = Path(label).stem
+    b.copy(select, b.out / "baci", [source], partition_by="year", pattern=stem + "_{i}")
+    written = sorted((b.out / "baci").glob(f"year=*/{stem}_*.parquet"))
+    files = ", ".join(_sql_text(str(f)) for f in written)
+    bad = b.con.execute(
+        f"SELECT count(*) FROM read_parquet([{files}], hive_partitioning = true) WHERE year < 0 OR exporter IS NULL "
+        "OR importer IS NULL OR exporter_iso3 IS NULL OR importer_iso3 IS NULL OR hs6 IS NULL OR value_usd IS NULL "
+        "OR NOT isfinite(value_usd) OR isnan(quantity)").fetchall()[0][0]
+    if bad:
+        for f in written:
+            f.unlink()
+        raise _baci_error(b, raw, label)
 
 
 def _country_table(b: _Builder, path: Path) -> None:

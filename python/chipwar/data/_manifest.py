@@ -54,6 +54,23 @@ def read_manifest(directory: Path) -> dict[str, ManifestEntry]:
         raise ChipwarError(f"{path}: not a chipwar manifest ({err}); delete it and fetch again") from err
 
 
+def describe(directory: Path, path: Path, manifest: dict[str, ManifestEntry] | None = None) -> dict:
+    """A raw file's provenance: its path (relative to ``directory`` when inside it), size and SHA-256, and the URL,
+    source version and retrieval time the manifest of ``directory`` records for it (when the hash still matches)."""
+    from ._download import sha256_file
+
+    path = Path(path)
+    try:
+        relative = path.relative_to(directory).as_posix()
+    except ValueError:
+        relative = str(path)
+    entry = {"path": relative, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    fetched = (read_manifest(directory) if manifest is None else manifest).get(relative)
+    if fetched is not None and fetched.sha256 == entry["sha256"]:
+        entry.update(url=fetched.url, version=fetched.version, retrieved_at=fetched.retrieved_at)
+    return entry
+
+
 def record(directory: Path, entry: ManifestEntry) -> None:
     """Add or replace ``entry`` in the manifest (written to a temporary file, then renamed, so it is never torn)."""
     entries = read_manifest(directory)

@@ -45,18 +45,21 @@ def check_dates(con, table: str, column: str, path: str) -> None:
                            "correct or remove that row and build the store again")
 
 
-def _patents_sql(year: str) -> str:
-    """Non-withdrawn patents with their year (NULL when unknown), as a CTE body."""
-    grant = f"SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS year FROM g_patent " \
-            "WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1"
-    if year == "grant":
-        return grant
-    return f"""
-        SELECT p.patent_id, f.year FROM (SELECT patent_id FROM ({grant})) p
-        LEFT JOIN (
-            SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('filing_date')} AS year FROM g_application
-            QUALIFY row_number() OVER (PARTITION BY ltrim(patent_id, ' ') ORDER BY file_row_number DESC) = 1
-        ) f USING (patent_id)"""
+_PATENTS = f"""
+    CREATE OR REPLACE TEMP TABLE patents AS
+    SELECT p.patent_id, p.grant_year, f.filing_year
+    FROM (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS grant_year FROM g_patent
+          WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1) p
+    LEFT JOIN (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('filing_date')} AS filing_year FROM g_application
+               QUALIFY row_number() OVER (PARTITION BY ltrim(patent_id, ' ') ORDER BY file_row_number DESC) = 1) f
+    USING (patent_id)"""
+"""Non-withdrawn patents with their grant year and the filing year of their last g_application row (NULL when
+unknown)."""
+
+_PATENTS_GRANT_ONLY = f"""
+    CREATE OR REPLACE TEMP TABLE patents AS
+    SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS grant_year, NULL::BIGINT AS filing_year
+    FROM g_patent WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1"""
 
 
 def _codes_sql(level: str, cpc_type: str | None) -> str:
@@ -65,27 +68,34 @@ def _codes_sql(level: str, cpc_type: str | None) -> str:
     if cpc_type is not None:
         types = ", ".join(f"'{t}'" for t in dict.fromkeys([cpc_type, cpc_type.capitalize(), cpc_type.upper()]))
         where += f" AND cpc_type IN ({types})"
-    return f"SELECT DISTINCT ltrim(patent_id, ' ') AS patent_id, {column} AS cpc FROM g_cpc_current WHERE {where}"
+    return f"""
+        CREATE OR REPLACE TEMP TABLE codes AS
+        SELECT DISTINCT ltrim(patent_id, ' ') AS patent_id, {column} AS cpc FROM g_cpc_current
+        WHERE {where} AND ltrim(patent_id, ' ') IN (SELECT patent_id FROM patents)"""
 
 
-_INVENTOR_SHARES = """
-    SELECT patent_id, country, count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
-    FROM (SELECT ltrim(i.patent_id, ' ') AS patent_id, l.country FROM g_inventor_disambiguated i
-          LEFT JOIN locations l ON i.location_id = l.location_id)
-    WHERE patent_id IN (SELECT patent_id FROM patents)
-    GROUP BY patent_id, country"""
-
-_ASSIGNEE_SHARES = """
-    SELECT patent_id, assignee_id, organization, country,
-           count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
-    FROM (SELECT ltrim(a.patent_id, ' ') AS patent_id, nullif(trim(a.assignee_id), '') AS assignee_id,
-                 nullif(trim(coalesce(a.disambig_assignee_organization,
-                        concat_ws(' ', a.disambig_assignee_individual_name_first,
-                                  a.disambig_assignee_individual_name_last))), '') AS organization,
-                 l.country
-          FROM g_assignee_disambiguated a LEFT JOIN locations l ON a.location_id = l.location_id)
-    WHERE patent_id IN (SELECT patent_id FROM patents)
-    GROUP BY patent_id, assignee_id, organization, country"""
+_SHARES = {
+    "country": """
+        CREATE OR REPLACE TEMP TABLE shares_country AS
+        SELECT patent_id, country, count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
+        FROM (SELECT ltrim(i.patent_id, ' ') AS patent_id, l.country FROM g_inventor_disambiguated i
+              LEFT JOIN locations l ON i.location_id = l.location_id)
+        WHERE patent_id IN (SELECT patent_id FROM patents)
+        GROUP BY patent_id, country""",
+    "assignee": """
+        CREATE OR REPLACE TEMP TABLE shares_assignee AS
+        SELECT patent_id, assignee_id, organization, country,
+               count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
+        FROM (SELECT ltrim(a.patent_id, ' ') AS patent_id, nullif(trim(a.assignee_id), '') AS assignee_id,
+                     nullif(trim(coalesce(a.disambig_assignee_organization,
+                            concat_ws(' ', a.disambig_assignee_individual_name_first,
+                                      a.disambig_assignee_individual_name_last))), '') AS organization,
+                     l.country
+              FROM g_assignee_disambiguated a LEFT JOIN locations l ON a.location_id = l.location_id)
+        WHERE patent_id IN (SELECT patent_id FROM patents)
+        GROUP BY patent_id, assignee_id, organization, country""",
+}
+_KEYS = {"country": "country", "assignee": "assignee_id, organization, country"}
 
 _LOCATIONS = """
     CREATE OR REPLACE TEMP TABLE locations AS
@@ -93,37 +103,59 @@ _LOCATIONS = """
     QUALIFY row_number() OVER (PARTITION BY location_id ORDER BY file_row_number) = 1"""
 
 
-def _prepare(con, year: str, level: str, cpc_type: str | None) -> None:
-    duplicate = con.execute("SELECT patent_id FROM g_patent GROUP BY patent_id HAVING count(*) > 1 LIMIT 1").fetchall()
-    if duplicate:
-        raise ChipwarError(f"g_patent: patent_id {duplicate[0][0]!r} appears twice; each patent needs one row")
-    con.execute(_LOCATIONS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE patents AS {_patents_sql(year)}")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE codes AS {_codes_sql(level, cpc_type)} "
-                "AND ltrim(patent_id, ' ') IN (SELECT patent_id FROM patents)")
-
-
-def patent_panel_sql(con, level: str, year: str, cpc_type: str | None, by: str = "country") -> tuple[str, PanelCounts]:
-    """The SELECT of the patent panel ``by`` ``"country"`` (inventor countries) or ``"assignee"``, and what it
-    left out; the temporary tables it reads are created on ``con``."""
+def check_options(level: str, year: str, cpc_type: str | None, by: str = "country") -> None:
     if level not in CPC_COLUMN:
         raise ChipwarError(f"level must be one of {list(CPC_COLUMN)}, got {level!r}")
     if year not in ("filing", "grant"):
         raise ChipwarError(f"year must be 'filing' or 'grant', got {year!r}")
     if cpc_type not in (None, "inventional", "additional"):
         raise ChipwarError(f"cpc_type must be None, 'inventional' or 'additional', got {cpc_type!r}")
-    _prepare(con, year, level, cpc_type)
-    keys = "country" if by == "country" else "assignee_id, organization, country"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE shares AS {_INVENTOR_SHARES if by == 'country' else _ASSIGNEE_SHARES}")
-    no_owner = con.execute("SELECT count(DISTINCT patent_id) FROM codes "
-                           "WHERE patent_id NOT IN (SELECT patent_id FROM shares)").fetchall()[0][0]
-    no_year = con.execute("SELECT count(*) FROM patents WHERE year IS NULL").fetchall()[0][0]
-    select = f"""
-        SELECT {keys}, c.cpc, p.year::BIGINT AS year, sum(s.share)::DOUBLE AS patents
-        FROM codes c JOIN shares s USING (patent_id) JOIN patents p USING (patent_id)
-        WHERE p.year IS NOT NULL
-        GROUP BY ALL ORDER BY {', '.join(k + ' NULLS LAST' for k in keys.split(', '))}, c.cpc, year"""
-    return select, PanelCounts(int(no_owner), int(no_year))
+    if by not in _SHARES:
+        raise ChipwarError(f"by must be one of {list(_SHARES)}, got {by!r}")
+
+
+class PanelBuilder:
+    """The temporary tables of the patent panels on one connection, each made once: the patents and their years,
+    the locations, the distinct (patent, code) pairs of a level, the owners' shares; every panel then is one join
+    and aggregation of them."""
+
+    def __init__(self, con, filing: bool = True):
+        self.con = con
+        duplicate = con.execute("SELECT patent_id FROM g_patent GROUP BY patent_id HAVING count(*) > 1 "
+                                "LIMIT 1").fetchall()
+        if duplicate:
+            raise ChipwarError(f"g_patent: patent_id {duplicate[0][0]!r} appears twice; each patent needs one row")
+        con.execute(_PATENTS if filing else _PATENTS_GRANT_ONLY)
+        con.execute(_LOCATIONS)
+        self._codes: tuple[str, str | None] | None = None
+        self._shares: set[str] = set()
+
+    def select(self, level: str, year: str, cpc_type: str | None, by: str = "country") -> tuple[str, PanelCounts]:
+        """The SELECT of one panel and what it left out (patents with codes but no owner, patents without year)."""
+        check_options(level, year, cpc_type, by)
+        if self._codes != (level, cpc_type):
+            self.con.execute(_codes_sql(level, cpc_type))
+            self._codes = (level, cpc_type)
+        if by not in self._shares:
+            self.con.execute(_SHARES[by])
+            self._shares.add(by)
+        shares, keys, year_column = f"shares_{by}", _KEYS[by], f"{year}_year"
+        no_owner = self.con.execute(f"SELECT count(DISTINCT patent_id) FROM codes "
+                                    f"WHERE patent_id NOT IN (SELECT patent_id FROM {shares})").fetchall()[0][0]
+        no_year = self.con.execute(f"SELECT count(*) FROM patents WHERE {year_column} IS NULL").fetchall()[0][0]
+        select = f"""
+            SELECT {keys}, c.cpc, p.{year_column}::BIGINT AS year, sum(s.share)::DOUBLE AS patents
+            FROM codes c JOIN {shares} s USING (patent_id) JOIN patents p USING (patent_id)
+            WHERE p.{year_column} IS NOT NULL
+            GROUP BY ALL ORDER BY {', '.join(k + ' NULLS LAST' for k in keys.split(', '))}, c.cpc, year"""
+        return select, PanelCounts(int(no_owner), int(no_year))
+
+
+def patent_panel_sql(con, level: str, year: str, cpc_type: str | None, by: str = "country") -> tuple[str, PanelCounts]:
+    """The SELECT of one patent panel ``by`` ``"country"`` (inventor countries) or ``"assignee"``, and what it left
+    out; the temporary tables it reads are created on ``con``."""
+    check_options(level, year, cpc_type, by)
+    return PanelBuilder(con, filing=year == "filing").select(level, year, cpc_type, by)
 
 
 def baci_study_sql(hs6: list[str], complete_zeros: bool = True) -> str:

@@ -6,8 +6,9 @@ Layout of a store (``<data dir>/store/``; every file is Parquet, compressed with
     store.json                               the build record (below)
     patentsview/<table>.parquet              g_patent, g_application, g_cpc_current, g_inventor_disambiguated,
                                              g_location_disambiguated, g_assignee_disambiguated: every column of
-                                             the PatentsView TSV as text (VARCHAR; blanks are NULL), rows in file
-                                             order (read with ``file_row_number`` to recover it)
+                                             the PatentsView TSV as text (VARCHAR; blanks are NULL); g_application
+                                             and g_location_disambiguated keep the file's row order (read them with
+                                             ``file_row_number`` to recover it), the others need not
     baci/year=<YYYY>/<file>_<i>.parquet      CEPII BACI, hive-partitioned by year: year INT, exporter INT,
                                              importer INT (BACI numeric codes), exporter_iso3, importer_iso3
                                              VARCHAR (490 "Other Asia, nes" is TWN; groupings without an ISO code
