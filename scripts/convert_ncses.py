@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 from chipwar import ChipwarError, io
+from chipwar.io.ncses import _title_years
 from chipwar.data._download import sha256_file
 
 LICENSED = ("PATSTAT", "EP Bibliographic", "European Patent Office", "IHS", "S&P")
@@ -46,6 +47,10 @@ def main(source: Path) -> None:
                  "rows": 0, "file": "", "note": ""}
         entry["citation"] = CITATION.format(number=meta["table_number"], id=folder.name, title=meta["title"],
                                             sources=meta["sources"])
+        try:  # the years of every long table, bundled or not: a fetched copy has no README to take them from
+            entry["first_year"], entry["last_year"] = _title_years(folder / "data.csv")
+        except ChipwarError:
+            pass
         if "PatentsView" not in meta["sources"] or any(m in meta["sources"] for m in LICENSED):
             # the other tables rest on licensed data (S&P Global, EPO PATSTAT / EBD): their figures are published
             # by NCSES, but chipwar ships only the tables built from USPTO's public-domain PatentsView
@@ -68,7 +73,7 @@ def main(source: Path) -> None:
         entry.update(first_year=int(years.min()), last_year=int(years.max()), rows=len(table),
                      file=f"{folder.name}.csv")
         rows.append(entry)
-    pd.DataFrame(rows).to_csv(OUT / "index.csv", index=False)
+    pd.DataFrame(rows).astype({"first_year": "Int64", "last_year": "Int64"}).to_csv(OUT / "index.csv", index=False)
 
 
 if __name__ == "__main__":

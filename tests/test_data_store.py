@@ -259,3 +259,13 @@ def test_comtrade_api_pages_are_read_with_the_csv_checks(tmp_path, shared):
     got = cw.io.read_comtrade(tmp_path)
     expected = cw.io.read_comtrade(source)
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_fetched_ncses_tables_take_their_years_from_the_bundled_index(tmp_path, shared):
+    raw = shared("domain", "ncses", "10558", "data.csv")
+    (tmp_path / "ncses").mkdir()
+    (tmp_path / "ncses" / "10558.csv").symlink_to(raw)  # as `chipwar data fetch ncses` names it: no README beside
+    from chipwar.data.store import read_dataset
+
+    got = read_dataset(cw.data.build(tmp_path), "ncses/10558").drop(columns="table_id")
+    pd.testing.assert_frame_equal(got, cw.io.read_ncses(raw))
