@@ -14,10 +14,11 @@ DuckDB and pyarrow are needed only by the store (``pip install chipwar[data]``);
 
 from __future__ import annotations
 
+from . import bundled, store
 from ._build import build
 from ._download import Retry
 from ._fetch import fetch
 from ._manifest import ManifestEntry, read_manifest
 from ._sources import SOURCES, load_sources
 
-__all__ = ["SOURCES", "ManifestEntry", "Retry", "build", "fetch", "load_sources", "read_manifest"]
+__all__ = ["SOURCES", "ManifestEntry", "Retry", "build", "bundled", "fetch", "load_sources", "read_manifest", "store"]

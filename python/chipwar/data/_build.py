@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ class _Builder:
         out.mkdir(parents=True, exist_ok=True)
         self.con = _store.connect(out, memory_limit, threads)
         self.tmp = out / ".tmp"
-        self.record = {"format": _store.FORMAT_VERSION, "memory_limit": memory_limit,
+        self.record: dict[str, Any] = {"format": _store.FORMAT_VERSION, "memory_limit": memory_limit,
                        "threads": int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0]),
                        "datasets": {}, "panels": {}}
 
@@ -322,7 +323,8 @@ def _ncses_inputs(directory: Path) -> dict[str, tuple[Path, tuple[int, int] | No
     from .bundled import ncses_index
 
     folder = directory / "ncses"
-    found = {p.parent.name: (p, None) for p in sorted(folder.glob("*/data.csv"))}
+    found: dict[str, tuple[Path, tuple[int, int] | None]] = {p.parent.name: (p, None)
+                                                             for p in sorted(folder.glob("*/data.csv"))}
     index = ncses_index().set_index("table_id")
     for path in sorted(folder.glob("*.csv")):
         years = None

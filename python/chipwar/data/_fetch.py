@@ -7,6 +7,7 @@ import os
 import urllib.parse
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .._errors import ChipwarError
 from .._progress import default_progress
@@ -23,7 +24,8 @@ class _ByteBar:
     def __init__(self, name: str):
         from tqdm.auto import tqdm
 
-        self._tqdm, self._name, self._bar = tqdm, name, None
+        self._tqdm, self._name = tqdm, name
+        self._bar: Any = None
 
     def start(self, total: int | None, have: int) -> None:
         if self._bar is not None:

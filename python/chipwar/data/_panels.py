@@ -47,53 +47,55 @@ def check_dates(con, table: str, column: str, path: str) -> None:
 
 _PATENTS = f"""
     CREATE OR REPLACE TEMP TABLE patents AS
-    SELECT p.patent_id, p.grant_year, f.filing_year
+    SELECT (row_number() OVER ())::INTEGER AS pid, p.patent_id, p.grant_year, f.filing_year
     FROM (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS grant_year FROM g_patent
           WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1) p
     LEFT JOIN (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('filing_date')} AS filing_year FROM g_application
                QUALIFY row_number() OVER (PARTITION BY ltrim(patent_id, ' ') ORDER BY file_row_number DESC) = 1) f
     USING (patent_id)"""
-"""Non-withdrawn patents with their grant year and the filing year of their last g_application row (NULL when
-unknown)."""
+"""Non-withdrawn patents with an integer key ``pid`` (the later joins and distincts run on it, not on the text
+ids), their grant year and the filing year of their last g_application row (NULL when unknown)."""
 
 _PATENTS_GRANT_ONLY = f"""
     CREATE OR REPLACE TEMP TABLE patents AS
-    SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS grant_year, NULL::BIGINT AS filing_year
+    SELECT (row_number() OVER ())::INTEGER AS pid, ltrim(patent_id, ' ') AS patent_id,
+           {_year_of('patent_date')} AS grant_year, NULL::BIGINT AS filing_year
     FROM g_patent WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1"""
 
 
 def _codes_sql(level: str, cpc_type: str | None) -> str:
     column = CPC_COLUMN[level]
-    where = f"coalesce({column}, '') <> ''"
+    where = f"coalesce(c.{column}, '') <> ''"
     if cpc_type is not None:
         types = ", ".join(f"'{t}'" for t in dict.fromkeys([cpc_type, cpc_type.capitalize(), cpc_type.upper()]))
-        where += f" AND cpc_type IN ({types})"
+        where += f" AND c.cpc_type IN ({types})"
     return f"""
         CREATE OR REPLACE TEMP TABLE codes AS
-        SELECT DISTINCT ltrim(patent_id, ' ') AS patent_id, {column} AS cpc FROM g_cpc_current
-        WHERE {where} AND ltrim(patent_id, ' ') IN (SELECT patent_id FROM patents)"""
+        SELECT DISTINCT p.pid, c.{column} AS cpc
+        FROM g_cpc_current c JOIN patents p ON ltrim(c.patent_id, ' ') = p.patent_id
+        WHERE {where}"""
 
 
 _SHARES = {
     "country": """
         CREATE OR REPLACE TEMP TABLE shares_country AS
-        SELECT patent_id, country, count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
-        FROM (SELECT ltrim(i.patent_id, ' ') AS patent_id, l.country FROM g_inventor_disambiguated i
+        SELECT pid, country, count(*) / sum(count(*)) OVER (PARTITION BY pid) AS share
+        FROM (SELECT p.pid, l.country FROM g_inventor_disambiguated i
+              JOIN patents p ON ltrim(i.patent_id, ' ') = p.patent_id
               LEFT JOIN locations l ON i.location_id = l.location_id)
-        WHERE patent_id IN (SELECT patent_id FROM patents)
-        GROUP BY patent_id, country""",
+        GROUP BY pid, country""",
     "assignee": """
         CREATE OR REPLACE TEMP TABLE shares_assignee AS
-        SELECT patent_id, assignee_id, organization, country,
-               count(*) / sum(count(*)) OVER (PARTITION BY patent_id) AS share
-        FROM (SELECT ltrim(a.patent_id, ' ') AS patent_id, nullif(trim(a.assignee_id), '') AS assignee_id,
+        SELECT pid, assignee_id, organization, country,
+               count(*) / sum(count(*)) OVER (PARTITION BY pid) AS share
+        FROM (SELECT p.pid, nullif(trim(a.assignee_id), '') AS assignee_id,
                      nullif(trim(coalesce(a.disambig_assignee_organization,
                             concat_ws(' ', a.disambig_assignee_individual_name_first,
                                       a.disambig_assignee_individual_name_last))), '') AS organization,
                      l.country
-              FROM g_assignee_disambiguated a LEFT JOIN locations l ON a.location_id = l.location_id)
-        WHERE patent_id IN (SELECT patent_id FROM patents)
-        GROUP BY patent_id, assignee_id, organization, country""",
+              FROM g_assignee_disambiguated a JOIN patents p ON ltrim(a.patent_id, ' ') = p.patent_id
+              LEFT JOIN locations l ON a.location_id = l.location_id)
+        GROUP BY pid, assignee_id, organization, country""",
 }
 _KEYS = {"country": "country", "assignee": "assignee_id, organization, country"}
 
@@ -140,12 +142,12 @@ class PanelBuilder:
             self.con.execute(_SHARES[by])
             self._shares.add(by)
         shares, keys, year_column = f"shares_{by}", _KEYS[by], f"{year}_year"
-        no_owner = self.con.execute(f"SELECT count(DISTINCT patent_id) FROM codes "
-                                    f"WHERE patent_id NOT IN (SELECT patent_id FROM {shares})").fetchall()[0][0]
+        no_owner = self.con.execute(f"SELECT count(DISTINCT pid) FROM codes "
+                                    f"WHERE pid NOT IN (SELECT pid FROM {shares})").fetchall()[0][0]
         no_year = self.con.execute(f"SELECT count(*) FROM patents WHERE {year_column} IS NULL").fetchall()[0][0]
         select = f"""
             SELECT {keys}, c.cpc, p.{year_column}::BIGINT AS year, sum(s.share)::DOUBLE AS patents
-            FROM codes c JOIN {shares} s USING (patent_id) JOIN patents p USING (patent_id)
+            FROM codes c JOIN {shares} s USING (pid) JOIN patents p USING (pid)
             WHERE p.{year_column} IS NOT NULL
             GROUP BY ALL ORDER BY {', '.join(k + ' NULLS LAST' for k in keys.split(', '))}, c.cpc, year"""
         return select, PanelCounts(int(no_owner), int(no_year))

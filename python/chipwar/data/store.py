@@ -113,6 +113,7 @@ def connect(store_path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads:
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
     con.execute(f"SET temp_directory = '{tmp}'")
     con.execute("SET preserve_insertion_order = false")  # lets the big joins stream; panels sort explicitly
+    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would write into logs and notebooks
     return con
 
 

@@ -190,10 +190,11 @@ def read_patentsview(
         raise ChipwarError(f"cpc_type must be None, 'inventional' or 'additional', got {cpc_type!r}")
     check_engine(engine)
     directory = Path(directory)
-    if directory.is_dir() and _store_of(directory) is not None:
+    store = _store_of(directory) if directory.is_dir() else None
+    if store is not None:
         from ..data.store import open_store, patent_panel
 
-        return patent_panel(open_store(_store_of(directory)), level, year, cpc_type, stacklevel=3)
+        return patent_panel(open_store(store), level, year, cpc_type, stacklevel=3)
     if not directory.is_dir():
         raise ChipwarError(f"{directory}: not a folder; pass the folder holding the PatentsView g_*.tsv(.zip) tables")
     paths = {name: _table_path(directory, name) for name in _TABLES}
