@@ -220,12 +220,12 @@ def _finish(
     if res.boot is not None:
         boot = _inference.multiplier_bootstrap(
             all_inf, res.clustering, res.bootstrap, res.seed, res.alpha, res.info["multiplier"], res.executor,
-            res.progress,
+            res.progress, res.outcome_scale,
         )
         se = boot.se
         band = np.full(len(keys), _inference.sup_t_critical(boot.draws[:, :-1], boot.sigma[:-1], res.alpha))
     else:
-        se = _inference.standard_errors(_inference.analytic_vcov(all_inf, res.clustering))
+        se = _inference.standard_errors(_inference.analytic_vcov(all_inf, res.clustering), res.outcome_scale)
     table = pd.DataFrame()
     if type != "simple":
         s = se[:-1]
