@@ -122,6 +122,11 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
         periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
         why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
                "their unit has no untreated observation with a positive weight")
+        if (lost | untreated).all():
+            raise ChipwarError(
+                f"no treated observation has an identified Y(0) (cohort column {panel.cohort!r}): {why}; add "
+                "never-treated or later-treated units observed in those periods"
+            )
         warnings.warn(
             f"{int(lost.sum())} treated observation(s) removed: {why}, so their Y(0) is not identified",
             ChipwarWarning,

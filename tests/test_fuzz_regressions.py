@@ -1,0 +1,26 @@
+"""Defects the fuzz suite (tests/test_fuzz.py) found outside issue 21's list, each pinned by its reproducer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import chipwar as cw
+
+KW = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
+
+
+@pytest.mark.parametrize("estimator", [cw.did_imputation, cw.did2s])
+def test_imputation_without_an_imputable_treated_observation(estimator):
+    # unit 1 is treated from the first period on (removed, with a warning); unit 0 is untreated only in 2000, so no
+    # period after 2000 has an untreated observation: every treated Y(0) is unidentified (was numpy's ValueError
+    # "zero-size array to reduction operation maximum")
+    data = pd.DataFrame({"unit": [0, 0, 0, 1, 1, 1], "time": [2000, 2001, 2002] * 2,
+                         "cohort": [2001, 2001, 2001, 2000, 2000, 2000],
+                         "y": [0.2, 2.0, 3.0, np.nan, 0.6, 1.2]})
+    with pytest.warns(cw.ChipwarWarning, match="removed"):
+        with pytest.raises(cw.ChipwarError, match=r"no treated observation has an identified Y\(0\) \(cohort column "
+                                                  r"'cohort'\): no untreated unit is observed in period\(s\) \[2001.0, "
+                                                  r"2002.0\] of 'time'; add never-treated"):
+            estimator(data, **KW)
