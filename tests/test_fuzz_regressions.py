@@ -24,3 +24,19 @@ def test_imputation_without_an_imputable_treated_observation(estimator):
                                                   r"'cohort'\): no untreated unit is observed in period\(s\) \[2001.0, "
                                                   r"2002.0\] of 'time'; add never-treated"):
             estimator(data, **KW)
+
+
+def test_combined_fixed_effect_with_a_missing_part():
+    # the row with a missing g had a combination key of its own between the complete rows' keys, which shifted
+    # their codes beyond the labels ("compact_codes: code outside 0..2")
+    data = pd.DataFrame({"y": [1.0, 2.5, 2.0, 4.0, 4.5, 6.5], "x": [0.3, 0.1, 0.5, 0.2, 0.9, 0.4],
+                         "g": pd.Series(["10", None, "2", None, "2", "10"], dtype=object),
+                         "h": pd.Series(["18", "18", "10", "2", "10", "18"], dtype=object)})
+    with pytest.warns(cw.ChipwarWarning, match=r"2 observation\(s\) removed because of missing"):
+        fit = cw.feols("y ~ x | g^h", data)
+    complete = cw.feols("y ~ x | g^h", data.dropna())
+    assert fit.nobs == complete.nobs == 4
+    np.testing.assert_allclose(fit.coef, complete.coef, rtol=1e-12)
+    fixef = fit.fixef()["g^h"]
+    assert sorted(fixef.index) == ["10_18", "2_10"]
+    pd.testing.assert_series_equal(fixef.sort_index(), complete.fixef()["g^h"].sort_index())
