@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import chipwar as cw
-from chipwar.formula import parse_formula
+from chipwar.model.formula import parse_formula
 
 
 @pytest.fixture

@@ -69,7 +69,7 @@ def test_multiway_vcov_is_positive_semidefinite(panel):
 
 
 def test_psd_repair_zeroes_negative_eigenvalues():
-    from chipwar.vcov import _psd
+    from chipwar.vcov.compute import _psd
 
     q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(3, 3)))
     v = (q * np.array([2.0, 0.5, -0.1])) @ q.T

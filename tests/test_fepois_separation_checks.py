@@ -13,7 +13,7 @@ import chipwar as cw
 from chipwar import _core
 from chipwar.estimation.prepare import prepare
 from chipwar.estimation.separation import drop_separated
-from chipwar.formula import parse_formula
+from chipwar.model.formula import parse_formula
 from _support import PPML_SEPARATION_FILES, ppml_separation_case
 
 def _design(data: pd.DataFrame, fml: str, fixef_rm: str = "none"):

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import chipwar as cw
-from chipwar.design import build_design
-from chipwar.formula import parse_formula
+from chipwar.model.design import build_design
+from chipwar.model.formula import parse_formula
 
 U = 2.0**-24  # unit roundoff of float32: storing a value changes it by at most U relative
 FML = "y ~ x1 + x2 | f1 + f2"

@@ -11,7 +11,7 @@ import pytest
 
 from chipwar import _core
 from chipwar.estimation.prepare import prepare
-from chipwar.formula import parse_formula
+from chipwar.model.formula import parse_formula
 from _support import PPML_SEPARATION_FILES, ppml_separation_case
 
 

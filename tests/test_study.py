@@ -19,8 +19,8 @@ import chipwar as cw
 from chipwar.study import load_config
 
 PACKAGE_ROOT = Path(cw.__file__).resolve().parents[1]
-SECTIONS = ("(a) Synthetic control", "(b) Staggered DiD", "(c) Trade", "(d) Fab capacity")
-FIGURES = ("a_synthetic_control", "b_event_study", "c_trade", "d_fab_capacity")
+SECTIONS = ("(a) Synthetic control", "(b) Staggered DiD", "(c) Trade", "(d) Fab capacity", "(e) Firm-level")
+FIGURES = ("a_synthetic_control", "b_event_study", "c_trade", "d_fab_capacity", "e_event_study")
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -74,6 +74,8 @@ def test_report_has_every_section_and_figure(report):
         ("c", "feols_log", "other suppliers' exports to China", 0.05),
         ("d", "sdid", "China's fab capacity additions", 0.3),
         ("d", "did", "China's fab capacity additions", 0.3),
+        ("e", "att_gt", "Listed firms' patents (vs comparable Chinese firms)", 0.2),
+        ("e", "etwfe_poisson", "Listed firms' patents (vs comparable Chinese firms)", 0.1),
     ],
 )
 def test_each_injected_effect_is_inside_its_interval(summary, section, estimator, effect, max_width):
@@ -134,7 +136,9 @@ def test_provenance_hashes_the_inputs_and_records_the_config(report):
     assert record["packages"]["numpy"] == np.__version__
     inputs = record["inputs"]
     assert set(inputs) == {f"default world: {p.split('.')[0]}" for p in ("patents", "fab_capacity", "fab_list",
-                                                                          "trade", "truth")}
+                                                                          "trade", "truth", "firm_patents",
+                                                                          "firm_assignees", "firm_listings",
+                                                                          "firm_truth")}
     for item in inputs.values():
         assert item["sha256"] == hashlib.sha256(Path(item["path"]).read_bytes()).hexdigest()
     assert record["outputs"]["tables/summary.csv"] == hashlib.sha256(

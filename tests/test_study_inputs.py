@@ -129,13 +129,14 @@ def test_study_file_chooses_the_estimators(tmp_path):
         "[synthetic_control]\nestimators = ['did']\nplacebo_waves = []\n"
         "[event_study]\nestimators = ['did_imputation']\n"
         "[trade]\nestimators = ['feols_log']\n"
-        "[fabs]\nestimators = ['did']\nplacebo_waves = [2015, 2019]\n",
+        "[fabs]\nestimators = ['did']\nplacebo_waves = [2015, 2019]\n"
+        "[firms]\nestimators = ['did_imputation']\n",
         encoding="utf-8",
     )
     result = cw.study.run(out=tmp_path / "out", config=path, progress=False)
     summary = result["summary"]
     assert summary.groupby("section")["estimator"].agg(set).to_dict() == {
-        "a": {"did"}, "b": {"did_imputation"}, "c": {"feols_log"}, "d": {"did"}}
+        "a": {"did"}, "b": {"did_imputation"}, "c": {"feols_log"}, "d": {"did"}, "e": {"did_imputation"}}
     assert result["provenance"]["seed"] == 7
     assert pd.read_csv(tmp_path / "out" / "tables" / "d_placebo_waves.csv")["first_year"].tolist() == [2015, 2019]
     assert "study.toml" in str(result["provenance"]["study_file"])

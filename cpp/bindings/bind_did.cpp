@@ -6,6 +6,7 @@
 #include "chipwar/did/group_time_rc.hpp"
 #include "chipwar/did/logit.hpp"
 #include "chipwar/did/multiplier_bootstrap.hpp"
+#include "chipwar/did/triple.hpp"
 #include "chipwar/did/two_period.hpp"
 
 namespace chipwar::bindings {
@@ -66,6 +67,35 @@ void bind_did(py::module_& m) {
       py::arg("control_after"),
       "Group-time ATTs from repeated cross sections, one row per observation: (att, inf, n_treated, n_control, "
       "ps_converged, max_pscore).");
+
+  m.def(
+      "did_triple_group_time",
+      [](const Eigen::Ref<const MatrixXd>& y, const Eigen::Ref<const VectorXd>& cohort,
+         const Eigen::Ref<const VectorXd>& partition, const Eigen::Ref<const MatrixXd>& covariates,
+         const Eigen::Ref<const VectorXd>& weights, int method, const std::vector<int>& period,
+         const std::vector<int>& base_period, const std::vector<double>& cell_cohort,
+         const std::vector<double>& control_after) {
+        const size_t n_cells = period.size();
+        if (base_period.size() != n_cells || cell_cohort.size() != n_cells || control_after.size() != n_cells)
+          throw Error("did_triple_group_time: cell arrays of different lengths");
+        if (method < 0 || method > 2) throw Error("did_triple_group_time: method must be 0 (dr), 1 (ipw) or 2 (reg)");
+        std::vector<did::GroupTimeCell> cells(n_cells);
+        for (size_t j = 0; j < n_cells; ++j) cells[j] = {period[j], base_period[j], cell_cohort[j], control_after[j]};
+        did::TripleInput in{y, cohort, partition, covariates, weights, static_cast<did::Method>(method)};
+        did::TripleResult res;
+        {
+          py::gil_scoped_release release;
+          res = did::triple_group_time(in, cells);
+        }
+        std::vector<bool> converged(res.cells.ps_converged.begin(), res.cells.ps_converged.end());
+        return py::make_tuple(std::move(res.cells.att), std::move(res.cells.inf), std::move(res.cells.n_treated),
+                              std::move(res.cells.n_control), converged, std::move(res.cells.max_pscore),
+                              std::move(res.n_comparison_cohorts));
+      },
+      py::arg("y"), py::arg("cohort"), py::arg("partition"), py::arg("covariates"), py::arg("weights"),
+      py::arg("method"), py::arg("period"), py::arg("base_period"), py::arg("cell_cohort"), py::arg("control_after"),
+      "Triple-difference group-time ATTs on a balanced panel: (att, inf, n_treated, n_control, ps_converged, "
+      "max_pscore, n_comparison_cohorts).");
 
   m.def(
       "did_two_period",

@@ -43,7 +43,10 @@ def _study(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from chipwar import __version__
+
     parser = argparse.ArgumentParser(prog="chipwar", description="Econometrics of chip export controls.")
+    parser.add_argument("--version", action="version", version=f"chipwar {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="fit and print a regression on a small simulated panel")
     demo.add_argument("--seed", type=int, default=2018)

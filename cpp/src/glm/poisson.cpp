@@ -119,6 +119,9 @@ PoissonFit fit_poisson_impl(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
     sum_wy += prior(weights, i) * y[i];
   }
   const double ybar = sum_wy / sum_w;
+  // fixest's guard 0.1 in |dev - dev_old| / (0.1 + |dev|) is in units of the prior weights: the deviance scales
+  // with them, so without this weights c w stopped at another iterate than w (c = 1e-12: 2% off, "converged").
+  const double mean_weight = sum_w / static_cast<double>(n);
   VectorXd mu(n), eta(n);
   for (Index i = 0; i < n; ++i) {
     mu[i] = (y[i] + ybar) / 2.0;
@@ -206,7 +209,7 @@ PoissonFit fit_poisson_impl(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::
     }
     if (!std::isfinite(dev_new)) throw Error("fepois: the deviance became infinite; rescale the regressors or the outcome");
     rel_before = rel;
-    rel = std::abs(dev_new - dev) / (0.1 + std::abs(dev_new));
+    rel = std::abs(dev_new - dev) / (0.1 * mean_weight + std::abs(dev_new));
     eta.swap(eta_new);  // mu follows at the top of the next step
     dev = dev_new;
     fit.coef = b;

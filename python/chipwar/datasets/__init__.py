@@ -18,7 +18,8 @@ _DIMENSIONS = (
     "patents: 40 economies x 30 CPC subclasses x 2000-2024 (30,000 rows); "
     "fab capacity: 12 economies x 2000-2024 and a list of simulated fabs in Wikipedia's columns; "
     "trade: 12 exporters x 11 importers x 15 HS6 codes (9 controlled, 6 comparison) x 2005-2024 (39,600 rows, "
-    "zeros included)."
+    "zeros included); firms: 288 Chinese assignees (48 on a simulated Entity List) x 2 CPC subclasses x "
+    "2012-2024 (7,488 rows)."
 )
 
 
@@ -43,6 +44,16 @@ class World:
         ``table``) and ``description``.
     description : str
         How the world was generated (dimensions, calibration, effects, seed).
+    firms : pandas.DataFrame
+        ``assignee_id``, ``cpc``, ``year``, ``patents``, ``claims``, ``citations``, ``simulated``: Chinese
+        assignees' patents by CPC subclass and year (see :mod:`chipwar.datasets.firms`).
+    firm_assignees : pandas.DataFrame
+        ``assignee_id``, ``assignee`` (name), ``country``, ``main_cpc``, ``simulated``.
+    firm_listings : pandas.DataFrame
+        The simulated Entity List: ``entity_id``, ``entity``, ``group``, ``aliases``, ``entry``, ``wave``,
+        ``date_effective``, ``simulated`` (the columns :func:`chipwar.entities.match_assignees` reads).
+    firm_truth : pandas.DataFrame
+        The listing effects by wave, in the columns of ``truth`` (``table`` is ``"firm_patents"``).
     paths : dict
         File of each table (the fab list file can be read with :func:`chipwar.io.read_fabs`).
     """
@@ -54,6 +65,10 @@ class World:
     truth: pd.DataFrame
     description: str
     paths: dict = field(default_factory=dict)
+    firms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firm_assignees: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firm_listings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firm_truth: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __repr__(self) -> str:
         return f"World(SIMULATED default world; {_DIMENSIONS})"
@@ -95,6 +110,9 @@ def load_default() -> World:
         for name in ("patents", "fab_capacity", "trade", "truth")
     )
     fab_list = read_fabs(paths["fab_list"]).assign(simulated=True)
+    firm_tables = {name: pd.read_csv(paths[name], dtype={"cpc": str, "main_cpc": str, "wave": str},
+                                     keep_default_na=False)
+                   for name in ("firm_patents", "firm_assignees", "firm_listings", "firm_truth")}
     return World(
         patents=_label(patents, "patents"),
         fabs=_label(fabs, "fab capacity"),
@@ -103,6 +121,10 @@ def load_default() -> World:
         truth=_label(truth, "true effects"),
         description="SIMULATED default world. " + _DIMENSIONS + "\n" + (generate.__doc__ or ""),
         paths=paths,
+        firms=_label(firm_tables["firm_patents"], "firm patents"),
+        firm_assignees=_label(firm_tables["firm_assignees"], "firm assignees"),
+        firm_listings=_label(firm_tables["firm_listings"], "simulated Entity List"),
+        firm_truth=_label(firm_tables["firm_truth"], "true listing effects"),
     )
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 
 from .. import events
 from ..codes import cpc_technology, is_semiconductor_cpc
+from . import firms
 from ._files import DATA_DIR
 
 SEED = 20221007
@@ -325,12 +326,17 @@ def truth_table() -> pd.DataFrame:
 def generate() -> dict[str, pd.DataFrame]:
     """Every table of the default world, keyed by file name."""
     fab_list, capacity = simulate_fabs()
+    firm_patents, firm_assignees, firm_listings = firms.simulate()
     return {
         "patents.csv.gz": simulate_patents(),
         "fab_capacity.csv.gz": capacity,
         "fab_list.csv.gz": fab_list,
         "trade.csv.gz": simulate_trade(),
         "truth.csv": truth_table(),
+        "firm_patents.csv.gz": firm_patents,
+        "firm_assignees.csv.gz": firm_assignees,
+        "firm_listings.csv": firm_listings,
+        "firm_truth.csv": firms.truth_table(),
     }
 
 

@@ -12,17 +12,24 @@ from .did2s import did2s
 from .etwfe import etwfe
 from .honest import honest_did
 from .imputation import did_imputation
+from .lpdid import lpdid
+from .stacked import stacked_did
 from .sun_abraham import sun_abraham
+from .triple import TripleDiffResult, ddd
 
 __all__ = [
     "ATTgtResult",
     "AggregatedResult",
     "BaconResult",
+    "TripleDiffResult",
     "att_gt",
     "bacon",
+    "ddd",
     "did2s",
     "did_imputation",
     "etwfe",
     "honest_did",
+    "lpdid",
+    "stacked_did",
     "sun_abraham",
 ]

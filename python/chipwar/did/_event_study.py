@@ -103,7 +103,7 @@ class EventStudyResult(Result):
         before treatment first, the reference period excluded) and their covariance.
 
         Meaningful when the pre-treatment effects are relative to the period before treatment, as in
-        ``sun_abraham`` (``ref=-1``); raises if the result has no pre- or no post-treatment effects.
+        ``sun_abraham`` (its default reference); raises if the result has no pre- or no post-treatment effects.
         """
         if self.index_name != "event_time":
             raise ChipwarError(f"honest_inputs needs effects by event time, not by {self.index_name}")

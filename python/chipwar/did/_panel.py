@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..model.checks import finite_scale, time_values
 from .._errors import ChipwarError, ChipwarWarning
-from .._frame import numeric_column, require_columns
+from ..model.frame import numeric_column, require_columns
 
 NEVER = np.inf  # cohort code of never-treated units
 
@@ -92,6 +93,7 @@ def make_panel(
     columns: Sequence[str] = (),
     numeric: Sequence[str] = (),
     missing_allowed: Sequence[str] = (),
+    outcome: str | None = None,
 ) -> Panel:
     """Validate a long panel and index it by unit and period.
 
@@ -107,6 +109,8 @@ def make_panel(
         Columns among ``columns`` that must be numeric and finite.
     missing_allowed : sequence of str
         Columns where NaN carries meaning (a cohort column: never treated), so their NaN rows are kept.
+    outcome : str, optional
+        The outcome among ``numeric``: values so large that their squares overflow are refused.
 
     Raises
     ------
@@ -116,9 +120,11 @@ def make_panel(
     used = list(dict.fromkeys([unit, time, *columns]))
     require_columns(data, used)
     frame = data[used]
-    numeric_column(frame, time, role="time column")
+    time_values(frame, time)
     for c in numeric:
-        numeric_column(frame, c)
+        values = numeric_column(frame, c, role="outcome" if c == outcome else "column")
+        if c == outcome:
+            finite_scale(values, c)
     frame = drop_incomplete_rows(frame, [c for c in used if c not in missing_allowed])
     if frame.empty:
         raise ChipwarError(f"no rows left after dropping missing values in {used}")

@@ -81,3 +81,41 @@ def simulate_staggered(
             "effect": effect,
         }
     )
+
+
+def triple_panel(
+    n_units: int = 2000,
+    periods: tuple[int, ...] = (2015, 2016, 2017, 2018, 2019, 2020),
+    cohorts: tuple[int, ...] = (2017, 2019, 0),
+    slope: float = 1.0,
+    covariate_trend: float = 0.0,
+    noise: float = 1.0,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """A balanced triple-difference panel ``id, year, g (0 = never), eligible, x, y, effect``.
+
+    Each unit belongs to a cohort ``g`` (the year treatment is enabled for its group) and a partition
+    ``eligible``; only eligible units of an enabled cohort are affected, by ``slope * (year - g + 1)``. Trends
+    differ by cohort (so a DiD of eligible units across cohorts is biased) and by partition (so a DiD within a
+    cohort is biased), but not by their interaction: DDD parallel trends hold. With ``covariate_trend`` the
+    trend also rises with ``x``, whose mean differs across the four subgroups, so it holds only given ``x``.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.array(periods, dtype=float)
+    g = rng.choice(np.array(cohorts, dtype=float), size=n_units)
+    q = rng.integers(0, 2, size=n_units).astype(float)
+    x = rng.normal(size=n_units) + 0.8 * q * (g > 0) - 0.3 * q
+    cohort_trend = pd.Series(g).map({c: 0.4 * k for k, c in enumerate(cohorts)}).to_numpy()
+    unit = np.repeat(np.arange(n_units), t.size)
+    year = np.tile(t, n_units)
+    trend = year - t[0]
+    gu, qu = g[unit], q[unit]
+    effect = np.where((gu > 0) & (year >= gu) & (qu == 1), slope * (year - gu + 1), 0.0)
+    y = (
+        rng.normal(size=n_units)[unit]
+        + np.tile(rng.normal(scale=0.5, size=t.size), n_units)
+        + (cohort_trend[unit] - 0.7 * qu + covariate_trend * x[unit]) * trend
+        + effect
+        + noise * rng.normal(size=unit.size)
+    )
+    return pd.DataFrame({"id": unit, "year": year, "g": gu, "eligible": qu, "x": x[unit], "y": y, "effect": effect})

@@ -13,8 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..model.checks import (
+    cluster_codes,
+    finite_scale,
+    require_clusters,
+    time_values,
+    varying_outcome,
+)
 from .._errors import ChipwarError, ChipwarWarning
-from .._frame import as_pandas, numeric_column, require_columns
+from ..model.frame import as_pandas, numeric_column, require_columns
 
 Y, UNIT, TIME, COHORT, REL, TREATED = "_cw_y", "_cw_unit", "_cw_time", "_cw_g", "_cw_rel", "_cw_d"
 
@@ -92,7 +99,7 @@ def staggered_panel(
     if frame.empty:
         raise ChipwarError("data has no rows")
 
-    t = numeric_column(frame, time, role="time column")
+    t = time_values(frame, time)
     if np.isnan(t).any():
         raise ChipwarError(f"time column {time!r} has missing values; every row needs a period")
     g = numeric_column(frame, cohort, role="cohort column")
@@ -128,6 +135,7 @@ def staggered_panel(
 
     work = pd.DataFrame({UNIT: ids, TIME: t, COHORT: g}, index=frame.index)
     work[Y] = numeric_column(frame, outcome, role="outcome")
+    finite_scale(work[Y].to_numpy(), outcome)
     for c in covariates:
         work[c] = numeric_column(frame, c, role="covariate")
     if weights:
@@ -137,10 +145,7 @@ def staggered_panel(
     cluster_name = UNIT
     if cluster and cluster != unit:
         cluster_name = "_cw_cluster"
-        codes, _ = pd.factorize(frame[cluster], use_na_sentinel=True)
-        if (codes < 0).any():
-            raise ChipwarError(f"cluster column {cluster!r} has missing values")
-        work[cluster_name] = codes
+        work[cluster_name] = cluster_codes(frame[cluster], cluster)[0]
     for c in carry:
         if c not in work:
             work[c] = frame[c].to_numpy()
@@ -168,6 +173,9 @@ def staggered_panel(
     if work.empty or not (work[COHORT] > 0).any():
         raise ChipwarError(f"cohort column {cohort!r} has no treated units (first treated periods > 0) left to study")
 
+    varying_outcome(work[Y].to_numpy(), outcome)
+    if cluster:  # rows dropped above may have taken clusters with them
+        require_clusters(cluster, int(work[cluster_name].nunique()))
     work[REL] = np.where(work[COHORT] > 0, work[TIME] - work[COHORT], np.nan)
     work[TREATED] = (work[REL] >= 0).astype(np.float64)
     return StaggeredPanel(

@@ -223,7 +223,10 @@ def _finish(
             res.progress, res.outcome_scale,
         )
         se = boot.se
-        band = np.full(len(keys), _inference.sup_t_critical(boot.draws[:, :-1], boot.sigma[:-1], res.alpha))
+        # rows with no sampling variation (a universal base period's 0) stay out of the band, as in did
+        varies = np.isfinite(se[:-1])
+        crit = _inference.sup_t_critical(boot.draws[:, :-1][:, varies], boot.sigma[:-1][varies], res.alpha)
+        band = np.full(len(keys), crit)
     else:
         se = _inference.standard_errors(_inference.analytic_vcov(all_inf, res.clustering), res.outcome_scale)
     table = pd.DataFrame()

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..model.checks import cluster_codes, require_clusters
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from .._frame import as_pandas
+from ..model.frame import as_pandas
 from .._results import Result, significance_stars
 from . import _att_gt_rc, _inference
 from ._panel import NEVER, Panel, balance, cohorts, make_panel, unit_constant, unit_level_codes
@@ -209,6 +210,8 @@ def att_gt(
     elif unit is None:
         raise ChipwarError("unit is required for panel data; pass the unit identifier column (or panel=False)")
     by_row = not panel or allow_unbalanced_panel
+    if cluster is not None and cluster in frame:  # a missing cluster is an error (as in the other estimators), not
+        cluster_codes(frame[cluster], cluster)  # a row make_panel would drop
     extra = [c for c in (weights, cluster) if c is not None]
     p = make_panel(
         frame,
@@ -217,6 +220,7 @@ def att_gt(
         [outcome, cohort, *covariates, *extra],
         numeric=[outcome, cohort, *covariates, *([weights] if weights else [])],
         missing_allowed=[cohort],
+        outcome=outcome,
     )
     if not by_row:
         p = balance(p)
@@ -227,6 +231,7 @@ def att_gt(
 
     already = np.isfinite(g_unit) & (g_unit <= periods[0] + anticipation)
     groups = np.unique(g_unit[np.isfinite(g_unit) & ~already])
+    treated_cohorts = np.unique(g_unit[np.isfinite(g_unit)])
     if already.any():
         warnings.warn(
             f"dropped {int(already.sum())} {f'units of {unit!r}' if panel else 'observations'} already treated in the "
@@ -241,6 +246,13 @@ def att_gt(
         )
         g_unit = g_unit[keep]
     if groups.size == 0:
+        if anticipation and treated_cohorts.size:
+            raise ChipwarError(
+                f"anticipation={anticipation} leaves no cohort of {cohort!r} with an untreated period: every cohort "
+                f"({', '.join(f'{c:g}' for c in treated_cohorts[:5])}) starts within {anticipation} periods of the "
+                f"first period {periods[0]:g} of {time!r}; lower anticipation (below "
+                f"{treated_cohorts.max() - periods[0]:g})"
+            )
         raise ChipwarError(
             f"cohort column {cohort!r} has no treated cohort after the first period; it must hold the first "
             "treated period (0 or NaN for never treated)"
@@ -254,7 +266,9 @@ def att_gt(
     w_unit = _unit_weights(p, weights)
     clustering = _inference.Clustering()
     if cluster is not None and cluster != unit:
-        clustering = _inference.Clustering(unit_level_codes(p, cluster, role="cluster column"))
+        codes = unit_level_codes(p, cluster, role="cluster column")
+        require_clusters(cluster, int(codes.max()) + 1)
+        clustering = _inference.Clustering(codes)
 
     cells = _plan_cells(periods, groups, control, int(anticipation), base_period)
     try:
@@ -272,12 +286,42 @@ def att_gt(
     if allow_unbalanced_panel:
         inf = _att_gt_rc.sum_by_unit(p, inf)
 
+    res = cell_result(
+        ATTgtResult, cells, periods, (att, inf, n_treated, n_control, ps_converged, max_ps), method, covariates,
+        g_unit, w_unit, clustering, alpha,
+        dict(
+            outcome=outcome, unit=unit if panel else None, time=time, cohort=cohort, control=control, method=method,
+            covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
+            weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
+        ),
+        outcome_scale=_inference.outcome_scale(p.frame[outcome].to_numpy()),
+    )
+    res._infer(bootstrap, seed, executor, progress)
+    return res
+
+
+def cell_result(
+    result_type: type[ATTgtResult],
+    cells: _Cells,
+    periods: np.ndarray,
+    kernel_output: tuple[Any, ...],
+    method: str,
+    covariates: list[str],
+    unit_cohort: np.ndarray,
+    unit_weights: np.ndarray,
+    clustering: _inference.Clustering,
+    alpha: float,
+    info: dict[str, Any],
+    **extra: Any,
+) -> Any:
+    """The result of a group-time kernel's ``(att, inf, n_treated, n_control, ps_converged, max_pscore)``: the
+    universal base period's own cells set to 0, overlap checked (warnings point at the estimator's caller)."""
+    att, inf, n_treated, n_control, ps_converged, max_ps = kernel_output
     zero_cell = np.asarray(cells.period) == np.asarray(cells.base)  # universal base period's own cell
     att[zero_cell] = 0.0
     inf[:, zero_cell] = 0.0
-    _check_propensity(method, cells, periods, max_ps, ps_converged, covariates)
-
-    res = ATTgtResult(
+    _check_propensity(method, cells, periods, max_ps, ps_converged, covariates, stacklevel=4)
+    return result_type(
         cohorts=np.asarray(cells.cohort),
         times=periods[cells.period],
         base_times=periods[cells.base],
@@ -285,19 +329,13 @@ def att_gt(
         inf=inf,
         n_treated=n_treated,
         n_control=n_control,
-        unit_cohort=g_unit,
-        unit_weights=w_unit,
+        unit_cohort=unit_cohort,
+        unit_weights=unit_weights,
         clustering=clustering,
         alpha=alpha,
-        outcome_scale=_inference.outcome_scale(p.frame[outcome].to_numpy()),
-        info=dict(
-            outcome=outcome, unit=unit if panel else None, time=time, cohort=cohort, control=control, method=method,
-            covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
-            weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
-        ),
+        info=info,
+        **extra,
     )
-    res._infer(bootstrap, seed, executor, progress)
-    return res
 
 
 def _explain_cell_error(
@@ -337,6 +375,7 @@ def _check_propensity(
     max_ps: np.ndarray,
     converged: list[bool],
     covariates: list[str],
+    stacklevel: int = 3,
 ) -> None:
     if method == "reg":
         return
@@ -355,7 +394,7 @@ def _check_propensity(
             f"the propensity-score logit did not converge in {len(not_conv)} cells, e.g. ATT(g={cells.cohort[j]:g}, "
             f"t={periods[cells.period[j]]:g})",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
@@ -421,7 +460,7 @@ class ATTgtResult(Result):
         if vanished.size:
             j = vanished[0]
             warnings.warn(
-                f"att_gt: {vanished.size} ATT(g, t) have a numerically zero standard error, reported as NaN, e.g. "
+                f"{vanished.size} ATT(g, t) have a numerically zero standard error, reported as NaN, e.g. "
                 f"ATT(g={self.cohorts[j]:g}, t={self.times[j]:g}) ({self.n_treated[j]:g} treated and "
                 f"{self.n_control[j]:g} comparison units): the outcome does not vary around the estimate",
                 ChipwarWarning, stacklevel=3,
@@ -484,7 +523,9 @@ class ATTgtResult(Result):
     def tidy(self) -> pd.DataFrame:
         t = self.table
         z = t["att"] / t["se"]
-        p = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy())))
+        p = np.full(len(z), np.nan)  # no test for a universal base period's 0 (its SE is missing)
+        finite = np.isfinite(z.to_numpy())
+        p[finite] = 2 * (1 - _core.normal_cdf(np.abs(z.to_numpy()[finite])))
         return pd.DataFrame(
             {
                 "term": [f"ATT({g:g},{tt:g})" for g, tt in zip(t["cohort"], t["time"])],

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from .._frame import as_pandas
+from ..model.frame import as_pandas
 from .._results import Result
 from ._panel import NEVER, cohort_from_treatment, make_panel
 
@@ -101,7 +101,7 @@ def bacon(data: Any, outcome: str, unit: str, time: str, treated: str) -> BaconR
         ``.table`` (type, treated, control, weight, estimate), ``.twfe``, ``.by_type()``, ``.plot()``.
     """
     frame = as_pandas(data)
-    p = make_panel(frame, unit, time, [outcome, treated], numeric=[outcome, treated])
+    p = make_panel(frame, unit, time, [outcome, treated], numeric=[outcome, treated], outcome=outcome)
     if not p.balanced:
         raise ChipwarError(
             f"the Bacon decomposition needs a balanced panel: some units of {unit!r} miss periods of {time!r}; "

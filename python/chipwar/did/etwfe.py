@@ -266,6 +266,11 @@ def etwfe(
     user_clusters = [c for part in parse_vcov(vcov).cluster_columns for c in part.split("^")]
     panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster, user_fe + user_clusters)
     frame = panel.frame
+    if family == "poisson" and (frame[Y] < 0).any():  # checked here: fepois only knows the working name
+        raise ChipwarError(
+            f"outcome {outcome!r} has negative values; family='poisson' needs outcome >= 0 (counts, flows): use "
+            "family='gaussian' for outcomes that can be negative"
+        )
     control = "not yet treated" if cgroup == "notyet" else "never treated"
     if cgroup == "never":
         panel.require_never_treated("cgroup='never' needs as controls; use cgroup='notyet'")

@@ -270,7 +270,12 @@ def honest_did(
     if grid is None:
         top = float(np.sqrt(np.diag(sig)[:n_pre]).max())
         grid = np.linspace(0, top, 10) if method == "smoothness" else [0.0, 0.5, 1.0, 1.5, 2.0]
-    grid = np.asarray(list(grid), float)
+    try:
+        grid = np.asarray(list(grid), float).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ChipwarError(f"grid must be a sequence of numbers M >= 0, got {grid!r}") from err
+    if grid.size == 0:
+        raise ChipwarError("grid is empty; give the values of M to report, e.g. grid=[0, 0.5, 1], or None for the default")
     if (grid < 0).any() or not np.isfinite(grid).all():
         raise ChipwarError("grid values of M must be finite and non-negative")
 

@@ -26,6 +26,43 @@ def cell_weights(cells: pd.DataFrame, by: str, estimated: np.ndarray) -> pd.Data
     return pd.DataFrame(w / w.sum(axis=1, keepdims=True), index=pd.Index(keys, name=by))
 
 
+def reference_periods(frame: pd.DataFrame, ref: int | list[int] | None, time: str, cohort: str) -> set[float]:
+    """The relative periods left out as the reference, checked against the treated cohorts' observed ones.
+
+    A reference that no treated cohort has would silently leave a cohort without one: its dummies then sum to its
+    units' fixed effects and the regression drops an arbitrary cell as collinear, which biases every effect.
+    """
+    treated = frame[COHORT] > 0
+    observed = np.unique(frame.loc[treated, REL].to_numpy())
+    listed = ", ".join(f"{r:g}" for r in observed)
+    if ref is None:
+        before = observed[observed < 0]
+        if before.size == 0:
+            raise ChipwarError(
+                f"no treated cohort in {cohort!r} is observed before its treatment in {time!r}, so there is no "
+                f"reference period (observed relative periods: {listed})"
+            )
+        refs = {float(before.max())}
+    else:
+        refs = {float(r) for r in np.atleast_1d(ref)}
+        missing = sorted(refs.difference(observed))
+        if missing:
+            raise ChipwarError(
+                f"ref={', '.join(f'{r:g}' for r in missing)} is not a relative period (time - cohort, in the units "
+                f"of {time!r}) of any treated cohort in {cohort!r}; the observed ones are {listed}; pass ref= one "
+                "of them, or leave ref out for the period just before treatment"
+            )
+    has_ref = frame.loc[treated].groupby(COHORT)[REL].agg(lambda r: bool(r.isin(refs).any()))
+    if not has_ref.all():
+        lacking = ", ".join(f"{g:g}" for g in has_ref.index[~has_ref])
+        raise ChipwarError(
+            f"cohort(s) {lacking} of {cohort!r} have no observation in the reference period(s) "
+            f"{', '.join(f'{r:g}' for r in sorted(refs))}; without one their effects are not identified: add a "
+            f"relative period each of them has to ref= (observed: {listed})"
+        )
+    return refs
+
+
 def sun_abraham(
     data: object,
     outcome: str,
@@ -35,7 +72,7 @@ def sun_abraham(
     covariates: list[str] | None = None,
     cluster: str | None = None,
     weights: str | None = None,
-    ref: int | list[int] = -1,
+    ref: int | list[int] | None = None,
     level: float = 0.95,
 ) -> EventStudyResult:
     """Interaction-weighted event study of Sun & Abraham (2021), as fixest's ``sunab()``.
@@ -57,8 +94,13 @@ def sun_abraham(
         Cluster column for the CRV1 variance (default: ``unit``, as fixest does with unit fixed effects).
     weights : str, optional
         Regression weights (also weight the cohort shares).
-    ref : int or list of int
-        Relative period(s) left out as the reference (default -1).
+    ref : int or list of int, optional
+        Relative period(s) left out as the reference, in the units of ``time`` (relative period = time - cohort).
+        Default: the period just before treatment, as fixest's ``ref.p = -1``: -1 on consecutive periods, the
+        latest observed pre-treatment relative period otherwise (-2 on a biennial panel). Every value must be an
+        observed relative period of a treated cohort, and every treated cohort needs an observation in one of them
+        (without a reference its dummies are collinear with the unit fixed effects); otherwise a ChipwarError
+        names the observed relative periods.
     level : float
         Confidence level of the bands in ``.table``.
 
@@ -70,13 +112,13 @@ def sun_abraham(
         period. Standard errors are delta-method with the aggregation weights held fixed (as fixest). ``.info``
         holds the regression (``"regression"``) and the weights (``"weights"``: event time x cell).
     """
-    refs = {float(r) for r in np.atleast_1d(ref)}
     panel = staggered_panel(data, outcome, unit, time, cohort, covariates, weights, cluster)
     frame = panel.frame
     control = "never treated"
     if not panel.has_never_treated:
         frame, last = last_treated_as_control(frame, panel.cohorts, cohort)
         control = f"last treated (cohort {last:g})"
+    refs = reference_periods(frame, ref, time, cohort)
 
     treated_cell = (frame[COHORT] > 0) & ~frame[REL].isin(refs)
     cells, codes = cell_codes(frame, treated_cell, [COHORT, REL])

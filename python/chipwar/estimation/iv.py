@@ -9,8 +9,9 @@ import numpy as np
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning
-from ..design import Design
-from .feols import absorbed_columns, demean_design, fit_ols
+from ..model.design import Design
+from .demean import absorbed_columns, demean_design
+from .ols import fit_ols
 from .result import FitCore
 
 
@@ -30,7 +31,36 @@ def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_to
                        fixef_tol, fixef_maxiter, collin_tol)
         core.extra["lhs"] = name
         out[name] = core
+    kept = [t for t in design.instrument_names if t in core.names]  # the same regressors in every first stage
+    if len(kept) < n_endog:
+        reasons = {"collinear": "collinear with the included regressors or the other instruments"}
+        removed = []
+        for term in core.dropped:
+            name, reason = term[:-1].split(" (", 1)
+            if name in design.instrument_names:
+                removed.append(f"{name!r} is {reasons.get(reason, reason)}")
+        raise ChipwarError(
+            f"the model is under-identified: {n_endog} endogenous regressor(s) ({_quoted(design.endog_names)}) but "
+            f"only {len(kept)} usable excluded instrument(s) of {_quoted(design.instrument_names)} "
+            f"({'; '.join(removed)}); an instrument must vary apart from the included regressors and the fixed "
+            "effects: add instruments"
+        )
     return out
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _under_identified(design: Design, newly_collinear: list[str]) -> ChipwarError:
+    """The rank condition fails: the first stages' coefficients on the excluded instruments have rank below the
+    number of endogenous regressors, which shows as collinear second-stage regressors that the first stages kept."""
+    return ChipwarError(
+        f"the model is under-identified: the excluded instrument(s) {_quoted(design.instrument_names)} do not move "
+        f"the endogenous regressor(s) {_quoted(design.endog_names)} independently of each other and of the included "
+        f"regressors (in the second stage {_quoted(newly_collinear)} became collinear); add instruments that shift "
+        "each endogenous regressor"
+    )
 
 
 def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore:
@@ -58,6 +88,15 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
     kept_mask, coef, bread, _ = _core.ols(np.asfortranarray(fitted_dm[:, idx]), y_dm, design.weights, collin_tol)
     kept_mask = np.asarray(kept_mask, dtype=bool)
     kept = idx[kept_mask]
+    # regressors collinear with the fitted endogenous values but not with the actual ones: the instruments fail the
+    # rank condition (collinear actual regressors are dropped as in OLS)
+    collinear = idx[~kept_mask]
+    if collinear.size:
+        actual_gram = _core.crossprod(np.asfortranarray(actual_dm[:, idx]), design.weights)
+        independent = np.asarray(_core.independent_columns(actual_gram, collin_tol), dtype=bool)
+        newly_collinear = [names[j] for j in idx[~kept_mask & independent]]
+        if newly_collinear:
+            raise _under_identified(design, newly_collinear)
     dropped += [f"{names[j]} (collinear)" for j in idx[~kept_mask]]
     if dropped:
         warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
@@ -81,5 +120,6 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
         extra={"y_demeaned": y_dm, "lhs": lhs, "first_stage": first,
                # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
-               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept]},
+               "z_demeaned": next(iter(first.values())).extra["x_demeaned"], "x_structural": actual_dm[:, kept],
+               "collin_tol": collin_tol},
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from ..jackknife import LeaveOut, tsls_leave_out
+from ..vcov.jackknife import LeaveOut, tsls_leave_out
 from .iv_strength import weak_instrument_f
 from .result import RegressionResult
 
@@ -18,7 +18,7 @@ class IVResult(RegressionResult):
 
     ``first_stage`` holds one regression per endogenous regressor (same variance type as this result);
     ``first_stage_f`` tests the excluded instruments in each of them and ``weak_iv_f`` in all of them jointly.
-    ``{"CRV3": g}`` is the leave-one-cluster-out jackknife of the 2SLS coefficients (see :mod:`chipwar.jackknife`).
+    ``{"CRV3": g}`` is the leave-one-cluster-out jackknife of the 2SLS coefficients (see :mod:`chipwar.vcov.jackknife`).
     """
 
     method = "IV"
@@ -71,8 +71,9 @@ class IVResult(RegressionResult):
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
         c = self._core
+        instruments = next(iter(c.extra["first_stage"].values())).names
         return tsls_leave_out(c.extra["z_demeaned"], c.extra["x_structural"], c.extra["y_demeaned"],
-                              c.design.weights, c.coef)
+                              c.design.weights, c.coef, instruments, c.names, c.extra["collin_tol"])
 
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()

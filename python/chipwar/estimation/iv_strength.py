@@ -15,7 +15,7 @@ with a, b the left and right singular vectors beyond the first m - 1 (any bases 
 rk) and ``Var(vec Theta) = (G^{-T} kron F) Var(vec Pi) (G^{-1} kron F')``. ``Var(vec Pi)`` is the joint variance
 of the first-stage coefficients under the result's variance type, with the same small-sample factor as the
 result's standard errors (``n / (n - K)`` for hetero, ``G / (G - 1) * (n - 1) / (n - K)`` clustered, K the
-first-stage coefficients plus fixed effects as in :mod:`chipwar.vcov`). The Wald F is ``rk / l``.
+first-stage coefficients plus fixed effects as in :mod:`chipwar.vcov.compute`). The Wald F is ``rk / l``.
 
 This is ivreg2's ``widstat``: ivreg2 computes rk with the uncorrected (HC0 / CRV0) meat and then multiplies by
 ``(N - L) / N`` (robust) or ``(N - L) / (N - 1) * (M - 1) / M`` (clustered, M clusters), L the first-stage
@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jackknife import ols_leave_out
 from ..vcov import VcovInputs, VcovSpec, compute_vcov, n_fixef_coefficients
+from ..vcov.jackknife import ols_leave_out
 from .result import FitCore
 
 
@@ -89,8 +89,8 @@ def weak_instrument_f(first: list[FitCore], instruments: list[str], spec: VcovSp
     scores = np.column_stack([c.scores for c in first])
     inputs = VcovInputs(
         bread=np.kron(np.eye(m), core.bread), scores=scores, n=d.nobs, k=k, fe_sizes=d.n_groups,
-        fe_codes=d.fe_codes, codes_of=d.codes_of, fe_names=d.fe_names, weights=d.weights,
-        leave_out=ols_leave_out(core.extra["x_demeaned"], scores, d.weights),
+        fe_codes=d.fe_codes, codes_of=d.codes_of, level_of=d.level_of, fe_names=d.fe_names, weights=d.weights,
+        leave_out=ols_leave_out(core.extra["x_demeaned"], scores, d.weights, names, core.extra["collin_tol"]),
     )
     v = compute_vcov(spec, inputs).matrix
     rows = [j * k + i for j in range(m) for i in z]

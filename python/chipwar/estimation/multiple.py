@@ -7,14 +7,19 @@ demeaning over every column any of them uses: each outcome and regressor is deme
 from __future__ import annotations
 
 import html
+
 import numpy as np
 import pandas as pd
 
-from ..design import build_design
 from .._errors import ChipwarError
-from ..formula import Formula, parse_formula
+from ..model.design import build_design
+from ..model.formula import Formula, parse_formula
 from ..vcov import VcovSpec
-from .feols import demean_design, ols_on_demeaned
+from .demean import demean_design
+from .linear import feols_model
+from .ols import ols_on_demeaned
+from .poisson import fepois_model
+from .prepare import vcov_spec
 from .result import RegressionResult
 
 
@@ -83,11 +88,8 @@ def feols_multiple(formulas: list[Formula], data: object, spec: VcovSpec, weight
 
 def feols_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, **options) -> list:
     """feols of every model formula on one sample (``options``: feols's keywords); several models share a demeaning."""
-    from .feols import feols
-    from .prepare import vcov_spec
-
     if len(texts) == 1:
-        return [feols(texts[0], data, **options)]
+        return [feols_model(parse_formula(texts[0]), data, **options)]
     if parse_formula(texts[0]).is_iv:
         raise ChipwarError("several models (outcomes or stepwise terms) with an IV part are not supported; "
                            "fit one model at a time")
@@ -101,8 +103,6 @@ def fepois_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None,
 
     An offset given as an array (one value per row of the caller's data) is taken on the sample's ``rows``.
     """
-    from .fepois import fepois
-
     if rows is not None and offset is not None and not isinstance(offset, str):
         offset = np.asarray(offset, dtype=float)[rows]
-    return [fepois(text, data, offset=offset, **options) for text in texts]
+    return [fepois_model(parse_formula(text), data, offset=offset, **options) for text in texts]

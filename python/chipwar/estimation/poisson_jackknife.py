@@ -1,4 +1,4 @@
-"""CRV3 for ``fepois``: the Poisson model refitted without each cluster (see :mod:`chipwar.jackknife`).
+"""CRV3 for ``fepois``: the Poisson model refitted without each cluster (see :mod:`chipwar.vcov.jackknife`).
 
 Poisson estimates have no closed-form update when a cluster leaves, so each replicate is a full IRLS fit (the
 C++ kernel of :func:`chipwar.fepois`, with the fit's tolerances) on the estimation sample without one cluster
@@ -17,11 +17,11 @@ from concurrent.futures import Executor
 import numpy as np
 
 from .. import _core
-from .._errors import ChipwarError, ConvergenceWarning
+from .._errors import ConvergenceWarning
 from .._progress import run_tasks
-from ..design import restrict_design
-from ..jackknife import LeaveOut
-from .feols import ABSORBED_TOL
+from ..model.design import restrict_design
+from ..vcov.jackknife import LeaveOut, LeftOutSingular
+from .demean import ABSORBED_TOL
 from .result import FitCore
 
 
@@ -42,11 +42,9 @@ def poisson_leave_out(core: FitCore, executor: Executor | None = None, progress:
                 None if offset is None else np.ascontiguousarray(offset[keep]), opt["tol"], opt["maxiter"],
                 opt["fixef_tol"], opt["fixef_maxiter"], opt["collin_tol"], ABSORBED_TOL,
             )
-            if np.any(np.asarray(out["status"])):
-                raise ChipwarError(
-                    f"CRV3: without cluster {g} of the cluster variable a regressor is collinear or absorbed by the "
-                    "fixed effects (it varies in that cluster only); use CRV1"
-                )
+            status = np.asarray(out["status"])
+            if status.any():
+                raise LeftOutSingular(g, [name for name, s in zip(core.names, status) if s])
             return np.asarray(out["coef"]) - core.coef, bool(out["converged"])
 
         reps = run_tasks(refit, range(n_clusters), executor, progress, desc="CRV3 refits")

@@ -6,7 +6,7 @@ from concurrent.futures import Executor
 
 import numpy as np
 
-from ..jackknife import LeaveOut
+from ..vcov.jackknife import LeaveOut
 from .poisson_jackknife import poisson_leave_out
 from .result import RegressionResult
 

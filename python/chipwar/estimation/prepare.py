@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .._errors import ChipwarError
-from ..design import Design, build_design
-from ..formula import Formula
+from ..model.design import Design, build_design
+from ..model.formula import Formula
 from ..vcov import VcovSpec, parse_vcov
 
 

@@ -12,9 +12,9 @@ import pandas as pd
 from .. import _core
 from .._errors import ChipwarError, ConvergenceWarning
 from .._results import Result, significance_stars
-from ..design import Design, combined_codes
-from ..jackknife import LeaveOut, ols_leave_out
+from ..model.design import Design, combined_codes
 from ..vcov import VcovInputs, VcovResult, compute_vcov, parse_vcov
+from ..vcov.jackknife import LeaveOut, ols_leave_out
 
 
 @dataclass
@@ -57,6 +57,7 @@ class RegressionResult(Result):
             fe_sizes=d.n_groups,
             fe_codes=d.fe_codes,
             codes_of=d.codes_of,
+            level_of=d.level_of,
             dispersion=c.dispersion,
             fe_names=d.fe_names,
             weights=d.weights,
@@ -64,12 +65,12 @@ class RegressionResult(Result):
         )
 
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut | None:
-        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.jackknife`); models
+        """The CRV3 rule of this model: least squares on the demeaned data (see :mod:`chipwar.vcov.jackknife`); models
         whose rule refits (Poisson) run the refits on ``executor`` with a progress bar."""
         c = self._core
         if "x_demeaned" not in c.extra:
             return None
-        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights)
+        return ols_leave_out(c.extra["x_demeaned"], c.scores, c.design.weights, c.names, c.extra["collin_tol"])
 
     def _set_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> None:
         spec = parse_vcov(vcov)
@@ -220,8 +221,8 @@ class RegressionResult(Result):
         c = self._core
         if data is None:
             return c.fitted.copy()
-        from ..design import _terms_block
-        from .._frame import as_pandas, require_columns
+        from ..model.design import _terms_block
+        from ..model.frame import as_pandas, require_columns
 
         frame = as_pandas(data)
         d = c.design

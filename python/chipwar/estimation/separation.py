@@ -8,13 +8,12 @@ exist; dropping them leaves the estimates of every other parameter unchanged (Co
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .. import _core
 from .._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
-from ..design import Design, restrict_design
+from ..model.design import Design, restrict_design
 
 CHECKS = ("fe", "ir")
 

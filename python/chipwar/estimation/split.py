@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from .._frame import as_pandas, require_columns
 from .._progress import run_tasks
-from ..design import _level_label, factor_codes
+from ..model.design import _level_label, factor_codes
+from ..model.frame import as_pandas, require_columns
 from .multiple import FitCollection
 
 #: ``fit_sample(texts, frame, rows)`` fits every model formula on one sample; ``rows`` are the sample's positions

@@ -31,9 +31,9 @@ from .. import _core
 from .._errors import ChipwarError
 from .._progress import run_tasks
 from .._results import Result
-from ..jackknife import cluster_cross_products
-from ..vcov import _nested
-from .feols import demean_design
+from ..vcov.clusters import is_nested
+from ..vcov.jackknife import cluster_cross_products
+from .demean import demean_design
 
 #: replicates per task handed to an executor
 CHUNK = 2000
@@ -148,7 +148,7 @@ def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: 
     if n_clusters < 2:
         raise ChipwarError(f"wildboot: cluster {cluster!r} has a single group")
     project = None
-    if any(not _nested(design.fe_codes[:, q], codes) for q in range(len(design.fe_names))):
+    if any(not is_nested(design.fe_codes[:, q], codes) for q in range(len(design.fe_names))):
         def project(cols: np.ndarray) -> np.ndarray:
             return demean_design(design, cols, [f"cluster {h}" for h in range(cols.shape[1])], FIXEF_TOL,
                                  FIXEF_MAXITER)

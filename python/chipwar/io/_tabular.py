@@ -6,10 +6,15 @@ every format chipwar reads.
 
 from __future__ import annotations
 
+import gzip
 import io
+import lzma
 import re
+import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
+from ._fields import first_short_line
 
 DEFAULT_CHUNKSIZE = 500_000
 MISSING_TOKENS = ("", "NA", "N/A", "NaN", "nan")
@@ -30,6 +36,22 @@ def existing_file(path: str | Path, what: str) -> Path:
     return path
 
 
+# what the decompressors raise for a cut-off or damaged .gz / .zip / .xz / .bz2 file (bz2 raises OSError or EOFError)
+_DAMAGED = (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile, lzma.LZMAError)
+
+
+@contextmanager
+def damaged_file_errors(path: Path) -> Iterator[None]:
+    """Turn a decompressor's error on a truncated or corrupt file into ChipwarError naming the file and the fix."""
+    try:
+        yield
+    except _DAMAGED as err:
+        raise ChipwarError(
+            f"{path}: the compressed file is truncated or corrupt ({type(err).__name__}: {err}); download it again "
+            "(an interrupted download leaves such a file), or check it with e.g. `gzip -t`"
+        ) from err
+
+
 def _parser_error(path: Path, err: Exception, hint: str, lines_before: int = 0) -> ChipwarError:
     """``lines_before``: physical lines preceding what pandas read (its line numbers start after them)."""
     message = str(err).strip()
@@ -41,7 +63,8 @@ def _parser_error(path: Path, err: Exception, hint: str, lines_before: int = 0) 
 def read_header(path: Path, sep: str, encoding: str) -> list[str]:
     """The column names of ``path`` (a leading byte-order mark and surrounding spaces removed)."""
     try:
-        header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding, index_col=False)
+        with damaged_file_errors(path):
+            header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding, index_col=False)
     except pd.errors.EmptyDataError as err:
         raise ChipwarError(f"{path}: the file is empty; expected a header line with column names") from err
     except UnicodeDecodeError as err:
@@ -105,11 +128,17 @@ def iter_chunks(
             fh.seek(span[0])
             data = fh.read(span[1] - span[0])
         source, skip = lambda: io.BytesIO(data), 0
+    with damaged_file_errors(path):
+        short = first_short_line(path if span is None else data, sep, len(header), skip)
+    if short is not None:
+        raise ChipwarError(
+            f"{path}, line {first_line + short - skip}: malformed row (fewer fields than the header); {hint}"
+        )
     # every column is read: pandas cannot select columns when the spare one is absent from all rows
     read = partial(pd.read_csv, sep=sep, encoding=encoding, header=None, names=names, skipinitialspace=True)
     line = first_line
     try:
-        with read(
+        with damaged_file_errors(path), read(
             source(), skiprows=skip, chunksize=chunksize,
             dtype=defaultdict(lambda: str, {c: "float64" for c in numeric}), keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric},
         ) as reader:
@@ -182,6 +211,11 @@ def numbers(
         i = int(np.flatnonzero(bad)[0])
         kind = "a whole number" if integer else "a number"
         shown = chunk[column].iloc[i]
+        if np.isinf(values[i]):  # parsed already, the text (e.g. 1e400) is gone: say what its value means
+            raise ChipwarError(
+                f"{path}, line {first_line + i}, column {column!r}: the value is infinite or beyond the range of "
+                "float64 (about 1.8e308, e.g. 1e400); correct or remove that row"
+            )
         shown = f"{shown:g}" if isinstance(shown, float) else shown
         raise ChipwarError(
             f"{path}, line {first_line + i}, column {column!r}: {shown!r} is not {kind}; correct or remove that row"

@@ -64,14 +64,24 @@ def _tidy(chunk: pd.DataFrame, path: Path, line: int, wanted: np.ndarray | None)
         raise ChipwarError(f"{path}, line {line + i}, column 'k': '{product[i]:g}' is not an HS6 code")
     keep = np.ones(len(chunk), dtype=bool) if wanted is None else np.isin(product, wanted)
     codes, uniques = pd.factorize(product[keep].astype(np.int64))
+    value = numbers(chunk, "v", path, line, allow_missing=False)
+    quantity = numbers(chunk, "q", path, line)
+    for column, values in (("v", value), ("q", quantity)):
+        # BACI's values (thousand dollars) and quantities (tonnes) are reconciled flows, never negative
+        if (values < 0).any():
+            i = int(np.flatnonzero(values < 0)[0])
+            raise ChipwarError(
+                f"{path}, line {line + i}, column {column!r}: {values[i]:g} is negative; BACI trade values and "
+                "quantities are >= 0: correct or remove that row"
+            )
     return pd.DataFrame(
         {
             "year": numbers(chunk, "t", path, line, integer=True, allow_missing=False)[keep],
             "exporter": numbers(chunk, "i", path, line, integer=True, allow_missing=False)[keep],
             "importer": numbers(chunk, "j", path, line, integer=True, allow_missing=False)[keep],
             "hs6": np.array([f"{u:06d}" for u in uniques], dtype=object)[codes],
-            "value_usd": numbers(chunk, "v", path, line, allow_missing=False)[keep] * 1000.0,
-            "quantity": numbers(chunk, "q", path, line)[keep],
+            "value_usd": value[keep] * 1000.0,
+            "quantity": quantity[keep],
         }
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from ._tabular import existing_file, read_header
+from ._tabular import damaged_file_errors, existing_file, read_header
 
 _SUPPRESSED = ("", "na", "NA", "D", "s", "-")
 _YEAR_COLUMN = re.compile(r"^field_(\d{4})(?:_(.+))?$")
@@ -153,7 +153,8 @@ def read_ncses(path: str | Path, years: tuple[int, int] | None = None) -> pd.Dat
     path = existing_file(path, "NCSES")
     header = read_header(path, ",", "utf-8")
     # NCSES tables are a few thousand rows: read whole, since blocks must be seen together
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    with damaged_file_errors(path):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     frame.columns = header
     if {"time_period", "value"} <= set(header):
         return _read_long(path, frame, years)

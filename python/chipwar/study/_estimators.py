@@ -1,25 +1,28 @@
-"""Which public estimators this installation has: sections list estimators by name and run those that exist, so
-the study picks up estimators as they land (``cw.synth``, ``cw.sdid``, ``cw.fepois``) without code changes."""
+"""Which public estimators the study sections run, by name (every one has landed; the names stay because the study
+file lists estimators by name). Imported from their packages, not through ``import chipwar``: the study sits below
+the package's facade."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import chipwar as cw
+from ..did import att_gt, bacon, did2s, did_imputation, etwfe, honest_did, sun_abraham
+from ..estimation import feols, fepois
+from ..synthetic import augsynth, sdid, synth
+
+_ESTIMATORS: dict[str, Any] = {f.__name__: f for f in (
+    feols, fepois, att_gt, sun_abraham, did_imputation, did2s, honest_did, bacon, etwfe, synth, sdid, augsynth,
+)}
 
 
 def available(name: str) -> bool:
-    """True when ``cw.<name>`` can be imported."""
-    try:
-        getattr(cw, name)
-    except (AttributeError, ImportError):
-        return False
-    return True
+    """True when ``cw.<name>`` is a public estimator."""
+    return name in _ESTIMATORS
 
 
 def get(name: str) -> Any:
     """The public estimator ``cw.<name>``."""
-    return getattr(cw, name)
+    return _ESTIMATORS[name]
 
 
 def missing_note(name: str, fallback: str) -> str:

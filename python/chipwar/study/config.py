@@ -18,6 +18,7 @@ ESTIMATORS = {
     "fabs": {"synth", "sdid", "did"},
     "event_study": {"att_gt", "att_gt_notyet", "sun_abraham", "did_imputation", "twfe", "triple_twfe"},
     "trade": {"fepois", "feols_log"},
+    "firms": {"att_gt", "att_gt_notyet", "did_imputation", "sun_abraham", "etwfe_poisson"},
 }
 
 
@@ -59,7 +60,10 @@ def _check(config: dict, source: str) -> None:
         reps = config[section]["reps"]
         if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
             raise ChipwarError(f"{source}: {section}.reps must be an integer of at least 2, got {reps!r}")
-    for section in ("synthetic_control", "event_study", "fabs"):
+    k = config["firms"]["comparison_k"]
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise ChipwarError(f"{source}: firms.comparison_k must be a positive integer, got {k!r}")
+    for section in ("synthetic_control", "event_study", "fabs", "firms"):
         years = config[section]["years"]
         if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years) and years[0] < years[1]):
             raise ChipwarError(f"{source}: {section}.years must be [first, last] years, got {years!r}")

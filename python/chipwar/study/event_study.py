@@ -149,7 +149,7 @@ def run(inputs, config: dict) -> Section:
     section.add(Table("b_estimates", shown, "Overall ATT by estimator (truth: mean injected effect over the "
                       "treated class-years; the triple difference's truth is over its own treated cells)"))
     section.add(Table("b_event_study", event_table, "Effects by years since the cohort's first treated year"))
-    section.add(Plot("b_event_study", _plot(event_table), "Event study by estimator, from 6 years before treatment "
+    section.add(Plot("b_event_study", plot_event_table(event_table), "Event study by estimator, from 6 years before treatment "
                      "(all leads are in the table); dotted: the true effect"))
     if _estimators.available("bacon"):
         bacon = _estimators.get("bacon")(data, outcome="y", unit="unit", time="year", treated="treat")
@@ -198,9 +198,12 @@ def _placebo(data: pd.DataFrame, cfg: dict, seed: int) -> pd.DataFrame:
     return table
 
 
-def _plot(event_table: pd.DataFrame, first_shown: int = -6) -> Figure:
-    """Event-study figure from ``first_shown`` years before treatment on (earlier leads rest on one or two small
-    cohorts and are in the table)."""
+def plot_event_table(event_table: pd.DataFrame, first_shown: int = -6,
+                     xlabel: str = "years since the cohort's first treated year",
+                     ylabel: str = "effect on log(China / world)") -> Figure:
+    """Event-study figure of a table of ``event_time``, ``truth`` and ``<estimator>_estimate`` / ``_se`` columns,
+    from ``first_shown`` years before treatment on (earlier leads rest on one or two small cohorts and are in the
+    table)."""
     event_table = event_table[event_table["event_time"] >= first_shown]
     fig = Figure(figsize=(8, 4.5))
     ax = fig.subplots()
@@ -214,7 +217,7 @@ def _plot(event_table: pd.DataFrame, first_shown: int = -6) -> Figure:
         ax.plot(event_table["event_time"], event_table["truth"], "k:", label="true effect")
     ax.axhline(0, color="grey", lw=0.8)
     ax.axvline(-0.5, color="grey", lw=0.8)
-    ax.set(xlabel="years since the cohort's first treated year", ylabel="effect on log(China / world)")
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig

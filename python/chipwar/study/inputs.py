@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import codes, datasets, io
+from .. import codes, datasets, entities, io
 from .._errors import ChipwarError
 from ..io.patentsview import _TABLES as _PATENTSVIEW
 from . import truth as _truth
@@ -41,6 +41,17 @@ class Inputs:
         ``unit, year, value_usd``: exports to the world by reporter (real UN Comtrade data, when there is no BACI).
     fabs : DataFrame or None
         ``unit, year, additions_200mm, additions_cf``: capacity added per economy and year.
+    firms : DataFrame or None
+        ``assignee_id, year, patents, claims, citations, effect``: Chinese assignees' patents by year (section e;
+        ``effect`` the injected log effect, NaN for real data).
+    firm_cpc : DataFrame or None
+        ``assignee_id, cpc, year, patents``: the same by CPC subclass (for the comparison set).
+    firm_assignees : DataFrame or None
+        ``assignee_id, assignee``: the names to match to the listings.
+    firm_listings : DataFrame or None
+        The listings the names are matched to (default world: its simulated Entity List).
+    firm_crosswalk : DataFrame or None
+        Accepted rows of a reviewed crosswalk (:func:`chipwar.entities.read_crosswalk`); None: the matcher decides.
     files : dict
         Name -> path of every input file read (hashed into the provenance file).
     notes : list of str
@@ -53,6 +64,11 @@ class Inputs:
     trade: pd.DataFrame | None = None
     reporter_exports: pd.DataFrame | None = None
     fabs: pd.DataFrame | None = None
+    firms: pd.DataFrame | None = None
+    firm_cpc: pd.DataFrame | None = None
+    firm_assignees: pd.DataFrame | None = None
+    firm_listings: pd.DataFrame | None = None
+    firm_crosswalk: pd.DataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -90,8 +106,15 @@ def from_default() -> Inputs:
     effect = _truth.log_effect(world.fabs, world.truth, "fab_capacity")
     fabs = pd.DataFrame({"unit": fabs["unit"], "year": fabs["year"], "additions_200mm": fabs["additions_200mm"],
                          "additions_cf": _truth.counterfactual(fabs["additions_200mm"], effect)})
+    firm_cpc = world.firms.drop(columns="simulated")
+    firm_cpc["effect"] = _truth.log_effect(firm_cpc, world.firm_truth, "firm_patents")
+    # one effect per firm-year: the same in each of its classes
+    firms = firm_cpc.groupby(["assignee_id", "year"], as_index=False).agg(
+        patents=("patents", "sum"), claims=("claims", "sum"), citations=("citations", "sum"), effect=("effect", "max"))
     return Inputs(
         simulated=True, patents=patents, country_patents=_country_panel(patents), trade=trade, fabs=fabs,
+        firms=firms, firm_cpc=firm_cpc, firm_assignees=world.firm_assignees[["assignee_id", "assignee"]],
+        firm_listings=world.firm_listings,
         files={f"default world: {name}": path for name, path in world.paths.items()},
     )
 
@@ -173,6 +196,24 @@ def _patentsview_patents(folder: Path) -> pd.DataFrame:
     return patents[["country", "cpc", "year", "patents"]].assign(effect=np.nan).reset_index(drop=True)
 
 
+def _firm_inputs(inputs: Inputs, source: entities.RawFiles, config: dict, crosswalk: Path | None) -> None:
+    """Section (e)'s tables from PatentsView's assignee tables: Chinese organisation assignees (assignee location
+    CN), their patents by year and CPC subclass, and the curated listings (entries still on the list)."""
+    cfg = config["firms"]
+    patents = entities.firm_patents(source, country=cfg["country_patentsview"], year="filing")
+    inputs.firms = entities.firm_panel(patents, by="year", years=tuple(cfg["years"])).assign(effect=np.nan)
+    inputs.firm_cpc = entities.firm_panel(patents, by="cpc", years=tuple(cfg["years"]), fill=False)
+    inputs.firm_assignees = patents.assignees[["assignee_id", "assignee"]]
+    listings = entities.table()
+    inputs.firm_listings = listings[listings["date_removed"].isna()].reset_index(drop=True)
+    if crosswalk is not None:
+        inputs.firm_crosswalk = entities.read_crosswalk(crosswalk)
+        inputs.files["entity_crosswalk"] = crosswalk
+    for table in (*entities.panels.REQUIRED, "g_application", "g_location_disambiguated", "g_us_patent_citation"):
+        if source.has(table):
+            inputs.files[f"patentsview: {table}"] = source.label(table)
+
+
 def from_files(config: dict) -> Inputs:
     """Real files under ``config["data"]["root"]`` at the paths of ``config["data"]["files"]``.
 
@@ -187,12 +228,15 @@ def from_files(config: dict) -> Inputs:
     """
     root = Path(config["data"]["root"])
     listed = config["data"]["files"]
-    wanted = {name: root / rel for name, rel in listed.items() if rel and name not in FOLDERS}
+    wanted = {name: root / rel for name, rel in listed.items() if rel and name not in FOLDERS + ("entity_crosswalk",)}
     found = {name: path for name, path in wanted.items() if path.is_file()}
     folders = {name: root / listed[name] for name in FOLDERS if listed.get(name)}
     patentsview = _patentsview_tables(folders["patentsview"]) if "patentsview" in folders else {}
     baci = sorted(folders["baci"].glob("BACI_*.csv*")) if "baci" in folders else []
-    if not found and not patentsview and not baci:
+    firm_folder = folders.get("patentsview")
+    has_firms = firm_folder is not None and firm_folder.is_dir() and entities.RawFiles(firm_folder).has(
+        "g_assignee_disambiguated")
+    if not found and not patentsview and not baci and not has_firms:
         looked = ", ".join(f"{name} = {str(path)!r}" for name, path in wanted.items())
         raise ChipwarError(f"no input file found under {str(root)!r}: looked for {looked}, PatentsView tables "
                            f"({', '.join(_PATENTSVIEW)}) and BACI_*.csv files; put the files there or set [data.files] "
@@ -205,7 +249,11 @@ def from_files(config: dict) -> Inputs:
             inputs.notes.append(f"`{name}` file {path} is absent: the analyses that need it are skipped.")
     if "ncses_semiconductor" in found:
         inputs.country_patents = _ncses_panel(found["ncses_semiconductor"], found.get("ncses_total"))
-    if patentsview:
+    if patentsview and has_firms and "g_inventor_disambiguated" not in patentsview:
+        # assignee tables without inventor tables: the firm section runs, the country x class one cannot
+        inputs.notes.append(f"PatentsView inventor table g_inventor_disambiguated is absent from "
+                            f"{folders['patentsview']}: the event study over technology classes is skipped.")
+    elif patentsview:
         # a partial set raises, naming the missing table
         inputs.patents = _patentsview_patents(folders["patentsview"])
     elif "patentsview" in folders:
@@ -229,6 +277,14 @@ def from_files(config: dict) -> Inputs:
                                        .rename(columns={"reporter": "unit"}))
     if "fabs" in found:
         inputs.fabs = _fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
+    firm_source = entities.RawFiles(firm_folder) if has_firms and firm_folder is not None else None
+    firm_tables = (*entities.panels.REQUIRED, "g_application", "g_location_disambiguated")
+    if firm_source is not None and all(firm_source.has(t) for t in firm_tables):
+        crosswalk = root / listed["entity_crosswalk"] if listed.get("entity_crosswalk") else None
+        _firm_inputs(inputs, firm_source, config, crosswalk if crosswalk is not None and crosswalk.is_file() else None)
+        if inputs.firm_crosswalk is None:
+            inputs.notes.append("No reviewed entity crosswalk (`entity_crosswalk` in [data.files]): section (e) uses "
+                                "the matcher's accepted candidates; review them with cw.entities.write_crosswalk.")
     return inputs
 
 

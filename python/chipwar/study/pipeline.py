@@ -10,12 +10,12 @@ import pandas as pd
 
 from .._errors import ChipwarError
 from .._progress import progress_iter
-from . import _estimators, _text, document, event_study, fabs, gravity, provenance, synthetic_control
+from . import _estimators, _text, document, event_study, fabs, firms, gravity, provenance, synthetic_control
 from .config import load_config
 from .document import Heading, Paragraph, Section, Table
 from .inputs import Inputs, load
 
-SECTIONS = (synthetic_control, event_study, gravity, fabs)
+SECTIONS = (synthetic_control, event_study, gravity, fabs, firms)
 """The analyses, in report order; each module's ``run(inputs, config)`` returns a :class:`document.Section`."""
 
 EXPECTED_FILES = (
@@ -24,10 +24,13 @@ EXPECTED_FILES = (
     "`g_application`, `g_cpc_current`, `g_inventor_disambiguated` and `g_location_disambiguated` (`.tsv` or "
     "`.tsv.zip`) for (b); BACI yearly files `BACI_HS17_Y<year>_V<ver>.csv` with `country_codes_V<ver>.csv` for (c), "
     "or else the UN Comtrade file `taiwan_ic_trade/ic_exports_world_HS8542_raw.csv`; a fab list in Wikipedia's "
-    "columns at `fabs/fab_list.csv` for (d).")
+    "columns at `fabs/fab_list.csv` for (d); the PatentsView tables `g_patent`, `g_application`, "
+    "`g_assignee_disambiguated`, `g_location_disambiguated` and `g_cpc_current` (with `g_us_patent_citation` for "
+    "citations) and a reviewed `entity_crosswalk.csv` for (e).")
 """The report's list of the files a real data folder may hold (kept in step with default.toml)."""
 
-_PUBLIC = ("feols", "fepois", "att_gt", "sun_abraham", "did_imputation", "bacon", "synth", "sdid")
+_PUBLIC = ("feols", "fepois", "att_gt", "sun_abraham", "did_imputation", "bacon", "synth", "sdid", "etwfe",
+           "honest_did")
 
 
 def _run_section(module, inputs: Inputs, config: dict) -> Section:
@@ -108,7 +111,11 @@ def run(data: str | Path | None = None, out: str | Path = "chipwar-report", conf
         country CN, against the rest by CPC subclass); BACI yearly files ``BACI_HS17_Y<year>_V<ver>.csv`` with
         ``country_codes_V<ver>.csv`` in the folder itself (section c, preferred over Comtrade), else
         ``taiwan_ic_trade/ic_exports_world_HS8542_raw.csv`` (UN Comtrade); ``fabs/fab_list.csv`` (fab list in
-        Wikipedia's columns, section d). A section whose files are absent says so in the report.
+        Wikipedia's columns, section d); the PatentsView assignee tables ``g_assignee_disambiguated``,
+        ``g_location_disambiguated``, ``g_patent``, ``g_application`` and ``g_cpc_current`` (optionally
+        ``g_us_patent_citation``) and ``entity_crosswalk.csv`` (a reviewed :func:`chipwar.entities.write_crosswalk`
+        file; without it the matcher's accepted candidates are used) for section e (listed vs comparable Chinese
+        firms). A section whose files are absent says so in the report.
     out : path
         Folder of the report (created): ``report.md``, ``report.html`` (self-contained), ``figures/*.png``,
         ``tables/*.csv``, ``provenance.json`` and ``study.toml`` (the study file used).

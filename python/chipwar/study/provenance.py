@@ -7,6 +7,7 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
+from .._version import __version__
 from . import config as _config
 from .inputs import sha256
 
@@ -36,10 +37,8 @@ def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, P
     available : dict
         Estimator -> whether this chipwar has it.
     """
-    import chipwar
-
     record = {
-        "chipwar": chipwar.__version__,
+        "chipwar": __version__,
         "python": platform.python_version(),
         "packages": {name: _version(name) for name in _PACKAGES},
         "estimators_available": available,

@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..model.checks import finite_scale, period_value, time_values
 from .._errors import ChipwarError
-from .._frame import as_pandas, numeric_column, require_columns
+from ..model.frame import as_pandas, numeric_column, require_columns
 
 
 def _describe(items: Any, limit: int = 8) -> str:
@@ -26,9 +27,11 @@ def long_panel(data: Any, outcome: str, unit: str, time: str, extra: list[str] |
     frame = as_pandas(data)
     columns = list(dict.fromkeys([outcome, unit, time, *extra]))
     require_columns(frame, columns)
+    time_values(frame, time, dates=True)  # numbers or dates: text would order "10" before "2"
     columns_out = {unit: frame[unit].to_numpy(), time: frame[time].to_numpy()}
     for name in dict.fromkeys([outcome, *extra]):
-        columns_out[name] = numeric_column(frame, name, role="column")
+        columns_out[name] = numeric_column(frame, name, role="outcome" if name == outcome else "column")
+    finite_scale(columns_out[outcome], outcome)
     out = pd.DataFrame(columns_out)  # built at once: inserting column by column costs more than the checks here
     for key in (unit, time):
         if out[key].isna().any():
@@ -76,7 +79,9 @@ def check_donors(donors: list[Any], unit: str, minimum: int = 2) -> None:
 
 
 def split_periods(periods: pd.Index, treatment_time: Any, time: str) -> int:
-    """Number of pre-periods (periods before ``treatment_time``); raise if it leaves no pre- or post-period."""
+    """Number of pre-periods (periods before ``treatment_time``); raise if it leaves no pre- or post-period, or if
+    ``treatment_time`` is not a period value (text for numeric periods, 1999.5 for whole ones)."""
+    period_value(treatment_time, periods.to_numpy(), "treatment_time", time)
     pre = int((periods < treatment_time).sum())
     if pre == 0 or pre == len(periods):
         raise ChipwarError(

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
+from ..model.checks import positive_finite, varying_outcome
 from .._errors import ChipwarError
 from .._results import Result
 from ._panel import long_panel, resolve_donors, split_periods, wide_outcome
@@ -105,6 +106,13 @@ def augsynth(
     n_pre = split_periods(wide.columns, treatment_time, time)
     y0 = wide.loc[donors].to_numpy(dtype=np.float64)
     y1 = wide.loc[treated_unit].to_numpy(dtype=np.float64)
+    varying_outcome(wide.to_numpy().ravel(), outcome)
+    if not np.ptp(y0[:, :n_pre], axis=0).any():
+        # every donor has the same pre-period path: any simplex weights fit alike, and the ridge has nothing to fit
+        raise ChipwarError(
+            f"every donor has the same pre-period values of {outcome!r}, so no weighting of them can be chosen; "
+            "augsynth needs donors whose pre-treatment outcomes differ: add or choose other donors"
+        )
     gamma = _core.simplex_least_squares(y0[:, :n_pre].T, y1[:n_pre])[0]
     cross_validated = ridge is None
     if ridge is None:
@@ -113,8 +121,8 @@ def augsynth(
         xc = y0[:, :n_pre] - y0[:, :n_pre].mean(axis=0)
         top = float(np.linalg.svd(xc, compute_uv=False)[0] ** 2)
         ridge = _cross_validate(y0[:, :n_pre], y1[:n_pre], top * np.logspace(0, -8, 20), max(1, n_pre // 4))
-    elif not ridge > 0:
-        raise ChipwarError(f"ridge must be positive, got {ridge!r}")
+    else:
+        ridge = positive_finite(ridge, "ridge")
     weights = ridge_augmented_weights(y0[:, :n_pre], y1[:n_pre], gamma, ridge)
     gap = y1 - weights @ y0
     sc_gap = y1 - gamma @ y0

@@ -80,6 +80,12 @@ class SdidResult(Result):
 
 def _treatment_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str) -> tuple[list, list, Any]:
     """Controls, treated units and the common adoption period from the 0/1 column ``treated``."""
+    missing = int(panel[treated].isna().sum())
+    if missing:
+        raise ChipwarError(
+            f"treatment column {treated!r} has missing values in {missing} row(s); every unit-period needs 0 or 1: "
+            "fill them or drop those units"
+        )
     indicator = wide_outcome(panel, treated, unit, time, need_complete=False)  # wide's sorted units and periods
     values = indicator.to_numpy()
     if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():

@@ -356,6 +356,11 @@ def synth(
     n_pre = split_periods(wide.columns, treatment_time, time)
     pre_periods = periods[:n_pre]
     window = pre_periods if optimize_window is None else list(optimize_window)
+    if not window:
+        raise ChipwarError(
+            f"optimize_window is empty; give the pre-treatment periods of {time!r} whose fit chooses V (e.g. "
+            f"range({pre_periods[0]!r}, {treatment_time!r})), or None for all of them"
+        )
     outside = [p for p in window if p not in pre_periods]
     if outside:
         raise ChipwarError(f"optimize_window periods {_describe(outside)} are not pre-treatment periods of {time!r}")
@@ -376,9 +381,14 @@ def synth(
     problem = spec.problem(treated_unit, donors)
     fixed_v = None
     if v is not None:
-        fixed_v = np.asarray(v, dtype=np.float64)
-        if fixed_v.shape != (len(items),) or (fixed_v < 0).any() or not fixed_v.sum() > 0:
-            raise ChipwarError(f"v must have {len(items)} non-negative entries (one per predictor), not all zero")
+        try:
+            fixed_v = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            fixed_v = np.full(0, np.nan)  # not numbers: refused below
+        if fixed_v.shape != (len(items),) or not np.isfinite(fixed_v).all() or (fixed_v < 0).any() \
+                or not fixed_v.sum() > 0:
+            raise ChipwarError(f"v must have {len(items)} finite, non-negative entries (one per predictor), not all "
+                               f"zero; got {v!r}")
     fit = _core.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
                              _RANDOM_STARTS, v_search)[0]
     if not fit["converged"]:

@@ -11,7 +11,8 @@
 namespace chipwar::glm {
 
 struct PoissonOptions {
-  double tol = 1e-8;          // stop when |dev - dev_old| / (0.1 + |dev|) < tol (fixest's criterion)
+  double tol = 1e-8;          // stop when |dev - dev_old| / (0.1 w + |dev|) < tol, w the mean prior weight (fixest's
+                              // criterion for unit weights, the same iterate for weights w and c w)
   int max_iter = 25;          // IRLS iterations (fixest's glm.iter)
   double fixef_tol = 1e-8;    // final tolerance of the demeaning; earlier iterations use a looser, adaptive one
   int fixef_max_iter = 10000;

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import ChipwarError
+from .._errors import ChipwarError
 
 
 def as_pandas(data: Any, what: str = "data") -> pd.DataFrame:
@@ -43,9 +43,11 @@ def numeric_column(frame: pd.DataFrame, name: str, role: str = "column") -> np.n
     if isinstance(s.dtype, pd.CategoricalDtype) or not (
         pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
     ):
+        # C() turns a regressor into dummies; an outcome, weight or time column has no such reading
+        hint = f", or use C({name}) to treat it as a categorical variable" if role == "regressor" else ""
         raise ChipwarError(
-            f"{role} {name!r} is not numeric (dtype {s.dtype}); convert it to numbers, or use C({name}) to treat it "
-            "as a categorical variable"
+            f"{role} {name!r} is not numeric (dtype {s.dtype}); convert it to numbers, e.g. "
+            f"data[{name!r}] = pd.to_numeric(data[{name!r}]){hint}"
         )
     values = s.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(values).any():

@@ -6,8 +6,8 @@ import html
 
 import pandas as pd
 
-from ._errors import ChipwarError
-from ._results import significance_stars
+from .._errors import ChipwarError
+from .._results import significance_stars
 
 
 def _models(models: object) -> list:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._errors import ChipwarError, ChipwarWarning
-from ._frame import as_pandas, numeric_column, require_columns
+from .. import _core
+from .._errors import ChipwarError, ChipwarWarning
+from .checks import finite_scale, time_values
+from .frame import as_pandas, numeric_column, require_columns
 from .formula import Factor, Formula, Func, IEvent, Term, Var
 
 _FUNCS = {"log": np.log, "log1p": np.log1p, "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs}
@@ -29,7 +30,8 @@ def factor_codes(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray
         if hi - lo < max(4 * arr.size, 1024):
             raw = np.asfortranarray((arr - lo).astype(np.int32).reshape(-1, 1))
             codes, used = _core.compact_codes(raw, [hi - lo + 1])
-            return codes[:, 0], np.asarray(used[0], dtype=np.int64) + lo
+            # the levels in the ids' own type: int64 would overflow on uint64 ids >= 2^63
+            return codes[:, 0], np.asarray(used[0], dtype=np.int64).astype(arr.dtype) + arr.dtype.type(lo)
     codes, levels = pd.factorize(pd.Series(values), sort=True, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), np.asarray(levels)
 
@@ -56,6 +58,45 @@ def combined_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
         label = label + "_" + pd.Series(levels[c[first]]).astype(str)
     labels = label.to_numpy(dtype=object)
     return codes, labels
+
+
+# The largest (weighted) sum of squares of a regressor that the fits accept. Cross products, scores and the
+# variance's meat (squares times squared residuals) must stay finite, which leaves about 8 orders of magnitude below
+# float64's 1.8e308. Fitting on internally rescaled columns would not let larger ones through: the coefficient's
+# variance, about resid_var / (sum of squares), would then fall below float64's smallest normal number (2.2e-308).
+MAX_SUM_OF_SQUARES = 1e300
+
+
+def check_cross_product_scale(columns: np.ndarray, names: list[str], weights: np.ndarray | None, role: str) -> None:
+    """Refuse a column whose sum of squares would overflow the fit's cross products (before, such a column was
+    dropped as absorbed or collinear, or gave NaN coefficients). A bound from each column's extremes spares the
+    exact sums for all but huge columns."""
+    if columns.shape[1] == 0 or columns.shape[0] == 0:
+        return
+    total_weight = float(columns.shape[0]) if weights is None else float(np.sum(weights))
+    with np.errstate(over="ignore", invalid="ignore"):
+        peak = np.maximum(np.abs(columns.max(axis=0)), np.abs(columns.min(axis=0))).astype(np.float64)
+        bound = peak**2 * total_weight
+    for j in np.flatnonzero(~(bound <= MAX_SUM_OF_SQUARES)):
+        col = columns[:, j].astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            squares = col * col
+            total = float(np.sum(squares if weights is None else weights * squares))
+        if not total <= MAX_SUM_OF_SQUARES:
+            if weights is not None and float(np.sum(squares)) <= MAX_SUM_OF_SQUARES:
+                raise ChipwarError(
+                    f"the weights (summing to {total_weight:.3g}) make the weighted sum of squares of {role} "
+                    f"{names[j]!r} exceed {MAX_SUM_OF_SQUARES:.0e}, where the fit's cross products overflow "
+                    "float64; divide the weights by a constant (the estimates do not depend on their scale)"
+                )
+            power = int(np.floor(np.log10(peak[j])))
+            raise ChipwarError(
+                f"{role} {names[j]!r} has values up to {peak[j]:.3g}: its sum of squares over the "
+                f"{columns.shape[0]} observations ({total:.3g}) exceeds {MAX_SUM_OF_SQUARES:.0e}, where the fit's "
+                "cross products and variance overflow float64 (1.8e308) and neither its coefficient nor its "
+                f"standard error can be computed; rescale it (e.g. divide it by 1e{power}, which multiplies its "
+                f"coefficient and standard error by 1e{power})"
+            )
 
 
 def storage_dtype(dtype: object) -> np.dtype:
@@ -172,18 +213,31 @@ class Design:
     def n_groups(self) -> list[int]:
         return [len(levels) for levels in self.fe_levels]
 
-    def codes_of(self, columns: str | tuple[str, ...]) -> tuple[np.ndarray, int]:
-        """Compact codes of any (combined) column of the input data on the estimation sample."""
+    def codes_of(self, columns: str | tuple[str, ...], time: bool = False) -> tuple[np.ndarray, int]:
+        """Compact codes of any (combined) column of the input data on the estimation sample.
+
+        With ``time``, the column holds periods and the codes follow their numeric (or date) order; text is refused
+        (see :func:`chipwar.model.checks.time_values`), since sorted as text "10" comes before "2".
+        """
         cols = tuple(c.strip() for c in columns.split("^")) if isinstance(columns, str) else columns
-        require_columns(self.data, cols, role="cluster/grouping column")
+        require_columns(self.data, cols, role="time column" if time else "cluster/grouping column")
         sub = self.data.iloc[self.obs_index]
-        codes, levels = combined_codes(sub, cols)
+        if time:
+            (name,) = cols
+            codes, levels = factor_codes(time_values(sub, name, dates=True))
+        else:
+            codes, levels = combined_codes(sub, cols)
         if (codes < 0).any():
             raise ChipwarError(
                 f"column {'^'.join(cols)!r} has missing values in the estimation sample; drop those rows first "
                 "or pass it as cluster= when fitting so they are excluded"
             )
         return codes, len(levels)
+
+    def level_of(self, columns: tuple[str, ...], code: int) -> str:
+        """The label of group ``code`` of :meth:`codes_of` (for messages)."""
+        _, levels = combined_codes(self.data.iloc[self.obs_index], columns)
+        return str(levels[code])
 
 
 def _terms_block(terms: tuple[Term, ...], frame: pd.DataFrame, has_constant: bool) -> Block:
@@ -243,6 +297,7 @@ def build_design(
     valid = ~np.isnan(y)
     if np.all(np.isnan(y)):
         raise ChipwarError(f"outcome {outcome!r} is missing (NaN) in every row")
+    finite_scale(y, outcome)
 
     rhs = _terms_block(formula.rhs, frame, formula.intercept)
     for name, col in zip(rhs.names, rhs.values.T):
@@ -323,6 +378,15 @@ def build_design(
     yx = np.empty((keep.size, 1 + rhs.values.shape[1]), dtype=storage, order="F")
     yx[:, 0] = y if keep.size == n else y[keep]
     yx[:, 1:] = rhs.values if keep.size == n else rhs.values[keep]
+    w_kept = None if w is None else np.ascontiguousarray(w[keep])
+    check_cross_product_scale(yx[:, 1:], rhs.names, w_kept, "regressor")
+    endog_kept: np.ndarray | None = None
+    instr_kept: np.ndarray | None = None
+    if endog is not None and instr is not None:
+        endog_kept = np.asfortranarray(endog.values[keep])
+        instr_kept = np.asfortranarray(instr.values[keep])
+        check_cross_product_scale(endog_kept, endog.names, w_kept, "endogenous regressor")
+        check_cross_product_scale(instr_kept, instr.names, w_kept, "instrument")
     return Design(
         formula=formula,
         y=yx[:, 0],
@@ -332,16 +396,16 @@ def build_design(
         fe_codes=fe_codes,
         fe_names=fe_names,
         fe_levels=fe_levels,
-        weights=None if w is None else np.ascontiguousarray(w[keep]),
+        weights=w_kept,
         obs_index=keep,
         n_input=n,
         n_missing=n_missing,
         n_singletons=n_singletons,
         n_zero_weight=n_zero_weight,
         data=frame,
-        endog=None if endog is None else np.asfortranarray(endog.values[keep]),
+        endog=endog_kept,
         endog_names=[] if endog is None else endog.names,
-        instruments=None if instr is None else np.asfortranarray(instr.values[keep]),
+        instruments=instr_kept,
         instrument_names=[] if instr is None else instr.names,
     )
 def _rows_fortran(a: np.ndarray, keep: np.ndarray) -> np.ndarray:

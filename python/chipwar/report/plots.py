@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._errors import ChipwarError
-from .formula import IEvent
+from .._errors import ChipwarError
+from ..model.formula import IEvent
 from .tables import _models
 
 

@@ -1,6 +1,6 @@
 """The fixest-style formula language: ``y ~ x1 + log(x2) + x1:x3 + C(cat) + i(t, d, ref=2018) | fe1 + a^b | endo ~ z``.
 
-Parsing only: this module turns text into term objects and knows which columns they use; `chipwar.design`
+Parsing only: this module turns text into term objects and knows which columns they use; `chipwar.model.design`
 evaluates them on data. Term names follow fixest: a term keeps the text written in the formula. Several outcomes
 (``y1 + y2 ~ ...``) and one stepwise term (``sw``, ``csw``, ``sw0``, ``csw0``) stand for several models;
 `expand_models` writes them out one formula each.
@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
-from ._errors import ChipwarError
+from .._errors import ChipwarError
 
-_IDENT = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+# a column name: letters (any script: "größe", "país"), digits, "_" and ".", not starting with a digit
+_IDENT = re.compile(r"^(?:[^\W\d]|\.)[\w.]*$")
 _CALL = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\s*\((.*)\)$", re.S)
 
 #: element-wise transformations allowed around a variable
