@@ -11,7 +11,7 @@ clusters, extreme but finite scales, integer / float / string / categorical ids 
 
 The examples are derandomised (the ``chipwar-ci`` profile of ``tests/conftest.py``), so CI runs the same cases every
 time; ``--hypothesis-profile=chipwar-sanitize`` runs a quarter of them (``scripts/sanitize.sh``).
-Strategies that would reach a defect already listed in issue 21 are restricted, each with a comment naming the item.
+The strategies reach the defect classes listed in issue 21 (comments name the items), which are fixed.
 """
 
 from __future__ import annotations
@@ -225,9 +225,8 @@ def coefficients(fit) -> dict[str, object]:
 
 
 OLS_FORMULAS = ["y ~ x1 + x2", "y ~ x1 | g", "y ~ x1 + x2 | g + h", "y ~ x1 + C(h) | g", "y ~ x1:x2 + x2 | g^h"]
-# No CRV3: on these few clusters a leave-one-cluster-out design is often nearly singular, where CRV3's SEs are
-# arbitrary and differ with the row order (issue 21 item 2; e.g. an integer x2 taking three values).
-OLS_VCOVS = ["iid", "hetero", {"CRV1": "cl"}, {"CRV1": "g"}, {"CRV1": "cl + h"},
+# CRV3 on few clusters meets nearly singular leave-one-cluster-out designs (issue 21 item 2, fixed)
+OLS_VCOVS = ["iid", "hetero", {"CRV1": "cl"}, {"CRV1": "g"}, {"CRV1": "cl + h"}, {"CRV3": "g"},
              {"NW": 1, "time": "t", "panel": "g"}, {"DK": 1, "time": "t"}]
 
 
@@ -241,7 +240,7 @@ def test_feols(case, fml, vcov, weights):
 
 @settings(max_examples=examples(120))
 @given(permutations_of(regression_frames(poisson=True)), st.sampled_from(["y ~ x1 + x2", "y ~ x1 | g", "y ~ x1 + x2 | g + h"]),
-       st.sampled_from(["iid", "hetero", {"CRV1": "cl"}]))  # no CRV3: issue 21 item 2, as in OLS_VCOVS
+       st.sampled_from(["iid", "hetero", {"CRV1": "cl"}, {"CRV3": "g"}]))
 def test_fepois(case, fml, vcov):
     frame, order = case
     check(lambda d: cw.fepois(fml, d, vcov=vcov), coefficients, frame, order)
@@ -249,7 +248,7 @@ def test_fepois(case, fml, vcov):
 
 @settings(max_examples=examples(120))
 @given(permutations_of(regression_frames()), st.sampled_from(["y ~ 1 | x1 ~ z", "y ~ x2 | g | x1 ~ z", "y ~ x2 | x1 ~ z + w"]),
-       st.sampled_from(["iid", "hetero", {"CRV1": "cl"}]))  # no CRV3: issue 21 item 2, as in OLS_VCOVS
+       st.sampled_from(["iid", "hetero", {"CRV1": "cl"}, {"CRV3": "g"}]))
 def test_iv(case, fml, vcov):
     frame, order = case
     check(lambda d: cw.feols(fml, d, vcov=vcov), coefficients, frame, order)
@@ -258,25 +257,16 @@ def test_iv(case, fml, vcov):
 # ---------------------------------------------------------------- staggered adoption
 
 
-@dataclass(frozen=True)
-class PanelShape:
-    """What a staggered panel may contain (estimators with a defect listed in issue 21 narrow it)."""
-
-    constant_outcome: bool = True
-    late_cohorts: bool = True  # cohorts after the last period (their event times are all before -1)
-    unbalanced: bool = True
-
-
 @st.composite
-def staggered_panels(draw, shape: PanelShape = PanelShape()) -> pd.DataFrame:
+def staggered_panels(draw) -> pd.DataFrame:
     """A long panel (unit, time, cohort, y, cluster cl, unit weight w) with an effect of 1 from the cohort on."""
     n_units = draw(st.integers(2, 9))
     n_periods = draw(st.integers(2, 7))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     periods = 2000 + np.arange(n_periods)
-    choices = [0.0, np.nan, *periods[1:].astype(float), float(periods[0])]
-    if shape.late_cohorts:
-        choices.append(float(periods[-1] + 3))
+    # never treated (0 or NaN), treated in the panel, from its first period on, or after its last period (whose
+    # event times all lie before -1, sun_abraham's default ref: issue 21 item 1, fixed)
+    choices = [0.0, np.nan, *periods[1:].astype(float), float(periods[0]), float(periods[-1] + 3)]
     cohorts = np.array(draw(st.lists(st.sampled_from(choices), min_size=n_units, max_size=n_units)))
     unit = np.repeat(np.arange(n_units), n_periods)
     time = np.tile(periods, n_units)
@@ -285,9 +275,9 @@ def staggered_panels(draw, shape: PanelShape = PanelShape()) -> pd.DataFrame:
     treated = (treated > 0) & (time >= treated)
     scale = draw(scales)
     y = (rng.normal(size=n_units)[unit] + 0.3 * (time - 2000) + treated + 0.5 * rng.normal(size=len(unit))) * scale
-    if shape.constant_outcome and draw(st.booleans()):
+    if draw(st.booleans()):  # .table of a constant outcome raised boost's ValueError (issue 21 item 8, fixed)
         y = np.full(len(unit), 2.5 * scale)
-    n_clusters = draw(st.integers(2, 4))  # at least two: a single cluster is issue 21 item 6
+    n_clusters = draw(st.integers(1, 4))  # a single cluster: issue 21 item 6 (fixed)
     frame = pd.DataFrame({
         "unit": ids_for(draw(st.sampled_from(ID_KINDS)), unit),
         "time": time.astype(draw(st.sampled_from([np.int64, np.int32, np.float64]))),
@@ -298,9 +288,8 @@ def staggered_panels(draw, shape: PanelShape = PanelShape()) -> pd.DataFrame:
     })
     for row in draw(st.lists(st.integers(0, len(frame) - 1), max_size=2)):
         frame.loc[row, "y"] = np.nan
-    if shape.unbalanced:
-        dropped = draw(st.lists(st.integers(0, len(frame) - 1), max_size=2, unique=True))
-        frame = frame.drop(index=dropped).reset_index(drop=True)
+    dropped = draw(st.lists(st.integers(0, len(frame) - 1), max_size=2, unique=True))
+    frame = frame.drop(index=dropped).reset_index(drop=True)
     if rare(draw):  # a duplicated unit-period row: an error, never a silent answer
         frame = pd.concat([frame, frame.iloc[:1]], ignore_index=True)
     return frame
@@ -325,15 +314,10 @@ def test_att_gt(case, control, method, cluster, weights, unbalanced_ok):
           att_gt_numbers, frame, order)
 
 
-# sun_abraham's default ref=-1 must be an event time of every cohort: cohorts after the panel (event times from -4
-# down) reach issue 21 item 1; the .table of a constant outcome raises boost's ValueError (item 8).
-SUN_ABRAHAM_PANELS = staggered_panels(PanelShape(constant_outcome=False, late_cohorts=False))
-# reading .table of did_imputation / did2s on a constant outcome raises boost's ValueError (issue 21 item 8)
-IMPUTATION_PANELS = staggered_panels(PanelShape(constant_outcome=False))
 
 
 @settings(max_examples=examples(120))
-@given(permutations_of(SUN_ABRAHAM_PANELS), st.sampled_from([None, "cl"]), st.sampled_from([None, "w"]))
+@given(permutations_of(staggered_panels()), st.sampled_from([None, "cl"]), st.sampled_from([None, "w"]))
 def test_sun_abraham(case, cluster, weights):
     frame, order = case
     check(lambda d: cw.sun_abraham(d, outcome="y", unit="unit", time="time", cohort="cohort", cluster=cluster,
@@ -341,7 +325,7 @@ def test_sun_abraham(case, cluster, weights):
 
 
 @settings(max_examples=examples(120))
-@given(permutations_of(IMPUTATION_PANELS), st.sampled_from([None, "cl"]), st.sampled_from([None, "w"]),
+@given(permutations_of(staggered_panels()), st.sampled_from([None, "cl"]), st.sampled_from([None, "w"]),
        st.booleans())
 def test_did_imputation(case, cluster, weights, two_stage):
     frame, order = case
