@@ -40,3 +40,13 @@ def test_combined_fixed_effect_with_a_missing_part():
     fixef = fit.fixef()["g^h"]
     assert sorted(fixef.index) == ["10_18", "2_10"]
     pd.testing.assert_series_equal(fixef.sort_index(), complete.fixef()["g^h"].sort_index())
+
+
+@pytest.mark.parametrize("estimator", [cw.did_imputation, cw.did2s])
+def test_imputation_when_the_treated_unit_is_observed_only_before_its_cohort(estimator):
+    # unit 3's treated period is missing from the panel: no treated observation at all (was numpy's ValueError)
+    data = pd.DataFrame({"unit": [1, 1, 2, 2, 3], "time": [2000, 2001, 2000, 2001, 2000],
+                         "cohort": [0, 0, 0, 0, 2001], "y": [-0.2, 0.5, -0.6, 0.7, 1.1]})
+    with pytest.raises(cw.ChipwarError, match=r"no observation is treated \(cohort column 'cohort'\): the treated "
+                                              r"units are observed only before their cohort in 'time'"):
+        estimator(data, **KW)

@@ -112,6 +112,9 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
     untreated = frame[TREATED].to_numpy() == 0
     if not untreated.any():
         raise ChipwarError(f"every observation is treated (cohort column {panel.cohort!r}); nothing identifies Y(0)")
+    if untreated.all():  # treated units observed only before their cohort (rows missing or removed)
+        raise ChipwarError(f"no observation is treated (cohort column {panel.cohort!r}): the treated units are "
+                           f"observed only before their cohort in {panel.time!r}; nothing to estimate")
     rhs = " + ".join(f"`{c}`" for c in panel.covariates) or "1"
     fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame.loc[untreated], weights=panel.weights, fixef_rm="none",
                 fixef_tol=FIXEF_TOL)
