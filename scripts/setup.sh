@@ -18,4 +18,4 @@ fi
 # Build tools first, so the package builds without isolation into the persistent (incremental) build dir.
 # cmake and ninja come from PyPI too, so a fresh virtual environment needs nothing from the machine's Python.
 "$PY" -m pip install -q --disable-pip-version-check "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.18" ninja
-"$PY" -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plot,progress,dask,lint]"
+"$PY" -m pip install -q --disable-pip-version-check --no-build-isolation ".[test,plot,progress,dask,data,lint]"

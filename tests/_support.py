@@ -14,7 +14,8 @@ def shared_path(*parts: str) -> Path:
     """Path of a file under ../shared/data, or skip the test saying which file is missing."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"reference data {path} is absent (../shared/data is not beside this checkout)")
+        where = "it is not in ../shared/data yet" if SHARED_DATA.is_dir() else "../shared/data is not beside this checkout"
+        pytest.skip(f"reference data {path} is absent ({where})")
     return path
 
 

@@ -4,12 +4,11 @@ effects: PatentsView grant tables (section b), BACI yearly files (section c) and
 
 from __future__ import annotations
 
+import chipwar as cw
 import numpy as np
 import pandas as pd
 import pytest
 from _patentsview_tables import write_tables
-
-import chipwar as cw
 from chipwar.io.fabs import COLUMNS as FAB_COLUMNS
 
 PATENT_EFFECT = 0.4  # China's patents in targeted classes, from the class's cohort on (log points)
@@ -104,13 +103,23 @@ def write_fabs(path, rng):
     table.to_csv(path, index=False)
 
 
+SEED = 20240601
+
+
+def write_all(data, patentsview=".", baci="."):
+    """PatentsView tables, BACI files and a fab list from one seed, the tables in the subfolders given."""
+    rng = np.random.default_rng(SEED)
+    for folder in (patentsview, baci):
+        (data / folder).mkdir(exist_ok=True)
+    write_patentsview(data / patentsview, rng)
+    write_baci(data / baci, rng)
+    write_fabs(data / "fabs" / "fab_list.csv", rng)
+
+
 @pytest.fixture(scope="module")
 def real_format_run(tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    rng = np.random.default_rng(20240601)
-    write_patentsview(data, rng)
-    write_baci(data, rng)
-    write_fabs(data / "fabs" / "fab_list.csv", rng)
+    write_all(data)
     # a Comtrade file that cannot be parsed: BACI is preferred, so the study must not read it
     (data / "taiwan_ic_trade").mkdir()
     (data / "taiwan_ic_trade" / "ic_exports_world_HS8542_raw.csv").write_text("not comtrade\n", encoding="utf-8")

@@ -175,10 +175,10 @@ def test_bad_input(prop99: pd.DataFrame) -> None:
     dup = pd.concat([prop99, prop99.iloc[[0]]])
     with pytest.raises(ChipwarError, match="duplicate"):
         sdid(dup, **PROP99)
-    staggered = prop99.copy()
+    staggered = prop99.copy()  # adoption at different dates is staggered sdid now (tests/test_synth_sdid_staggered.py)
     staggered.loc[(staggered.State == "Utah") & (staggered.Year >= 1995), "treated"] = 1
-    with pytest.raises(ChipwarError, match="different"):
-        sdid(staggered, **PROP99)
+    with pytest.raises(ChipwarError, match="two treated units in every adoption cohort"):
+        sdid(staggered, **PROP99, se="jackknife")
     none = prop99.assign(treated=0)
     with pytest.raises(ChipwarError, match="no unit"):
         sdid(none, **PROP99)

@@ -39,5 +39,6 @@ void bind_vcov(py::module_& m);
 void bind_glm(py::module_& m);
 void bind_did(py::module_& m);
 void bind_synth(py::module_& m);
+void bind_scpi(py::module_& m);
 
 }  // namespace chipwar::bindings

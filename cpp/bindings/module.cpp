@@ -31,4 +31,5 @@ PYBIND11_MODULE(_core, m) {
   chipwar::bindings::bind_glm(m);
   chipwar::bindings::bind_did(m);
   chipwar::bindings::bind_synth(m);
+  chipwar::bindings::bind_scpi(m);
 }

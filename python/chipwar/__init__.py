@@ -15,7 +15,7 @@ from ._errors import ChipwarError, ChipwarWarning, ConvergenceWarning
 from ._version import __version__
 
 if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation.feols` for the submodule
-    from . import codes, datasets, entities, events, io, study
+    from . import codes, data, datasets, entities, events, io, study
     from .did.att_gt import att_gt
     from .did.bacon import bacon
     from .did.did2s import did2s
@@ -31,12 +31,13 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .report.plots import coefplot, iplot
     from .report.tables import etable
     from .synthetic.augsynth import augsynth
+    from .synthetic.scpi import scpi
     from .synthetic.sdid import sdid
     from .synthetic.synth import synth
     from .threads import get_num_threads, set_num_threads
 
 # public name -> module (relative to this package) that defines it; names in _MODULES are the modules themselves
-_MODULES = {"events", "codes", "io", "datasets", "study", "entities"}
+_MODULES = {"events", "codes", "io", "data", "datasets", "entities", "study"}
 _LAZY = {
     "feols": ".estimation",
     "fepois": ".estimation",
@@ -58,10 +59,12 @@ _LAZY = {
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
+    "scpi": ".synthetic",
     "events": ".events",
     "entities": ".entities",
     "codes": ".codes",
     "io": ".io",
+    "data": ".data",
     "datasets": ".datasets",
     "study": ".study",
 }
@@ -69,8 +72,8 @@ _LAZY = {
 # the eager names and every key of _LAZY (tests/test_architecture.py keeps the three lists equal)
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
-    "coefplot", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
-    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "sdid", "set_num_threads", "stacked_did", "study",
+    "coefplot", "data", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
+    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "scpi", "sdid", "set_num_threads", "stacked_did", "study",
     "sun_abraham", "synth",
 ]
 

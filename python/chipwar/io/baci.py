@@ -106,6 +106,28 @@ def _read_dask(files: list[Path], wanted: np.ndarray | None, chunksize: int, blo
         return frame.compute().reset_index(drop=True)
 
 
+def _read_store(path: Path, hs6: Iterable[str] | None) -> pd.DataFrame:
+    from .store import open_store
+
+    store = open_store(path)
+    if not store.has("baci"):
+        raise ChipwarError(f"{path}: the store has no BACI dataset; fetch BACI and build the store again")
+    where = "" if hs6 is None else "WHERE hs6 IN (SELECT unnest($codes))"
+    con = store.connect()
+    try:
+        table = con.execute(
+            f"SELECT year::BIGINT AS year, exporter_iso3 AS exporter, importer_iso3 AS importer, hs6, value_usd, "
+            f"quantity FROM baci {where} ORDER BY year, exporter, importer, hs6",
+            {} if hs6 is None else {"codes": list(normalize_hs6(list(hs6)))}).df()
+    finally:
+        con.close()
+    # the dtypes of the text reader: countries as objects, product codes as pandas' inferred text dtype
+    for column in ("exporter", "importer"):
+        table[column] = table[column].astype(object)
+    table["hs6"] = table["hs6"].to_numpy(dtype=object)
+    return table
+
+
 def read_baci(
     path: str | Path,
     country_codes: str | Path | pd.DataFrame | None = None,
@@ -121,7 +143,10 @@ def read_baci(
     path : str or Path
         A BACI CSV (``BACI_HS17_Y2021_V202201.csv``, optionally compressed) with columns ``t, i, j, k, v, q``: year,
         exporter, importer, product, value in thousand US dollars, quantity in tonnes; or a folder, whose
-        ``BACI_*.csv`` files (one per year) are read in name order.
+        ``BACI_*.csv`` files (one per year) are read in name order; or a store built by ``chipwar data build``
+        (a folder with ``store.json`` or holding ``store/``), whose BACI dataset is read with DuckDB: countries are
+        then ISO3 codes as the store's build mapped them with the release's country codes (``country_codes``,
+        ``chunksize``, ``engine`` and ``blocksize`` do not apply), rows sorted by year, exporter, importer, hs6.
     country_codes : path, DataFrame or None
         BACI's ``country_codes`` file (or that table) to turn numeric country codes into ISO 3-letter codes (490,
         "Other Asia, nes", becomes ``TWN``; other groupings without an ISO code keep their number as text); None
@@ -151,6 +176,11 @@ def read_baci(
         For a missing column or a malformed value (naming the file, line and column), or a country code absent from
         ``country_codes``.
     """
+    from .store import find_store
+
+    store = find_store(path) if Path(path).is_dir() else None
+    if store is not None:
+        return _read_store(store, hs6)
     check_engine(engine)
     files = _baci_files(Path(path))
     wanted = None if hs6 is None else normalize_hs6(list(hs6)).astype(np.int64).to_numpy()

@@ -34,7 +34,9 @@ def read_comtrade(path: str | Path, encoding: str = "latin-1", chunksize: int = 
     Parameters
     ----------
     path : str or Path
-        A CSV in the Comtrade API schema (``typeCode, freqCode, refPeriodId, refYear, ... primaryValue, ...``).
+        A CSV in the Comtrade API schema (``typeCode, freqCode, refPeriodId, refYear, ... primaryValue, ...``), or a
+        store built by ``chipwar data build`` (a folder with ``store.json`` or holding ``store/``), whose Comtrade
+        dataset (API pages and CSVs, read with these same checks when the store was built) is returned.
     encoding : str
         Text encoding; Comtrade downloads are Latin-1.
     chunksize : int
@@ -53,6 +55,11 @@ def read_comtrade(path: str | Path, encoding: str = "latin-1", chunksize: int = 
     ChipwarError
         For missing columns or malformed rows, naming the file, line and column.
     """
+    from .store import find_store, open_store, read_dataset
+
+    store = find_store(path) if Path(path).is_dir() else None
+    if store is not None:
+        return read_dataset(open_store(store), "comtrade")
     path = existing_file(path, "Comtrade")
     parts = []
     for chunk, line in iter_chunks(path, _COLUMNS, encoding=encoding, chunksize=chunksize, fmt="UN Comtrade", numeric=["refYear", *_NUMERIC]

@@ -16,6 +16,13 @@ from ._tabular import DEFAULT_CHUNKSIZE
 _TABLES = ("g_patent", "g_application", "g_cpc_current", "g_inventor_disambiguated", "g_location_disambiguated")
 
 
+def _store_of(directory: Path) -> Path | None:
+    """The chipwar store at ``directory`` (imported late: the data layer builds on these readers)."""
+    from .store import find_store
+
+    return find_store(directory)
+
+
 def _table_path(directory: Path, name: str) -> Path:
     for suffix in (".tsv", ".tsv.zip"):
         path = directory / f"{name}{suffix}"
@@ -137,7 +144,10 @@ def read_patentsview(
     ----------
     directory : str or Path
         Folder holding ``g_patent``, ``g_application``, ``g_cpc_current``, ``g_inventor_disambiguated`` and
-        ``g_location_disambiguated``, each as ``.tsv`` or ``.tsv.zip`` (tab-separated, fields optionally quoted).
+        ``g_location_disambiguated``, each as ``.tsv`` or ``.tsv.zip`` (tab-separated, fields optionally quoted);
+        or a store built by ``chipwar data build`` (a folder with ``store.json``, or a data folder holding
+        ``store/``): the panel then comes from the store, built in advance or computed by DuckDB from its Parquet
+        tables in bounded memory (``engine``, ``chunksize`` and ``blocksize`` do not apply), with the same counting.
     level : {"section", "class", "subclass", "group"}
         CPC level of the ``cpc`` column (``"H"``, ``"H01"``, ``"H01L"``, ``"H01L21/02"``).
     year : {"filing", "grant"}
@@ -180,6 +190,11 @@ def read_patentsview(
         raise ChipwarError(f"cpc_type must be None, 'inventional' or 'additional', got {cpc_type!r}")
     check_engine(engine)
     directory = Path(directory)
+    store = _store_of(directory) if directory.is_dir() else None
+    if store is not None:
+        from .store import open_store, patent_panel
+
+        return patent_panel(open_store(store), level, year, cpc_type, stacklevel=3)
     if not directory.is_dir():
         raise ChipwarError(f"{directory}: not a folder; pass the folder holding the PatentsView g_*.tsv(.zip) tables")
     paths = {name: _table_path(directory, name) for name in _TABLES}

@@ -47,8 +47,9 @@ def _merge(base: dict, update: dict, where: str, source: str) -> dict:
 def _check(config: dict, source: str) -> None:
     if config["version"] != VERSION:
         raise ChipwarError(f"{source}: version = {config['version']!r}, but this chipwar reads version {VERSION}")
-    if config["data"]["source"] not in ("default", "files"):
-        raise ChipwarError(f"{source}: data.source must be 'default' or 'files', got {config['data']['source']!r}")
+    if config["data"]["source"] not in ("default", "files", "bundled"):
+        raise ChipwarError(f"{source}: data.source must be 'default', 'files' or 'bundled', got "
+                           f"{config['data']['source']!r}")
     if not isinstance(config["seed"], int):
         raise ChipwarError(f"{source}: seed must be an integer, got {config['seed']!r}")
     for section, allowed in ESTIMATORS.items():
@@ -69,7 +70,7 @@ def _check(config: dict, source: str) -> None:
             raise ChipwarError(f"{source}: {section}.years must be [first, last] years, got {years!r}")
 
 
-def load_config(config: str | Path | dict | None = None, data: str | Path | None = None) -> dict:
+def load_config(config: str | Path | dict | None = None, data: str | Path | None = None, real: bool = False) -> dict:
     """The study configuration: the default study updated by ``config``.
 
     Parameters
@@ -78,7 +79,10 @@ def load_config(config: str | Path | dict | None = None, data: str | Path | None
         A TOML study file (keys as in ``chipwar/study/default.toml``), a dict of the same shape, or None for the
         default study. Only the keys to change need to be given.
     data : path, optional
-        A folder of real files: sets ``data.source = "files"`` and ``data.root``.
+        A folder of real files (raw, or holding a store built by ``chipwar data build``): sets
+        ``data.source = "files"`` and ``data.root``.
+    real : bool
+        The real series bundled with chipwar: sets ``data.source = "bundled"`` (not with ``data``).
 
     Returns
     -------
@@ -107,6 +111,10 @@ def load_config(config: str | Path | dict | None = None, data: str | Path | None
             raise ChipwarError(f"{path}: not a valid TOML study file ({err}); fix the syntax") from err
         source, base_dir = str(path), path.resolve().parent
     merged = _merge(defaults, update, "", source)
+    if real and data is not None:
+        raise ChipwarError("pass either --real (the bundled real series) or --data DIR (your files), not both")
+    if real:
+        merged["data"]["source"] = "bundled"
     if data is not None:
         merged["data"]["source"], merged["data"]["root"] = "files", str(data)
         base_dir = Path.cwd()

@@ -6,7 +6,6 @@ section says so in the report instead of running.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +14,8 @@ import pandas as pd
 
 from .. import codes, datasets, entities, io
 from .._errors import ChipwarError
+from ..data._download import sha256_file as sha256  # noqa: F401 - the name provenance and tests use
+from ..data._manifest import describe
 from ..io.patentsview import _TABLES as _PATENTSVIEW
 from . import truth as _truth
 
@@ -56,6 +57,11 @@ class Inputs:
         Name -> path of every input file read (hashed into the provenance file).
     notes : list of str
         What the inputs could not provide.
+    sources : list of dict
+        The raw public files behind the inputs: path, bytes, SHA-256 and, where known, URL, source version and
+        retrieval time (from a data folder's manifest, a store's build record or the bundled tables' index).
+    store : dict or None
+        The build record of the store read (``chipwar data build``), None when no store was read.
     """
 
     simulated: bool
@@ -71,15 +77,8 @@ class Inputs:
     firm_crosswalk: pd.DataFrame | None = None
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def sha256(path: Path) -> str:
-    """SHA-256 of a file, read in blocks so large inputs use little memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    sources: list[dict] = field(default_factory=list)
+    store: dict | None = None
 
 
 def _country_panel(patents: pd.DataFrame) -> pd.DataFrame:
@@ -126,11 +125,13 @@ def _leaf_regions(table: pd.DataFrame) -> pd.DataFrame:
     return table[~table["path"].isin(parents) & ~table["region"].str.contains("Other|Unclassified|<sup>")]
 
 
-def _ncses_panel(semis_path: Path, total_path: Path | None) -> pd.DataFrame:
-    semis = _leaf_regions(io.read_ncses(semis_path)).dropna(subset=["year"])
+def ncses_panel(semis_table: pd.DataFrame, total_table: pd.DataFrame | None) -> pd.DataFrame:
+    """``country_patents`` from NCSES tables as :func:`chipwar.io.read_ncses` gives them (10557 semiconductor
+    patents, 10551 all patents by economy): economies only, not the regional sums."""
+    semis = _leaf_regions(semis_table).dropna(subset=["year"])
     frame = semis[["region", "year", "value"]].rename(columns={"region": "unit", "value": "semiconductor"})
-    if total_path is not None:
-        total = _leaf_regions(io.read_ncses(total_path)).dropna(subset=["year"])
+    if total_table is not None:
+        total = _leaf_regions(total_table).dropna(subset=["year"])
         total = total[["region", "year", "value"]].rename(columns={"region": "unit", "value": "total"})
         frame = frame.merge(total, on=["unit", "year"], how="left")
     else:
@@ -140,7 +141,7 @@ def _ncses_panel(semis_path: Path, total_path: Path | None) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _fab_panel(fab_list: pd.DataFrame, years: list[int]) -> pd.DataFrame:
+def fab_panel(fab_list: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """Capacity added per country and year (200 mm equivalents) from a fab list; years without a new fab add 0."""
     fab_list = fab_list.dropna(subset=["start_year", "capacity_200mm", "country"])
     added = fab_list.groupby(["country", fab_list["start_year"].astype(int)])["capacity_200mm"].sum()
@@ -189,8 +190,9 @@ def _baci_trade(folder: Path, files: list[Path]) -> pd.DataFrame:
     return full[["year", "exporter", "importer", "hs6", "value_usd", "effect"]]
 
 
-def _patentsview_patents(folder: Path) -> pd.DataFrame:
-    """Patents by inventor country (ISO2), CPC subclass and filing year; ``effect`` is NaN (unknown)."""
+def patentsview_patents(folder: Path) -> pd.DataFrame:
+    """Patents by inventor country (ISO2), CPC subclass and filing year, from PatentsView tables or a store;
+    ``effect`` is NaN (unknown)."""
     patents = io.read_patentsview(folder, level="subclass", year="filing")
     patents = patents.dropna(subset=["country", "cpc", "year"])
     return patents[["country", "cpc", "year", "patents"]].assign(effect=np.nan).reset_index(drop=True)
@@ -212,6 +214,12 @@ def _firm_inputs(inputs: Inputs, source: entities.RawFiles, config: dict, crossw
     for table in (*entities.panels.REQUIRED, "g_application", "g_location_disambiguated", "g_us_patent_citation"):
         if source.has(table):
             inputs.files[f"patentsview: {table}"] = source.label(table)
+
+
+def reporter_exports(trade: pd.DataFrame) -> pd.DataFrame:
+    """Yearly exports to the world by reporter, from Comtrade rows (``cw.io.read_comtrade``)."""
+    trade = trade[(trade["flow"] == "X") & (trade["partner"] == "W00") & (trade["freq"] == "A")]
+    return trade.groupby(["reporter", "year"], as_index=False)["value_usd"].sum().rename(columns={"reporter": "unit"})
 
 
 def from_files(config: dict) -> Inputs:
@@ -248,14 +256,16 @@ def from_files(config: dict) -> Inputs:
         if name not in found and not (name == "comtrade" and baci):
             inputs.notes.append(f"`{name}` file {path} is absent: the analyses that need it are skipped.")
     if "ncses_semiconductor" in found:
-        inputs.country_patents = _ncses_panel(found["ncses_semiconductor"], found.get("ncses_total"))
+        total = found.get("ncses_total")
+        inputs.country_patents = ncses_panel(io.read_ncses(found["ncses_semiconductor"]),
+                                             None if total is None else io.read_ncses(total))
     if patentsview and has_firms and "g_inventor_disambiguated" not in patentsview:
         # assignee tables without inventor tables: the firm section runs, the country x class one cannot
         inputs.notes.append(f"PatentsView inventor table g_inventor_disambiguated is absent from "
                             f"{folders['patentsview']}: the event study over technology classes is skipped.")
     elif patentsview:
         # a partial set raises, naming the missing table
-        inputs.patents = _patentsview_patents(folders["patentsview"])
+        inputs.patents = patentsview_patents(folders["patentsview"])
     elif "patentsview" in folders:
         inputs.notes.append(f"PatentsView grant tables ({', '.join(t + '.tsv' for t in _PATENTSVIEW)}, or .tsv.zip) "
                             f"are absent from {folders['patentsview']}: the event study over technology classes is "
@@ -271,12 +281,9 @@ def from_files(config: dict) -> Inputs:
             inputs.notes.append(f"BACI yearly files (BACI_HS17_Y<year>_V<ver>.csv) are absent from {folders['baci']}: "
                                 "the gravity model by HS6 is skipped.")
         if "comtrade" in found:
-            trade = io.read_comtrade(found["comtrade"])
-            trade = trade[(trade["flow"] == "X") & (trade["partner"] == "W00") & (trade["freq"] == "A")]
-            inputs.reporter_exports = (trade.groupby(["reporter", "year"], as_index=False)["value_usd"].sum()
-                                       .rename(columns={"reporter": "unit"}))
+            inputs.reporter_exports = reporter_exports(io.read_comtrade(found["comtrade"]))
     if "fabs" in found:
-        inputs.fabs = _fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
+        inputs.fabs = fab_panel(io.read_fabs(found["fabs"]), config["fabs"]["years"])
     firm_source = entities.RawFiles(firm_folder) if has_firms and firm_folder is not None else None
     firm_tables = (*entities.panels.REQUIRED, "g_application", "g_location_disambiguated")
     if firm_source is not None and all(firm_source.has(t) for t in firm_tables):
@@ -285,9 +292,6 @@ def from_files(config: dict) -> Inputs:
         if inputs.firm_crosswalk is None:
             inputs.notes.append("No reviewed entity crosswalk (`entity_crosswalk` in [data.files]): section (e) uses "
                                 "the matcher's accepted candidates; review them with cw.entities.write_crosswalk.")
+    inputs.sources = [describe(root, path) for path in inputs.files.values()]
     return inputs
 
-
-def load(config: dict) -> Inputs:
-    """The inputs the configuration names: the default world or real files."""
-    return from_default() if config["data"]["source"] == "default" else from_files(config)

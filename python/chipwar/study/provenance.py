@@ -21,7 +21,8 @@ def _version(package: str) -> str | None:
         return None
 
 
-def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, Path], available: dict[str, bool]) -> dict:
+def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, Path], available: dict[str, bool],
+          sources: list[dict] | None = None, store: dict | None = None) -> dict:
     """Write ``provenance.json`` and return its content.
 
     Parameters
@@ -36,6 +37,11 @@ def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, P
         Output name -> path; tables are hashed too, so two runs can be compared file by file.
     available : dict
         Estimator -> whether this chipwar has it.
+    sources : list of dict, optional
+        The raw public files behind the inputs (path, bytes, SHA-256, and URL, version and retrieval time where
+        known), written as ``raw_files``.
+    store : dict, optional
+        The build record of the store read, written as ``store``.
     """
     record = {
         "chipwar": __version__,
@@ -46,6 +52,8 @@ def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, P
         "study_file": config["_source"],
         "config": _config.public(config),
         "inputs": {name: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())},
+        "raw_files": list(sources or []),
+        "store": store,
         "outputs": {name: sha256(p) for name, p in sorted(outputs.items()) if name.startswith("tables/")},
     }
     path.write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")

@@ -46,7 +46,8 @@ def long_panel(data: Any, outcome: str, unit: str, time: str, extra: list[str] |
 
 
 def wide_outcome(panel: pd.DataFrame, outcome: str, unit: str, time: str, need_complete: bool = True) -> pd.DataFrame:
-    """Units x periods outcome matrix (rows and columns sorted); with ``need_complete``, every cell must be present."""
+    """Units x periods outcome matrix (rows and columns sorted); with ``need_complete``, every cell must be present
+    (else the error names the missing cells)."""
     keys = (panel[unit], panel[time])
     if any(isinstance(k.dtype, pd.CategoricalDtype) for k in keys):
         wide = panel.pivot(index=unit, columns=time, values=outcome).sort_index().sort_index(axis=1)
@@ -107,3 +108,41 @@ def resolve_donors(panel: pd.DataFrame, unit: str, treated_unit: Any, donors: An
             raise ChipwarError(f"the treated unit {treated_unit!r} is also listed as a donor; remove it from donors")
     check_donors(chosen, unit)
     return chosen
+
+
+def adoption_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str,
+                    estimator: str) -> tuple[list, list, dict]:
+    """Never-treated controls, treated units and each treated unit's adoption period from the 0/1 column
+    ``treated`` (absorbing, at least two pre-periods; ``estimator`` names the caller in the messages)."""
+    missing = int(panel[treated].isna().sum())
+    if missing:
+        raise ChipwarError(
+            f"treatment column {treated!r} has missing values in {missing} row(s); every unit-period needs 0 or 1: "
+            "fill them or drop those units"
+        )
+    indicator = wide_outcome(panel, treated, unit, time, need_complete=False)  # wide's sorted units and periods
+    values = indicator.to_numpy()
+    if not np.isin(values[~np.isnan(values)], (0.0, 1.0)).all():
+        raise ChipwarError(f"column {treated!r} must be a 0/1 treatment indicator")
+    values = np.nan_to_num(values)
+    ever = values.any(axis=1)
+    treated_units = list(wide.index[ever])
+    controls = list(wide.index[~ever])
+    if not treated_units:
+        raise ChipwarError(f"no unit has {treated!r} == 1; mark the treated unit-periods with 1")
+    check_donors(controls, unit)
+    first_on = values.argmax(axis=1)
+    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, first_on[i]:].all()]
+    if not_absorbing:
+        raise ChipwarError(
+            f"treatment in {treated!r} switches off again for {_describe(not_absorbing)}; {estimator} needs treatment "
+            "to stay on once it starts"
+        )
+    starts = {u: wide.columns[first_on[i]] for i, u in enumerate(wide.index) if ever[i]}
+    earliest = int(first_on[ever].min())
+    if earliest < 2:
+        raise ChipwarError(
+            f"treatment starts in the first or second period ({wide.columns[earliest]!r}); {estimator} needs at least "
+            "two pre-periods: drop the units treated that early"
+        )
+    return controls, treated_units, starts

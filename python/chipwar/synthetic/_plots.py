@@ -17,13 +17,14 @@ def _axes(ax: Any) -> Any:
 
 def plot_trajectories(treated: pd.Series, synthetic: pd.Series, treatment_time: Any, ax: Any = None,
                       labels: tuple[str, str] = ("treated", "synthetic"), title: str = "",
-                      period_weights: pd.Series | None = None, band: pd.DataFrame | None = None) -> Any:
+                      period_weights: pd.Series | None = None, band: pd.DataFrame | None = None,
+                      band_label: str = "conformal interval") -> Any:
     """Treated and synthetic outcome paths with the treatment time marked (optionally time weights and a band)."""
     ax = _axes(ax)
     ax.plot(treated.index, treated.to_numpy(), color="black", label=labels[0])
     ax.plot(synthetic.index, synthetic.to_numpy(), color="tab:blue", linestyle="--", label=labels[1])
     if band is not None:
-        ax.fill_between(band.index, band["lower"], band["upper"], color="tab:blue", alpha=0.2, label="conformal interval")
+        ax.fill_between(band.index, band["lower"], band["upper"], color="tab:blue", alpha=0.2, label=band_label)
     if period_weights is not None and period_weights.max() > 0:
         # Time weights as bars along the bottom, scaled to a tenth of the plotted range.
         low, high = ax.get_ylim()
