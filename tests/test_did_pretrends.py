@@ -147,7 +147,9 @@ def test_event_studies_of_every_estimator():
         got = cw.pretrend_power(fit, power=0.5)
         np.testing.assert_allclose(got.power, 0.5, atol=1e-9)
         assert got.slope > 0 and got.study.pre.sum() >= 1
-    with pytest.raises(cw.ChipwarError, match="pre- and"):  # its leads are a separate test without a covariance
+    with pytest.raises(cw.ChipwarError, match="pre- and"):  # no leads at all
+        cw.pretrend_power(cw.did_imputation(df, **kw), slope=0.1)
+    with pytest.raises(cw.ChipwarError, match="separate regression.*no single reference period"):
         cw.pretrend_power(cw.did_imputation(df, **kw, pretrends=2), slope=0.1)
 
     d = df.assign(rel=np.where(df["cohort"] > 0, df["time"] - df["cohort"], -1.0),

@@ -68,7 +68,8 @@ def read_event_study(event_study: Any, times: Any = None, reference: float | Non
     :func:`chipwar.did.honest.event_study_inputs`; the regression estimators' results through their
     ``honest_inputs()``; a ``feols`` fit with an ``i(event_time, ..., ref=r)`` term through its i() coefficients.
     """
-    if hasattr(event_study, "honest_inputs"):  # sun_abraham, did2s, did_imputation, stacked_did, lpdid, ETWFE
+    if hasattr(event_study, "honest_inputs"):  # sun_abraham, did2s, stacked_did, lpdid, ETWFE
+        _refuse_separate_leads(event_study)
         beta, sigma, _, _ = event_study.honest_inputs()
         found = np.sort(event_study.estimates.index.to_numpy(dtype=float))
         ref = -1.0
@@ -103,6 +104,19 @@ def read_event_study(event_study: Any, times: Any = None, reference: float | Non
             "combinations of others (or have zero variance); drop them before computing pre-test power"
         )
     return study
+
+
+def _refuse_separate_leads(result: Any) -> None:
+    """did_imputation(pretrends=k) keeps its leads apart from the effects; say why they cannot be used here."""
+    info = getattr(result, "info", {})
+    if isinstance(info, dict) and isinstance(info.get("pretrends"), pd.DataFrame) and (
+            result.estimates.index.to_numpy(dtype=float) >= 0).all():
+        raise ChipwarError(
+            f"{result.method}: its pre-trend coefficients (pretrends=k) come from a separate regression on the "
+            "untreated observations, relative to all periods before -k (no single reference period) and without a "
+            "covariance with the effects, so neither the linear trend nor the bias after the pre-test is defined; "
+            "estimate the event study with leads instead (did2s(pretrends=True), sun_abraham, att_gt)"
+        )
 
 
 def _i_coefficients(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -317,8 +331,9 @@ def pretrend_power(
     Parameters
     ----------
     event_study : result or tuple
-        An event study: ``sun_abraham``, ``did2s``, ``did_imputation``, ``stacked_did``, ``lpdid`` results (through
-        their ``honest_inputs()``, reference period -1), ``att_gt(..., base_period="universal").aggregate("dynamic")``,
+        An event study with leads: ``sun_abraham``, ``did2s(pretrends=True)``, ``stacked_did``, ``lpdid`` results
+        (through their ``honest_inputs()``, reference period -1; not ``did_imputation``, whose leads are a separate
+        regression without a single reference period or a covariance with the effects), ``att_gt(..., base_period="universal").aggregate("dynamic")``,
         a ``feols`` fit with ``i(event_time, treated, ref=r)`` (reference r), or ``(betahat, sigma, num_pre,
         num_post)`` as for ``honest_did`` (event times -num_pre-1 .. -2 and 0 .. num_post-1).
     slope : float, optional
