@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import pytest
 from _support import shared_path
+from hypothesis import HealthCheck, settings
+
+# The fuzz suite (tests/test_fuzz.py) runs the same examples on every run: derandomised, no example database (no
+# .hypothesis directory, no replay of last run's failures), no deadline (a shared CI machine is not a benchmark).
+# chipwar-sanitize runs a quarter of the examples on the slow AddressSanitizer build (scripts/sanitize.sh).
+_FUZZ = dict(derandomize=True, database=None, deadline=None, print_blob=True,
+             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("chipwar-ci", max_examples=100, **_FUZZ)
+settings.register_profile("chipwar-sanitize", max_examples=25, **_FUZZ)
+settings.load_profile("chipwar-ci")
 
 
 @pytest.fixture(scope="session")

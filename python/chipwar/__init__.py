@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # from the defining modules: a type checker takes `estimation
     from .did.honest import honest_did
     from .did.imputation import did_imputation
     from .did.lpdid import lpdid
+    from .did.pretrends import pretrend_power
     from .did.stacked import stacked_did
     from .did.sun_abraham import sun_abraham
     from .did.triple import ddd
@@ -56,6 +57,7 @@ _LAZY = {
     "ddd": ".did",
     "stacked_did": ".did",
     "lpdid": ".did",
+    "pretrend_power": ".did",
     "synth": ".synthetic",
     "sdid": ".synthetic",
     "augsynth": ".synthetic",
@@ -73,7 +75,7 @@ _LAZY = {
 __all__ = [
     "ChipwarError", "ChipwarWarning", "ConvergenceWarning", "__version__", "att_gt", "augsynth", "bacon", "codes",
     "coefplot", "data", "datasets", "ddd", "did2s", "did_imputation", "entities", "etable", "etwfe", "events", "feols", "fepois",
-    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "scpi", "sdid", "set_num_threads", "stacked_did", "study",
+    "get_num_threads", "honest_did", "io", "iplot", "lpdid", "pretrend_power", "scpi", "sdid", "set_num_threads", "stacked_did", "study",
     "sun_abraham", "synth",
 ]
 

@@ -8,6 +8,9 @@ namespace chipwar::stats {
 MatrixXd weighted_crossprod(const CRefMat& x, const double* w) {
   const Index k = x.cols();
   MatrixXd g = MatrixXd::Zero(k, k);
+  // Eigen's rank update forms references through the (null) data pointer of an empty operand: undefined
+  // behaviour (UBSan reports it), with an empty or zero gram as the only possible answer.
+  if (k == 0 || x.rows() == 0) return g;
   if (w) {
     // sqrt(w) x in blocks of rows that stay in cache: no n x k copy of x (IRLS calls this every step)
     constexpr Index kBlock = 2048;

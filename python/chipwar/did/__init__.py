@@ -1,7 +1,7 @@
 """Staggered difference-in-differences: Callaway & Sant'Anna group-time ATTs and their aggregations,
 interaction-weighted event studies (Sun & Abraham), imputation (Borusyak, Jaravel & Spiess), two-stage DiD
-(Gardner), extended TWFE (Wooldridge), the Goodman-Bacon decomposition of two-way fixed effects and Rambachan &
-Roth sensitivity analysis."""
+(Gardner), extended TWFE (Wooldridge), the Goodman-Bacon decomposition of two-way fixed effects, Rambachan &
+Roth sensitivity analysis and Roth (2022) pre-trend power."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .etwfe import etwfe
 from .honest import honest_did
 from .imputation import did_imputation
 from .lpdid import lpdid
+from .pretrends import PretrendPowerResult, pretrend_power
 from .stacked import stacked_did
 from .sun_abraham import sun_abraham
 from .triple import TripleDiffResult, ddd
@@ -21,6 +22,7 @@ __all__ = [
     "ATTgtResult",
     "AggregatedResult",
     "BaconResult",
+    "PretrendPowerResult",
     "TripleDiffResult",
     "att_gt",
     "bacon",
@@ -30,6 +32,7 @@ __all__ = [
     "etwfe",
     "honest_did",
     "lpdid",
+    "pretrend_power",
     "stacked_did",
     "sun_abraham",
 ]

@@ -112,6 +112,9 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
     untreated = frame[TREATED].to_numpy() == 0
     if not untreated.any():
         raise ChipwarError(f"every observation is treated (cohort column {panel.cohort!r}); nothing identifies Y(0)")
+    if untreated.all():  # treated units observed only before their cohort (rows missing or removed)
+        raise ChipwarError(f"no observation is treated (cohort column {panel.cohort!r}): the treated units are "
+                           f"observed only before their cohort in {panel.time!r}; nothing to estimate")
     rhs = " + ".join(f"`{c}`" for c in panel.covariates) or "1"
     fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame.loc[untreated], weights=panel.weights, fixef_rm="none",
                 fixef_tol=FIXEF_TOL)
@@ -122,6 +125,11 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
         periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
         why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
                "their unit has no untreated observation with a positive weight")
+        if (lost | untreated).all():
+            raise ChipwarError(
+                f"no treated observation has an identified Y(0) (cohort column {panel.cohort!r}): {why}; add "
+                "never-treated or later-treated units observed in those periods"
+            )
         warnings.warn(
             f"{int(lost.sum())} treated observation(s) removed: {why}, so their Y(0) is not identified",
             ChipwarWarning,

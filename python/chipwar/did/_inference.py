@@ -19,6 +19,8 @@ from .._errors import ChipwarError
 from .._progress import run_tasks
 
 # did reports a standard error as missing when it is numerically zero (e.g. the base period's normalised effect).
+# did's threshold is absolute, right for an outcome of unit scale only (an outcome in millionths lost every standard
+# error): here it is in units of the outcome's scale (``outcome_scale``), so results scale with the outcome.
 ZERO_SE = np.sqrt(np.finfo(float).eps) * 10
 _IQR_NORMAL = float(kernels.normal_quantile(0.75) - kernels.normal_quantile(0.25))
 _CHUNK = 128  # bootstrap replicates per task handed to an executor
@@ -48,10 +50,20 @@ def analytic_vcov(inf: np.ndarray, clustering: Clustering) -> np.ndarray:
     return kernels.crossprod(np.asfortranarray(rows)) / rows.shape[0] ** 2
 
 
-def standard_errors(vcov: np.ndarray) -> np.ndarray:
-    """Square roots of the diagonal, NaN where numerically zero (as did reports them)."""
+def outcome_scale(values: np.ndarray) -> float:
+    """The scale a standard error is numerically zero against: the outcome's standard deviation, but at least
+    sqrt(eps) times its magnitude (a constant outcome's rounding noise is zero too); 1 for an outcome of unit scale."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 1.0
+    return float(max(finite.std(), np.sqrt(np.finfo(float).eps) * np.abs(finite).max()))
+
+
+def standard_errors(vcov: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Square roots of the diagonal, NaN where numerically zero (as did reports them) for an outcome of ``scale``."""
     se = np.sqrt(np.clip(np.diag(vcov), 0.0, None))
-    return np.where(se <= ZERO_SE, np.nan, se)
+    return np.where(se <= ZERO_SE * scale, np.nan, se)
 
 
 def seed_or_random(seed: int | None) -> int:
@@ -91,8 +103,10 @@ def multiplier_bootstrap(
     kind: str = "rademacher",
     executor: Executor | None = None,
     progress: bool | None = None,
+    scale: float = 1.0,
 ) -> BootstrapResult:
-    """Multiplier bootstrap of the estimates whose influence functions are the columns of ``inf``.
+    """Multiplier bootstrap of the estimates whose influence functions are the columns of ``inf`` (on an outcome of
+    ``scale``: columns whose draws are numerically zero against it get NaN standard errors).
 
     The replicates are split into chunks with their own index range, so the draws are the same whether they run
     in one call, on any number of threads, or on an executor.
@@ -112,7 +126,7 @@ def multiplier_bootstrap(
                                 shared={"rows": rows}))
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")  # R's quantile type 1
     sigma = (q75 - q25) / _IQR_NORMAL
-    good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE)
+    good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE * scale**2)
     se = np.where(good, sigma / np.sqrt(g), np.nan)
     crit = sup_t_critical(draws[:, good], sigma[good], alpha)
     centred = np.asfortranarray(draws - draws.mean(axis=0))

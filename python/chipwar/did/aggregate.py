@@ -225,7 +225,7 @@ def _finish(
     if res.boot is not None:
         boot = _inference.multiplier_bootstrap(
             all_inf, res.clustering, res.bootstrap, res.seed, res.alpha, res.info["multiplier"], res.executor,
-            res.progress,
+            res.progress, res.outcome_scale,
         )
         se = boot.se
         # rows with no sampling variation (a universal base period's 0) stay out of the band, as in did
@@ -233,7 +233,7 @@ def _finish(
         crit = _inference.sup_t_critical(boot.draws[:, :-1][:, varies], boot.sigma[:-1][varies], res.alpha)
         band = np.full(len(keys), crit)
     else:
-        se = _inference.standard_errors(_inference.analytic_vcov(all_inf, res.clustering))
+        se = _inference.standard_errors(_inference.analytic_vcov(all_inf, res.clustering), res.outcome_scale)
     table = pd.DataFrame()
     if type != "simple":
         s = se[:-1]

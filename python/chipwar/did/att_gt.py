@@ -301,6 +301,7 @@ def att_gt(
             covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
             weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
         ),
+        outcome_scale=_inference.outcome_scale(p.frame[outcome].to_numpy()),
     )
     res._infer(bootstrap, seed, executor, progress)
     return res
@@ -436,6 +437,7 @@ class ATTgtResult(Result):
     info: dict[str, Any]
     bootstrap: int | None = None
     seed: int | None = None
+    outcome_scale: float = 1.0  # what a numerically zero standard error is judged against
     # set by _infer (the inference of the cells; aggregations reuse the bootstrap settings)
     vcov: np.ndarray = field(init=False)
     se: np.ndarray = field(init=False)
@@ -451,7 +453,7 @@ class ATTgtResult(Result):
     # -- inference ---------------------------------------------------------------------------------------
     def _infer(self, bootstrap: int | None, seed: int | None, executor: Executor | None, progress: bool | None) -> None:
         self.vcov = _inference.analytic_vcov(self.inf, self.clustering)
-        self.se = _inference.standard_errors(self.vcov)
+        self.se = _inference.standard_errors(self.vcov, self.outcome_scale)
         self.crit = float(kernels.normal_quantile(1 - self.alpha / 2))
         self.boot = None
         if bootstrap is not None:
@@ -459,7 +461,7 @@ class ATTgtResult(Result):
             self.seed = _inference.seed_or_random(seed)
             self.boot = _inference.multiplier_bootstrap(
                 self.inf, self.clustering, self.bootstrap, self.seed, self.alpha, self.info["multiplier"],
-                executor, progress,
+                executor, progress, self.outcome_scale,
             )
             self.se = self.boot.se
             self.vcov = self.boot.vcov
@@ -467,6 +469,16 @@ class ATTgtResult(Result):
                 self.crit = self.boot.crit
         self.executor = executor
         self.progress = progress
+        # the universal base period's own cells are zero by construction; any other zero variance is news
+        vanished = np.flatnonzero(np.isnan(self.se) & (self.times != self.base_times))
+        if vanished.size:
+            j = vanished[0]
+            warnings.warn(
+                f"{vanished.size} ATT(g, t) have a numerically zero standard error, reported as NaN, e.g. "
+                f"ATT(g={self.cohorts[j]:g}, t={self.times[j]:g}) ({self.n_treated[j]:g} treated and "
+                f"{self.n_control[j]:g} comparison units): the outcome does not vary around the estimate",
+                ChipwarWarning, stacklevel=3,
+            )
 
     @property
     def table(self) -> pd.DataFrame:

@@ -199,6 +199,7 @@ def ddd(
             "panel": True,
         },
         n_comparison_cohorts=np.asarray(n_comparisons),
+        outcome_scale=_inference.outcome_scale(p.frame[outcome].to_numpy()),
         unit_partition=q_unit,
     )
     res._infer(bootstrap, seed, executor, progress)

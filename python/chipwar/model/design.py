@@ -46,11 +46,12 @@ def combined_codes(frame: pd.DataFrame, columns: tuple[str, ...]) -> tuple[np.nd
     for codes, levels in parts:
         missing |= codes < 0
         key = key * max(len(levels), 1) + np.maximum(codes, 0)
-    codes, uniq = pd.factorize(key, sort=True)
-    codes = codes.astype(np.int32)
-    codes[missing] = -1
-    # readable level labels "a_b" like fixest, from the first row of each combination
+    # only the complete rows' combinations are levels: a missing part's placeholder key is no group (counted as
+    # one, it left a code without a label, and the valid codes beyond it out of range)
     valid = ~missing
+    codes = np.full(len(frame), -1, dtype=np.int32)
+    codes[valid] = pd.factorize(key[valid], sort=True)[0]
+    # readable level labels "a_b" like fixest, from the first row of each combination
     first = pd.Series(np.flatnonzero(valid)).groupby(codes[valid]).first().to_numpy()
     label = pd.Series(parts[0][1][parts[0][0][first]]).astype(str)
     for c, levels in parts[1:]:
