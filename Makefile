@@ -2,7 +2,7 @@
 PYTHON ?= python3
 export PYTHON
 
-.PHONY: setup study test
+.PHONY: setup study test lint
 setup:
 	@bash scripts/setup.sh
 
@@ -11,3 +11,9 @@ study: setup
 
 test: setup
 	$(PYTHON) -m pytest
+
+# ruff (lint and format check) and mypy on the package, configured in pyproject.toml; CI runs it after the tests
+lint: setup
+	$(PYTHON) -m ruff check python/chipwar
+	$(PYTHON) -m ruff format --check python/chipwar
+	$(PYTHON) -m mypy

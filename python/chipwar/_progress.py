@@ -71,8 +71,14 @@ def _process_token() -> str:
     return f"{_BOOT_ID}:{os.getpid()}"
 
 
-def _record_task_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                         file: Any = None, line: str | None = None) -> None:
+def _record_task_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
     # warnings.showwarning's signature; installed once in a worker process, it sends a task's warnings back with
     # its result (per thread, so the threads of a dask worker keep theirs apart) and leaves all others alone
     sink = _task_warnings.sink
@@ -91,8 +97,12 @@ def _install_task_warning_sink() -> None:
             warnings.showwarning = _record_task_warning
 
 
-def _call_with_shared(fn: Callable[..., T], task: Any, shared: dict[str, Any], caller: str,
-                      ) -> tuple[T, list[tuple[type[Warning], str]]]:
+def _call_with_shared(
+    fn: Callable[..., T],
+    task: Any,
+    shared: dict[str, Any],
+    caller: str,
+) -> tuple[T, list[tuple[type[Warning], str]]]:
     """``fn(task, **shared)`` and, when run in another process (a dask worker, a process pool), the warnings it
     issued, for the caller to issue again: a worker's warnings would otherwise end in the worker's log. ``caller``
     is the calling process's token."""

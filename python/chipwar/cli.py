@@ -31,8 +31,7 @@ def _study(args: argparse.Namespace) -> int:
     import chipwar as cw
 
     try:
-        result = cw.study.run(data=args.data, out=args.out, config=args.config, progress=not args.quiet,
-                              real=args.real)
+        result = cw.study.run(data=args.data, out=args.out, config=args.config, progress=not args.quiet, real=args.real)
     except cw.ChipwarError as err:
         print(f"chipwar study: error: {err}", file=sys.stderr)
         return 2
@@ -48,8 +47,16 @@ def _data_fetch(args: argparse.Namespace) -> int:
     import chipwar as cw
 
     try:
-        entries = cw.data.fetch(args.sources or None, url=args.url, dir=args.dir, name=args.name, sha256=args.sha256,
-                                sources_file=args.sources_file, force=args.force, progress=not args.quiet)
+        entries = cw.data.fetch(
+            args.sources or None,
+            url=args.url,
+            dir=args.dir,
+            name=args.name,
+            sha256=args.sha256,
+            sources_file=args.sources_file,
+            force=args.force,
+            progress=not args.quiet,
+        )
     except cw.ChipwarError as err:
         print(f"chipwar data fetch: error: {err}", file=sys.stderr)
         return 2
@@ -64,8 +71,14 @@ def _data_build(args: argparse.Namespace) -> int:
     import chipwar as cw
 
     try:
-        store = cw.data.build(args.dir, out=args.out, memory_limit=args.memory_limit, threads=args.threads,
-                              levels=tuple(args.levels), years=tuple(args.years))
+        store = cw.data.build(
+            args.dir,
+            out=args.out,
+            memory_limit=args.memory_limit,
+            threads=args.threads,
+            levels=tuple(args.levels),
+            years=tuple(args.years),
+        )
     except cw.ChipwarError as err:
         print(f"chipwar data build: error: {err}", file=sys.stderr)
         return 2
@@ -86,8 +99,9 @@ def _add_data_commands(sub) -> None:
     fetch.add_argument("--url", default=None, help="fetch this one URL instead of named sources")
     fetch.add_argument("--name", default=None, help="file name for --url")
     fetch.add_argument("--sha256", default=None, help="expected SHA-256 of the --url file")
-    fetch.add_argument("--sources-file", default=None, help="a sources file of your own (format of "
-                                                            "chipwar/data/sources.toml)")
+    fetch.add_argument(
+        "--sources-file", default=None, help="a sources file of your own (format of chipwar/data/sources.toml)"
+    )
     fetch.add_argument("--force", action="store_true", help="download again files the manifest already has")
     fetch.add_argument("--quiet", action="store_true", help="no progress bar")
     fetch.set_defaults(func=_data_fetch)
@@ -111,8 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=2018)
     demo.set_defaults(func=_demo)
     study = sub.add_parser("study", help="run the export-control study and write its report")
-    study.add_argument("--data", default=None, help="folder of real files, raw or with a store built by "
-                                                    "`chipwar data build` (default: the simulated default world)")
+    study.add_argument(
+        "--data",
+        default=None,
+        help="folder of real files, raw or with a store built by "
+        "`chipwar data build` (default: the simulated default world)",
+    )
     study.add_argument("--real", action="store_true", help="the real series bundled with chipwar (NCSES; section a)")
     study.add_argument("--out", default="chipwar-report", help="report folder (default: chipwar-report)")
     study.add_argument("--config", default=None, help="study TOML file (default: the study shipped with chipwar)")

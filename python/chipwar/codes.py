@@ -63,14 +63,29 @@ _COMPARISON = {
 
 HS_VINTAGE_NOTES = pd.DataFrame(
     [
-        ("8486", "HS2007", "Heading created in HS 2007; before it, manufacturing equipment was spread over 8456, 8464, "
-         "8479 and other headings, so 8486 series start in 2007."),
-        ("8542", "HS2007", "Subheadings 8542.31/32/33/39 created in HS 2007 (replacing 8542.21, 8542.29, 8542.60 and "
-         "8542.70 of HS 2002)."),
-        ("8541.40", "HS2022", "Split in HS 2022 into 8541.41 (LEDs), 8541.42/43 (photovoltaic cells) and 8541.49; "
-         "map these back to 8541.40 to compare with HS 2017 data."),
-        ("8541.50", "HS2022", "HS 2022 adds 8541.51 (semiconductor-based transducers) and 8541.59 (other); map both back "
-         "to 8541.50."),
+        (
+            "8486",
+            "HS2007",
+            "Heading created in HS 2007; before it, manufacturing equipment was spread over 8456, 8464, "
+            "8479 and other headings, so 8486 series start in 2007.",
+        ),
+        (
+            "8542",
+            "HS2007",
+            "Subheadings 8542.31/32/33/39 created in HS 2007 (replacing 8542.21, 8542.29, 8542.60 and "
+            "8542.70 of HS 2002).",
+        ),
+        (
+            "8541.40",
+            "HS2022",
+            "Split in HS 2022 into 8541.41 (LEDs), 8541.42/43 (photovoltaic cells) and 8541.49; "
+            "map these back to 8541.40 to compare with HS 2017 data.",
+        ),
+        (
+            "8541.50",
+            "HS2022",
+            "HS 2022 adds 8541.51 (semiconductor-based transducers) and 8541.59 (other); map both back to 8541.50.",
+        ),
     ],
     columns=["code", "vintage", "note"],
 )
@@ -124,7 +139,9 @@ def controlled_hs6(wave: str | Iterable[str] | None = None, scope: str | None = 
         wanted = [wave] if isinstance(wave, str) else list(wave)
         unknown = sorted(set(wanted) - set(table["wave"]))
         if unknown:
-            raise ChipwarError(f"no controlled HS6 codes for wave(s) {unknown}; known waves: {sorted(set(table['wave']))}")
+            raise ChipwarError(
+                f"no controlled HS6 codes for wave(s) {unknown}; known waves: {sorted(set(table['wave']))}"
+            )
         table = table[table["wave"].isin(wanted)]
     if scope is not None:
         table = table[table["scope"] == scope]
@@ -308,7 +325,9 @@ def targeted_cpc_table() -> pd.DataFrame:
         for scope, waves in (("entity", entity), ("country", country))
         for wave in waves
     ]
-    return pd.DataFrame(rows, columns=["technology", "wave", "scope"]).sort_values(["technology", "wave"], ignore_index=True)
+    return pd.DataFrame(rows, columns=["technology", "wave", "scope"]).sort_values(
+        ["technology", "wave"], ignore_index=True
+    )
 
 
 def first_wave_cpc(codes: pd.Series | Iterable, scope: str | None = None) -> pd.Series:

@@ -40,8 +40,22 @@ def _load() -> pd.DataFrame:
     table["tightening"] = ~table["instrument"].str.startswith("Termination")
     start = table[["date_effective", "date_published"]].min(axis=1)
     table["wave"] = start.dt.strftime("%Y-%m")
-    columns = ["event_id", "wave", "date_effective", "date_published", "date_precision", "jurisdiction", "instrument",
-               "scope", "fr_citation", "fr_document", "source_url", "verified", "tightening", "note"]
+    columns = [
+        "event_id",
+        "wave",
+        "date_effective",
+        "date_published",
+        "date_precision",
+        "jurisdiction",
+        "instrument",
+        "scope",
+        "fr_citation",
+        "fr_document",
+        "source_url",
+        "verified",
+        "tightening",
+        "note",
+    ]
     return table[columns]
 
 
@@ -233,7 +247,9 @@ def post(
 
 
 def _first_periods_by_wave(first_waves: pd.Series, freq: str, include_partial: bool, date: str) -> pd.Series:
-    lookup = {w: first_period(w, freq=freq, include_partial=include_partial, date=date) for w in first_waves.dropna().unique()}
+    lookup = {
+        w: first_period(w, freq=freq, include_partial=include_partial, date=date) for w in first_waves.dropna().unique()
+    }
     return first_waves.map(lookup)
 
 

@@ -47,12 +47,44 @@ from ._core import (
 )
 
 __all__ = [
-    "AdhFit", "ColumnStatus", "Demeaned", "FixefRecovery", "OlsSolution", "PoissonFit", "adh_fit_many", "chi2_sf",
-    "compact_codes", "conformal_pvalues", "crossprod", "demean", "did_group_time", "did_group_time_rc",
-    "did_triple_group_time", "f_sf", "fit_poisson", "group_sums", "independent_columns", "multiplier_bootstrap",
-    "newey_west_meat", "normal_cdf", "normal_quantile", "num_threads", "ols", "recover_fixef", "relu_separation",
-    "scpi_insample_bounds", "scpi_qp", "sdid_fit", "sdid_replicates", "separation_impossible", "set_num_threads",
-    "simplex_least_squares", "singleton_keep_mask", "t_pvalue", "t_quantile", "wild_bootstrap_t",
+    "AdhFit",
+    "ColumnStatus",
+    "Demeaned",
+    "FixefRecovery",
+    "OlsSolution",
+    "PoissonFit",
+    "adh_fit_many",
+    "chi2_sf",
+    "compact_codes",
+    "conformal_pvalues",
+    "crossprod",
+    "demean",
+    "did_group_time",
+    "did_group_time_rc",
+    "did_triple_group_time",
+    "f_sf",
+    "fit_poisson",
+    "group_sums",
+    "independent_columns",
+    "multiplier_bootstrap",
+    "newey_west_meat",
+    "normal_cdf",
+    "normal_quantile",
+    "num_threads",
+    "ols",
+    "recover_fixef",
+    "relu_separation",
+    "scpi_insample_bounds",
+    "scpi_qp",
+    "sdid_fit",
+    "sdid_replicates",
+    "separation_impossible",
+    "set_num_threads",
+    "simplex_least_squares",
+    "singleton_keep_mask",
+    "t_pvalue",
+    "t_quantile",
+    "wild_bootstrap_t",
     "zero_outcome_groups",
 ]
 
@@ -80,8 +112,14 @@ class Demeaned(NamedTuple):
     converged: list[bool]  # per column
 
 
-def demean(x: np.ndarray, codes: np.ndarray, n_groups: Sequence[int], weights: np.ndarray | None = None,
-           tol: float = 1e-8, max_iter: int = 10000) -> Demeaned:
+def demean(
+    x: np.ndarray,
+    codes: np.ndarray,
+    n_groups: Sequence[int],
+    weights: np.ndarray | None = None,
+    tol: float = 1e-8,
+    max_iter: int = 10000,
+) -> Demeaned:
     """Alternating projections over the fixed effects ``codes`` (n x Q int32) on every column of ``x``."""
     values, iterations, converged = _core.demean(x, codes, n_groups, weights, tol, max_iter)
     return Demeaned(values, list(iterations), list(converged))
@@ -94,8 +132,9 @@ class FixefRecovery(NamedTuple):
     converged: bool
 
 
-def recover_fixef(fe_sum: np.ndarray, codes: np.ndarray, n_groups: Sequence[int],
-                  weights: np.ndarray | None) -> FixefRecovery:
+def recover_fixef(
+    fe_sum: np.ndarray, codes: np.ndarray, n_groups: Sequence[int], weights: np.ndarray | None
+) -> FixefRecovery:
     coefs, converged = _core.recover_fixef(fe_sum, codes, n_groups, weights)
     return FixefRecovery([np.asarray(c) for c in coefs], bool(converged))
 
@@ -110,13 +149,19 @@ class AdhFit(NamedTuple):
     best_start: int  # which start of the V search won
 
 
-def adh_fit_many(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-                 fixed_v: Sequence[np.ndarray], max_iter: int, random_starts: int, v_search: str) -> list[AdhFit]:
+def adh_fit_many(
+    problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    fixed_v: Sequence[np.ndarray],
+    max_iter: int,
+    random_starts: int,
+    v_search: str,
+) -> list[AdhFit]:
     """ADH synthetic control for (X0, x1, Z0, z1) problems, in parallel: V optimised, or ``fixed_v[i]`` when
     non-empty."""
-    return [AdhFit(np.asarray(f["w"]), np.asarray(f["v"]), float(f["mspe"]), bool(f["converged"]),
-                   int(f["best_start"]))
-            for f in _core.adh_fit_many(problems, fixed_v, max_iter, random_starts, v_search)]
+    return [
+        AdhFit(np.asarray(f["w"]), np.asarray(f["v"]), float(f["mspe"]), bool(f["converged"]), int(f["best_start"]))
+        for f in _core.adh_fit_many(problems, fixed_v, max_iter, random_starts, v_search)
+    ]
 
 
 class PoissonFit(NamedTuple):
@@ -140,16 +185,35 @@ class PoissonFit(NamedTuple):
         return all(s == ColumnStatus.kept for s in self.status)
 
 
-def fit_poisson(x: np.ndarray, y: np.ndarray, codes: np.ndarray, n_groups: Sequence[int], weights: np.ndarray | None,
-                offset: np.ndarray | None, tol: float, max_iter: int, fixef_tol: float, fixef_max_iter: int,
-                collin_tol: float, absorbed_tol: float) -> PoissonFit:
+def fit_poisson(
+    x: np.ndarray,
+    y: np.ndarray,
+    codes: np.ndarray,
+    n_groups: Sequence[int],
+    weights: np.ndarray | None,
+    offset: np.ndarray | None,
+    tol: float,
+    max_iter: int,
+    fixef_tol: float,
+    fixef_max_iter: int,
+    collin_tol: float,
+    absorbed_tol: float,
+) -> PoissonFit:
     """Poisson PML with fixed effects by IRLS (``x`` and ``y`` float64 or float32, ``x`` in Fortran order)."""
-    out = _core.fit_poisson(x, y, codes, n_groups, weights, offset, tol, max_iter, fixef_tol, fixef_max_iter,
-                            collin_tol, absorbed_tol)
+    out = _core.fit_poisson(
+        x, y, codes, n_groups, weights, offset, tol, max_iter, fixef_tol, fixef_max_iter, collin_tol, absorbed_tol
+    )
     return PoissonFit(
-        status=list(out["status"]), coef=np.asarray(out["coef"]), x_demeaned=np.asarray(out["x_demeaned"]),
-        bread=np.asarray(out["bread"]), eta=np.asarray(out["eta"]), mu=np.asarray(out["mu"]),
-        deviance=float(out["deviance"]), loglik=float(out["loglik"]), loglik_null=float(out["loglik_null"]),
-        iterations=int(out["iterations"]), converged=bool(out["converged"]),
+        status=list(out["status"]),
+        coef=np.asarray(out["coef"]),
+        x_demeaned=np.asarray(out["x_demeaned"]),
+        bread=np.asarray(out["bread"]),
+        eta=np.asarray(out["eta"]),
+        mu=np.asarray(out["mu"]),
+        deviance=float(out["deviance"]),
+        loglik=float(out["loglik"]),
+        loglik_null=float(out["loglik_null"]),
+        iterations=int(out["iterations"]),
+        converged=bool(out["converged"]),
         fixef_converged=bool(out["fixef_converged"]),
     )

@@ -19,13 +19,19 @@ import pandas as pd
 from .. import codes, io
 from .._errors import ChipwarError
 from .._version import __version__
-from ..io._patentsview_rows import columns as _patentsview_columns
 from ..io import store as _store
-from ._manifest import describe, read_manifest
+from ..io._patentsview_rows import columns as _patentsview_columns
 from ..io._store_panels import PanelBuilder, check_dates
+from ._manifest import describe, read_manifest
 
-PATENTSVIEW_TABLES = ("g_patent", "g_application", "g_cpc_current", "g_inventor_disambiguated",
-                      "g_location_disambiguated", "g_assignee_disambiguated")
+PATENTSVIEW_TABLES = (
+    "g_patent",
+    "g_application",
+    "g_cpc_current",
+    "g_inventor_disambiguated",
+    "g_location_disambiguated",
+    "g_assignee_disambiguated",
+)
 _ASSIGNEE_COLUMNS = ["patent_id", "assignee_id", "location_id"]
 
 
@@ -42,23 +48,40 @@ class _Builder:
         out.mkdir(parents=True, exist_ok=True)
         self.con = _store.connect(out, memory_limit, threads)
         self.tmp = out / ".tmp"
-        self.record: dict[str, Any] = {"format": _store.FORMAT_VERSION, "memory_limit": memory_limit,
-                       "threads": int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0]),
-                       "datasets": {}, "panels": {}}
+        self.record: dict[str, Any] = {
+            "format": _store.FORMAT_VERSION,
+            "memory_limit": memory_limit,
+            "threads": int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0]),
+            "datasets": {},
+            "panels": {},
+        }
 
     def source(self, path: Path) -> dict:
         """A raw file's provenance: path, size, SHA-256, and URL / version / retrieval time when it was fetched."""
         return describe(self.directory, path, self.manifest)
 
-    def copy(self, select: str, target: Path, sources: list[dict], keep_order: bool = False,
-             partition_by: str | None = None, pattern: str | None = None) -> None:
+    def copy(
+        self,
+        select: str,
+        target: Path,
+        sources: list[dict],
+        keep_order: bool = False,
+        partition_by: str | None = None,
+        pattern: str | None = None,
+    ) -> None:
         """Write ``select`` to Parquet at ``target`` with the sources in its metadata."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        options = ["FORMAT parquet", "COMPRESSION zstd",
-                   "KV_METADATA {\"chipwar.sources\": " + _sql_text(json.dumps(sources)) + "}"]
+        options = [
+            "FORMAT parquet",
+            "COMPRESSION zstd",
+            'KV_METADATA {"chipwar.sources": ' + _sql_text(json.dumps(sources)) + "}",
+        ]
         if partition_by:
-            options += [f"PARTITION_BY ({partition_by})", "OVERWRITE_OR_IGNORE true",
-                        f"FILENAME_PATTERN {_sql_text(pattern or 'part_{i}')}"]
+            options += [
+                f"PARTITION_BY ({partition_by})",
+                "OVERWRITE_OR_IGNORE true",
+                f"FILENAME_PATTERN {_sql_text(pattern or 'part_{i}')}",
+            ]
         # file order is kept only where it means something (g_application's last filing row wins)
         self.con.execute(f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
         try:
@@ -71,8 +94,12 @@ class _Builder:
         globs = ", ".join(_sql_text(str(f)) for f in files)
         rows = self.con.execute(f"SELECT count(*) FROM read_parquet([{globs}])").fetchall()[0][0] if files else 0
         described = self.con.execute(f"DESCRIBE SELECT * FROM read_parquet([{globs}])").fetchall() if files else []
-        self.record["datasets"][name] = {"files": rel, "rows": int(rows),
-                                         "columns": {c[0]: c[1] for c in described}, "sources": sources}
+        self.record["datasets"][name] = {
+            "files": rel,
+            "rows": int(rows),
+            "columns": {c[0]: c[1] for c in described},
+            "sources": sources,
+        }
 
     @contextmanager
     def text_file(self, path: Path, member_suffix: str) -> Iterator[Path]:
@@ -83,8 +110,10 @@ class _Builder:
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.namelist() if m.lower().endswith(member_suffix)]
             if len(members) != 1:
-                raise ChipwarError(f"{path}: expected one {member_suffix} file inside, found {members}; pass the "
-                                   "PatentsView zip as downloaded")
+                raise ChipwarError(
+                    f"{path}: expected one {member_suffix} file inside, found {members}; pass the "
+                    "PatentsView zip as downloaded"
+                )
             with tempfile.TemporaryDirectory(dir=self.tmp) as tmp:
                 target = Path(tmp) / Path(members[0]).name
                 with archive.open(members[0]) as src, open(target, "wb") as dst:
@@ -93,8 +122,10 @@ class _Builder:
 
 
 def _read_text(path: Path, sep: str) -> str:
-    return (f"read_csv({_sql_text(str(path))}, delim = {_sql_text(sep)}, quote = '\"', escape = '\"', header = true, "
-            "all_varchar = true, max_line_size = 33554432)")
+    return (
+        f"read_csv({_sql_text(str(path))}, delim = {_sql_text(sep)}, quote = '\"', escape = '\"', header = true, "
+        "all_varchar = true, max_line_size = 33554432)"
+    )
 
 
 def _header(con, path: Path, sep: str) -> list[str]:
@@ -122,16 +153,24 @@ def _build_patentsview(b: _Builder, files: dict[str, Path]) -> None:
             header = _header(b.con, text, "\t")
             missing = [c for c in needed if c not in header]
             if missing:
-                raise ChipwarError(f"{path}, line 1: column(s) {missing} missing from the header of PatentsView table "
-                                   f"{table} (found {header[:12]}); download the table again")
+                raise ChipwarError(
+                    f"{path}, line 1: column(s) {missing} missing from the header of PatentsView table "
+                    f"{table} (found {header[:12]}); download the table again"
+                )
             # row order matters where the counting reads it (a patent's last filing row, a location's first row)
-            b.copy(f"SELECT * FROM {_read_text(text, chr(9))}", target, [source],
-                   keep_order=table in ("g_application", "g_location_disambiguated"))
+            b.copy(
+                f"SELECT * FROM {_read_text(text, chr(9))}",
+                target,
+                [source],
+                keep_order=table in ("g_application", "g_location_disambiguated"),
+            )
         b.add_dataset(f"patentsview/{table}", [target], [source])
     views = b.record["datasets"]
     for table in files:
-        b.con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
-                      f"{_sql_text(str(b.out / views['patentsview/' + table]['files'][0]))}, file_row_number = true)")
+        b.con.execute(
+            f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM read_parquet("
+            f"{_sql_text(str(b.out / views['patentsview/' + table]['files'][0]))}, file_row_number = true)"
+        )
     if "g_patent" in files:
         check_dates(b.con, "g_patent", "patent_date", str(files["g_patent"]))
     if "g_application" in files:
@@ -140,8 +179,11 @@ def _build_patentsview(b: _Builder, files: dict[str, Path]) -> None:
 
 def _build_patent_panels(b: _Builder, files: dict[str, Path], levels, years) -> None:
     """Every panel asked for, each temporary table (codes of a level, owners' shares) made once for all of them."""
-    owners = [by for by, table in (("country", "g_inventor_disambiguated"), ("assignee", "g_assignee_disambiguated"))
-              if table in files]
+    owners = [
+        by
+        for by, table in (("country", "g_inventor_disambiguated"), ("assignee", "g_assignee_disambiguated"))
+        if table in files
+    ]
     needed = {"g_patent", "g_cpc_current", "g_location_disambiguated"}
     if not owners or not needed <= set(files):
         return
@@ -156,19 +198,29 @@ def _build_patent_panels(b: _Builder, files: dict[str, Path], levels, years) -> 
                 target = b.out / f"{name}.parquet"
                 b.copy(select, target, sources)
                 rows = b.con.execute(f"SELECT count(*) FROM read_parquet({_sql_text(str(target))})").fetchall()[0][0]
-                b.record["panels"][name] = {"file": f"{name}.parquet", "rows": int(rows),
-                                            "no_owner": counts.no_owner, "no_year": counts.no_year}
+                b.record["panels"][name] = {
+                    "file": f"{name}.parquet",
+                    "rows": int(rows),
+                    "no_owner": counts.no_owner,
+                    "no_year": counts.no_year,
+                }
 
 
 _BACI_CHECKS = (  # column, condition that makes a value bad, what it must be
     ("t", "try_cast(trim(t) AS INTEGER) IS NULL", "a year"),
     ("i", "try_cast(trim(i) AS INTEGER) IS NULL", "a country code"),
     ("j", "try_cast(trim(j) AS INTEGER) IS NULL", "a country code"),
-    ("k", "try_cast(trim(k) AS INTEGER) IS NULL OR try_cast(trim(k) AS INTEGER) NOT BETWEEN 10000 AND 999999",
-     "an HS6 code"),
+    (
+        "k",
+        "try_cast(trim(k) AS INTEGER) IS NULL OR try_cast(trim(k) AS INTEGER) NOT BETWEEN 10000 AND 999999",
+        "an HS6 code",
+    ),
     ("v", "try_cast(trim(v) AS DOUBLE) IS NULL OR NOT isfinite(try_cast(trim(v) AS DOUBLE))", "a number"),
-    ("q", "NOT (q IS NULL OR trim(q) IN ('', 'NA', 'N/A', 'NaN', 'nan')) AND try_cast(trim(q) AS DOUBLE) IS NULL",
-     "a number"),
+    (
+        "q",
+        "NOT (q IS NULL OR trim(q) IN ('', 'NA', 'N/A', 'NaN', 'nan')) AND try_cast(trim(q) AS DOUBLE) IS NULL",
+        "a number",
+    ),
 )
 
 
@@ -186,12 +238,17 @@ def _baci_error(b: _Builder, raw: str, label: str) -> ChipwarError:
     for column, bad, what in _BACI_CHECKS:
         found = b.con.execute(f"SELECT {column} FROM {raw} WHERE {bad} LIMIT 1").fetchall()
         if found:
-            return ChipwarError(f"{label}, column {column!r}: {found[0][0]!r} is not {what}; correct or remove that row")
+            return ChipwarError(
+                f"{label}, column {column!r}: {found[0][0]!r} is not {what}; correct or remove that row"
+            )
     unknown = b.con.execute(
         f"SELECT code FROM (SELECT trim(i)::INTEGER AS code FROM {raw} UNION SELECT trim(j)::INTEGER FROM {raw}) "
-        "WHERE code NOT IN (SELECT code FROM baci_iso) LIMIT 1").fetchall()
-    return ChipwarError(f"{label}: country code {unknown[0][0] if unknown else '?'} is not in the country codes "
-                        "table; use the country_codes file of the same BACI release")
+        "WHERE code NOT IN (SELECT code FROM baci_iso) LIMIT 1"
+    ).fetchall()
+    return ChipwarError(
+        f"{label}: country code {unknown[0][0] if unknown else '?'} is not in the country codes "
+        "table; use the country_codes file of the same BACI release"
+    )
 
 
 def _build_baci_file(b: _Builder, text: Path, label: str, source: dict) -> None:
@@ -219,7 +276,8 @@ def _build_baci_file(b: _Builder, text: Path, label: str, source: dict) -> None:
     bad = b.con.execute(
         f"SELECT count(*) FROM read_parquet([{files}], hive_partitioning = true) WHERE year < 0 OR exporter IS NULL "
         "OR importer IS NULL OR exporter_iso3 IS NULL OR importer_iso3 IS NULL OR hs6 IS NULL OR value_usd IS NULL "
-        "OR NOT isfinite(value_usd) OR isnan(quantity)").fetchall()[0][0]
+        "OR NOT isfinite(value_usd) OR isnan(quantity)"
+    ).fetchall()[0][0]
     if bad:
         for f in written:
             f.unlink()
@@ -228,9 +286,13 @@ def _build_baci_file(b: _Builder, text: Path, label: str, source: dict) -> None:
 
 def _country_table(b: _Builder, path: Path) -> None:
     iso = io.baci._country_map(path)
-    b.con.register("baci_iso_frame", pd.DataFrame({"code": iso.index.astype("int64"), "iso3": iso.to_numpy(dtype=object)}))
-    b.con.execute("CREATE OR REPLACE TEMP TABLE baci_iso AS SELECT code::INTEGER AS code, iso3::VARCHAR AS iso3 "
-                  "FROM baci_iso_frame")
+    b.con.register(
+        "baci_iso_frame", pd.DataFrame({"code": iso.index.astype("int64"), "iso3": iso.to_numpy(dtype=object)})
+    )
+    b.con.execute(
+        "CREATE OR REPLACE TEMP TABLE baci_iso AS SELECT code::INTEGER AS code, iso3::VARCHAR AS iso3 "
+        "FROM baci_iso_frame"
+    )
     b.con.unregister("baci_iso_frame")
 
 
@@ -245,8 +307,10 @@ def _build_baci(b: _Builder, zips: list[Path], csvs: list[Path]) -> None:
             country = [n for n in names if Path(n).name.lower().startswith("country_codes")]
             yearly = sorted(n for n in names if Path(n).name.startswith("BACI_") and n.lower().endswith(".csv"))
             if not country or not yearly:
-                raise ChipwarError(f"{archive_path}: expected BACI_*_Y<year>_V<release>.csv files and a country_codes "
-                                   f"file inside, found {names[:8]}; fetch the BACI release again")
+                raise ChipwarError(
+                    f"{archive_path}: expected BACI_*_Y<year>_V<release>.csv files and a country_codes "
+                    f"file inside, found {names[:8]}; fetch the BACI release again"
+                )
             with tempfile.TemporaryDirectory(dir=b.tmp) as tmp:
                 for member in [country[0], *yearly]:
                     target = Path(tmp) / Path(member).name
@@ -261,8 +325,10 @@ def _build_baci(b: _Builder, zips: list[Path], csvs: list[Path]) -> None:
         folder = csvs[0].parent
         country_files = sorted(folder.glob("country_codes*.csv"))
         if not country_files:
-            raise ChipwarError(f"{folder}: BACI files {csvs[0].name}... found but no country_codes_V<ver>.csv; put "
-                               "BACI's country codes file of the same release next to them")
+            raise ChipwarError(
+                f"{folder}: BACI files {csvs[0].name}... found but no country_codes_V<ver>.csv; put "
+                "BACI's country codes file of the same release next to them"
+            )
         _country_table(b, country_files[-1])
         sources.append(b.source(country_files[-1]))
         for path in csvs:
@@ -270,8 +336,10 @@ def _build_baci(b: _Builder, zips: list[Path], csvs: list[Path]) -> None:
             sources.append(source)
             _build_baci_file(b, path, str(path), source)
     b.add_dataset("baci", sorted((b.out / "baci").glob("year=*/*.parquet")), sources)
-    b.con.execute(f"CREATE OR REPLACE VIEW baci AS SELECT * FROM read_parquet("
-                  f"{_sql_text(str(b.out / 'baci'))} || '/**/*.parquet', hive_partitioning = true)")
+    b.con.execute(
+        f"CREATE OR REPLACE VIEW baci AS SELECT * FROM read_parquet("
+        f"{_sql_text(str(b.out / 'baci'))} || '/**/*.parquet', hive_partitioning = true)"
+    )
 
 
 def _build_trade_panel(b: _Builder) -> None:
@@ -279,8 +347,11 @@ def _build_trade_panel(b: _Builder) -> None:
 
     name = "panels/trade_study"
     target = b.out / f"{name}.parquet"
-    b.copy(baci_study_sql(list(codes.controlled_hs6()) + list(codes.comparison_hs6())), target,
-           b.record["datasets"]["baci"]["sources"])
+    b.copy(
+        baci_study_sql(list(codes.controlled_hs6()) + list(codes.comparison_hs6())),
+        target,
+        b.record["datasets"]["baci"]["sources"],
+    )
     rows = b.con.execute(f"SELECT count(*) FROM read_parquet({_sql_text(str(target))})").fetchall()[0][0]
     b.record["panels"][name] = {"file": f"{name}.parquet", "rows": int(rows)}
 
@@ -324,8 +395,9 @@ def _ncses_inputs(directory: Path) -> dict[str, tuple[Path, tuple[int, int] | No
     from .bundled import ncses_index
 
     folder = directory / "ncses"
-    found: dict[str, tuple[Path, tuple[int, int] | None]] = {p.parent.name: (p, None)
-                                                             for p in sorted(folder.glob("*/data.csv"))}
+    found: dict[str, tuple[Path, tuple[int, int] | None]] = {
+        p.parent.name: (p, None) for p in sorted(folder.glob("*/data.csv"))
+    }
     index = ncses_index().set_index("table_id")
     for path in sorted(folder.glob("*.csv")):
         years = None
@@ -400,7 +472,6 @@ def build(
     import duckdb
     import pyarrow
 
-
     directory = Path(dir)
     if not directory.is_dir():
         raise ChipwarError(f"{directory}: not a folder; pass the data folder that `chipwar data fetch` filled")
@@ -421,9 +492,15 @@ def build(
         b.con.close()
         shutil.rmtree(b.tmp, ignore_errors=True)
     if not b.record["datasets"]:
-        raise ChipwarError(f"{directory}: no raw files of any source found (PatentsView g_*.tsv[.zip], BACI, Comtrade, "
-                           "NCSES, CSL); fetch them with `chipwar data fetch SOURCE --dir DIR`")
-    b.record.update(built_at=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-                    chipwar=__version__, duckdb=duckdb.__version__, pyarrow=pyarrow.__version__)
+        raise ChipwarError(
+            f"{directory}: no raw files of any source found (PatentsView g_*.tsv[.zip], BACI, Comtrade, "
+            "NCSES, CSL); fetch them with `chipwar data fetch SOURCE --dir DIR`"
+        )
+    b.record.update(
+        built_at=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+        chipwar=__version__,
+        duckdb=duckdb.__version__,
+        pyarrow=pyarrow.__version__,
+    )
     (b.out / _store.RECORD).write_text(json.dumps(b.record, indent=2) + "\n", encoding="utf-8")
     return _store.open_store(b.out)

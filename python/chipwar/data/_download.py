@@ -70,10 +70,10 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 _REFUSAL_HINTS = {
     401: "the server wants credentials: for UN Comtrade set the subscription key in the environment variable named "
-         "by key_env in the sources file",
+    "by key_env in the sources file",
     403: "access is denied: check the URL in the sources file, or your access rights (a key, a licence)",
     404: "nothing is at this address: the publisher may have moved the file; put its new URL in the sources file "
-         "(chipwar/data/sources.toml, or your copy passed with --sources FILE)",
+    "(chipwar/data/sources.toml, or your copy passed with --sources FILE)",
     410: "the file was removed: put its new URL in the sources file",
 }
 
@@ -152,8 +152,10 @@ def _receive(url: str, part: Path, headers: dict[str, str], retry: Retry, progre
         if attempt + 1 < retry.attempts:
             retry.wait(attempt, retry_after)
     kept = f"; the {part.stat().st_size} bytes received are kept in {part}" if part.exists() else ""
-    raise ChipwarError(f"{url}: download failed after {retry.attempts} attempts (last: {last}){kept}; run the same "
-                       "command again to resume, or check the network and the URL in the sources file")
+    raise ChipwarError(
+        f"{url}: download failed after {retry.attempts} attempts (last: {last}){kept}; run the same "
+        "command again to resume, or check the network and the URL in the sources file"
+    )
 
 
 def check_archive(path: Path, name: str) -> str:
@@ -194,8 +196,14 @@ class Downloaded:
     check: str
 
 
-def download(url: str, dest: Path, sha256: str | None = None, headers: dict[str, str] | None = None,
-             retry: Retry | None = None, progress=None) -> Downloaded:
+def download(
+    url: str,
+    dest: Path,
+    sha256: str | None = None,
+    headers: dict[str, str] | None = None,
+    retry: Retry | None = None,
+    progress=None,
+) -> Downloaded:
     """Download ``url`` to ``dest`` (via ``dest.part``, resumable), check it, then rename it to ``dest``.
 
     Raises
@@ -211,9 +219,11 @@ def download(url: str, dest: Path, sha256: str | None = None, headers: dict[str,
     digest = sha256_file(part)
     if sha256 is not None and digest != sha256.lower():
         part.unlink()
-        raise ChipwarError(f"{dest.name}: SHA-256 {digest} differs from the {sha256} the sources file expects; the "
-                           "download was corrupted or the publisher changed the file: fetch again, and if it differs "
-                           "again check the publisher's release and update sha256 in the sources file")
+        raise ChipwarError(
+            f"{dest.name}: SHA-256 {digest} differs from the {sha256} the sources file expects; the "
+            "download was corrupted or the publisher changed the file: fetch again, and if it differs "
+            "again check the publisher's release and update sha256 in the sources file"
+        )
     try:
         check = check_archive(part, dest.name)
     except ChipwarError:

@@ -53,14 +53,26 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _get(remote: RemoteFile, directory: Path, retry: Retry, progress: bool | None, force: bool,
-         headers: dict[str, str] | None = None) -> ManifestEntry:
+def _get(
+    remote: RemoteFile,
+    directory: Path,
+    retry: Retry,
+    progress: bool | None,
+    force: bool,
+    headers: dict[str, str] | None = None,
+) -> ManifestEntry:
     """One remote file into ``<directory>/<source>/<name>``; a file already there with its manifest hash is kept."""
     relative = f"{remote.source}/{remote.name}"
     dest = directory / relative
     known = read_manifest(directory).get(relative)
-    if (not force and known is not None and dest.is_file() and known.url == remote.url
-            and (remote.sha256 is None or known.sha256 == remote.sha256) and sha256_file(dest) == known.sha256):
+    if (
+        not force
+        and known is not None
+        and dest.is_file()
+        and known.url == remote.url
+        and (remote.sha256 is None or known.sha256 == remote.sha256)
+        and sha256_file(dest) == known.sha256
+    ):
         return known
     bar = _bar(remote.name, progress)
     try:
@@ -68,8 +80,7 @@ def _get(remote: RemoteFile, directory: Path, retry: Retry, progress: bool | Non
     finally:
         if bar is not None:
             bar.close()
-    entry = ManifestEntry(relative, remote.source, remote.url, remote.version, got.bytes, got.sha256, _now(),
-                          got.check)
+    entry = ManifestEntry(relative, remote.source, remote.url, remote.version, got.bytes, got.sha256, _now(), got.check)
     record(directory, entry)
     return entry
 
@@ -83,13 +94,20 @@ def _comtrade_files(cfg: dict, key: str | None) -> list[RemoteFile]:
     files = []
     for period in range(first, last + 1):
         for reporter in cfg["reporters"] or [None]:
-            query = {"period": str(period), "partnerCode": cfg["partner"], "flowCode": cfg["flow"],
-                     "cmdCode": ",".join(cfg["commodities"]), "maxRecords": str(cap), "includeDesc": "true"}
+            query = {
+                "period": str(period),
+                "partnerCode": cfg["partner"],
+                "flowCode": cfg["flow"],
+                "cmdCode": ",".join(cfg["commodities"]),
+                "maxRecords": str(cap),
+                "includeDesc": "true",
+            }
             if reporter is not None:
                 query["reporterCode"] = str(reporter)
             name = f"comtrade_{cfg['freq']}_{cfg['flow']}_{period}" + (f"_{reporter}" if reporter is not None else "")
-            files.append(RemoteFile("comtrade", name + ".json", f"{base}?{urllib.parse.urlencode(query)}",
-                                    cfg["version"]))
+            files.append(
+                RemoteFile("comtrade", name + ".json", f"{base}?{urllib.parse.urlencode(query)}", cfg["version"])
+            )
     return files
 
 
@@ -99,18 +117,27 @@ def _check_comtrade_page(path: Path, cap: int, keyed: bool, key_env: str) -> Non
     page = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(page, dict) or "data" not in page:
         path.unlink()
-        raise ChipwarError(f"{path.name}: the Comtrade API answered without a 'data' list ({str(page)[:200]}); check "
-                           "the query keys in the sources file")
+        raise ChipwarError(
+            f"{path.name}: the Comtrade API answered without a 'data' list ({str(page)[:200]}); check "
+            "the query keys in the sources file"
+        )
     if page.get("error"):
         path.unlink()
         raise ChipwarError(f"{path.name}: the Comtrade API answered with an error: {page['error']}")
     if len(page["data"]) >= cap:
         path.unlink()
-        more = "list reporters in [comtrade] reporters (one call each)" if keyed else (
-            f"set a subscription key in the environment variable {key_env} (the keyless preview returns "
-            f"{cap} rows a call), or list reporters in [comtrade] reporters")
-        raise ChipwarError(f"{path.name}: the Comtrade API returned {len(page['data'])} rows, its cap for one call, so "
-                           f"the answer is cut short; {more}")
+        more = (
+            "list reporters in [comtrade] reporters (one call each)"
+            if keyed
+            else (
+                f"set a subscription key in the environment variable {key_env} (the keyless preview returns "
+                f"{cap} rows a call), or list reporters in [comtrade] reporters"
+            )
+        )
+        raise ChipwarError(
+            f"{path.name}: the Comtrade API returned {len(page['data'])} rows, its cap for one call, so "
+            f"the answer is cut short; {more}"
+        )
 
 
 def _fetch_comtrade(sources: Sources, directory: Path, retry: Retry, progress: bool | None, force: bool):
@@ -196,8 +223,15 @@ def fetch(
         file_name = name or Path(urllib.parse.urlparse(url).path).name
         if not file_name:
             raise ChipwarError(f"{url}: the URL names no file; pass name=")
-        return [_get(RemoteFile("downloads", file_name, url, "unversioned (direct URL)", sha256), directory, retry,
-                     progress, force)]
+        return [
+            _get(
+                RemoteFile("downloads", file_name, url, "unversioned (direct URL)", sha256),
+                directory,
+                retry,
+                progress,
+                force,
+            )
+        ]
     if sources is None:
         raise ChipwarError(f"name the sources to fetch ({', '.join(SOURCES)}, or 'all'), or pass url=")
     names = [sources] if isinstance(sources, str) else list(sources)

@@ -76,9 +76,10 @@ def record(directory: Path, entry: ManifestEntry) -> None:
     entries = read_manifest(directory)
     entries[entry.path] = entry
     path = Path(directory) / MANIFEST
-    text = json.dumps({"format": FORMAT_VERSION, "files": [asdict(e) for e in sorted(entries.values(),
-                                                                                      key=lambda e: e.path)]},
-                      indent=2)
+    text = json.dumps(
+        {"format": FORMAT_VERSION, "files": [asdict(e) for e in sorted(entries.values(), key=lambda e: e.path)]},
+        indent=2,
+    )
     tmp = path.with_name(MANIFEST + ".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")
     os.replace(tmp, path)

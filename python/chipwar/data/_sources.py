@@ -56,7 +56,10 @@ def load_sources(path: str | Path | None = None) -> Sources:
         When the file is missing, not TOML, of another format version, or a source lacks ``url`` / ``version``.
     """
     if path is None:
-        text, where = resources.files("chipwar.data").joinpath("sources.toml").read_text(encoding="utf-8"), "sources.toml"
+        text, where = (
+            resources.files("chipwar.data").joinpath("sources.toml").read_text(encoding="utf-8"),
+            "sources.toml",
+        )
     else:
         where = str(path)
         if not Path(path).is_file():
@@ -67,7 +70,9 @@ def load_sources(path: str | Path | None = None) -> Sources:
     except tomllib.TOMLDecodeError as err:
         raise ChipwarError(f"{where}: not a valid TOML sources file ({err}); fix the syntax") from err
     if raw.get("version") != FORMAT_VERSION:
-        raise ChipwarError(f"{where}: version = {raw.get('version')!r}, but this chipwar reads version {FORMAT_VERSION}")
+        raise ChipwarError(
+            f"{where}: version = {raw.get('version')!r}, but this chipwar reads version {FORMAT_VERSION}"
+        )
     settings = {name: value for name, value in raw.items() if isinstance(value, dict)}
     for name, cfg in settings.items():
         missing = [key for key in ("url", "version") if key not in cfg]

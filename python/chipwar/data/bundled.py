@@ -22,8 +22,9 @@ def _open(name: str):
 @lru_cache(maxsize=1)
 def _index() -> pd.DataFrame:
     with _open("index.csv") as fh:
-        return pd.read_csv(fh, dtype={"table_id": str}, keep_default_na=False, na_values={"first_year": [""],
-                                                                                           "last_year": [""]})
+        return pd.read_csv(
+            fh, dtype={"table_id": str}, keep_default_na=False, na_values={"first_year": [""], "last_year": [""]}
+        )
 
 
 def ncses_index() -> pd.DataFrame:
@@ -60,8 +61,12 @@ def ncses_table(table_id: str) -> pd.DataFrame:
         bundled = sorted(index.index[index["file"] != ""])
         raise ChipwarError(f"NCSES table {table_id!r} is not bundled with chipwar (bundled: {bundled})")
     with _open(index.loc[table_id, "file"]) as fh:
-        table = pd.read_csv(fh, dtype={"table_id": str, "region": str, "path": str}, keep_default_na=False,
-                            na_values={"value": [""], "year": [""]})
+        table = pd.read_csv(
+            fh,
+            dtype={"table_id": str, "region": str, "path": str},
+            keep_default_na=False,
+            na_values={"value": [""], "year": [""]},
+        )
     table["year"] = table["year"].astype("Int64")
     table["value"] = table["value"].astype("float64")
     for column in table.columns.difference(["table_id", "region", "path", "year", "value"]):

@@ -7,7 +7,6 @@ seed); ``python -m chipwar.datasets.generate`` rewrites them byte for byte.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
@@ -110,9 +109,10 @@ def load_default() -> World:
         for name in ("patents", "fab_capacity", "trade", "truth")
     )
     fab_list = read_fabs(paths["fab_list"]).assign(simulated=True)
-    firm_tables = {name: pd.read_csv(paths[name], dtype={"cpc": str, "main_cpc": str, "wave": str},
-                                     keep_default_na=False)
-                   for name in ("firm_patents", "firm_assignees", "firm_listings", "firm_truth")}
+    firm_tables = {
+        name: pd.read_csv(paths[name], dtype={"cpc": str, "main_cpc": str, "wave": str}, keep_default_na=False)
+        for name in ("firm_patents", "firm_assignees", "firm_listings", "firm_truth")
+    }
     return World(
         patents=_label(patents, "patents"),
         fabs=_label(fabs, "fab capacity"),
@@ -128,4 +128,4 @@ def load_default() -> World:
     )
 
 
-__all__ = ["World", "load_default", "DATA_DIR"]
+__all__ = ["DATA_DIR", "World", "load_default"]

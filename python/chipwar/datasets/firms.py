@@ -47,14 +47,27 @@ def _firms(rng: np.random.Generator) -> pd.DataFrame:
     wave = np.where(listed, np.repeat(list(WAVES), LISTED_PER_WAVE).tolist() + [""] * UNLISTED, "")
     number = np.where(listed, np.arange(len(listed)) + 1, np.arange(len(listed)) - n_listed + 1)
     ids = [f"sim{'L' if is_listed else 'C'}{k:03d}" for is_listed, k in zip(listed, number)]
-    names = [f"Simulated {'Listed' if is_listed else 'Chinese'} Firm {k:03d} Technology Co., Ltd."
-             for is_listed, k in zip(listed, number)]
+    names = [
+        f"Simulated {'Listed' if is_listed else 'Chinese'} Firm {k:03d} Technology Co., Ltd."
+        for is_listed, k in zip(listed, number)
+    ]
     size = np.exp(np.log(np.where(listed, SIZE_LISTED, SIZE_UNLISTED)) + rng.normal(0.0, SIZE_SD, len(listed)))
     main = rng.choice(CLASSES, len(listed))
     date = pd.to_datetime(pd.Series(wave).map(lambda w: WAVES[w][0] if w else None))
     cohort = first_year(date).fillna(0).astype(np.int64)
-    return pd.DataFrame({"assignee_id": ids, "assignee": names, "country": "CN", "listed": listed, "wave": wave,
-                         "date_listed": date, "cohort": cohort, "main_cpc": main, "size": size})
+    return pd.DataFrame(
+        {
+            "assignee_id": ids,
+            "assignee": names,
+            "country": "CN",
+            "listed": listed,
+            "wave": wave,
+            "date_listed": date,
+            "cohort": cohort,
+            "main_cpc": main,
+            "size": size,
+        }
+    )
 
 
 def simulate() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -71,22 +84,31 @@ def simulate() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     share = np.where(c == 0, MAIN_SHARE, 1.0 - MAIN_SHARE)
     mean = firms["size"].to_numpy()[i] * share * growth[t] * np.exp(effect)
     patents = rng.poisson(mean)
-    panel = pd.DataFrame({
-        "assignee_id": firms["assignee_id"].to_numpy()[i],
-        "cpc": np.where(c == 0, firms["main_cpc"].to_numpy()[i], SECOND_CLASS),
-        "year": year, "patents": patents,
-        "claims": rng.poisson(CLAIMS_PER_PATENT * patents), "citations": rng.poisson(CITATIONS_PER_PATENT * patents),
-        "simulated": True,
-    })
+    panel = pd.DataFrame(
+        {
+            "assignee_id": firms["assignee_id"].to_numpy()[i],
+            "cpc": np.where(c == 0, firms["main_cpc"].to_numpy()[i], SECOND_CLASS),
+            "year": year,
+            "patents": patents,
+            "claims": rng.poisson(CLAIMS_PER_PATENT * patents),
+            "citations": rng.poisson(CITATIONS_PER_PATENT * patents),
+            "simulated": True,
+        }
+    )
     assignees = firms[["assignee_id", "assignee", "country", "main_cpc"]].assign(simulated=True)
     listed = firms[firms["listed"]]
-    listings = pd.DataFrame({
-        "entity_id": "sim_" + listed["assignee_id"].str.lower(),
-        "entity": listed["assignee"].str.replace(" Technology Co., Ltd.", "", regex=False),
-        "group": listed["assignee"].str.replace(" Technology Co., Ltd.", "", regex=False),
-        "aliases": "", "entry": "entity", "wave": listed["wave"],
-        "date_effective": listed["date_listed"].dt.strftime("%Y-%m-%d"), "simulated": True,
-    })
+    listings = pd.DataFrame(
+        {
+            "entity_id": "sim_" + listed["assignee_id"].str.lower(),
+            "entity": listed["assignee"].str.replace(" Technology Co., Ltd.", "", regex=False),
+            "group": listed["assignee"].str.replace(" Technology Co., Ltd.", "", regex=False),
+            "aliases": "",
+            "entry": "entity",
+            "wave": listed["wave"],
+            "date_effective": listed["date_listed"].dt.strftime("%Y-%m-%d"),
+            "simulated": True,
+        }
+    )
     return panel, assignees, listings.reset_index(drop=True)
 
 
@@ -96,9 +118,18 @@ def truth_table() -> pd.DataFrame:
     for k, (wave, (date, effect)) in enumerate(WAVES.items()):
         cohort = int(first_year(pd.Series(pd.to_datetime([date])))[0])
         ids = [f"simL{j:03d}" for j in range(k * LISTED_PER_WAVE + 1, (k + 1) * LISTED_PER_WAVE + 1)]
-        rows.append((f"listing_{wave}", "firm_patents", "log expected patents", wave, cohort, effect,
-                     f"assignee_id in {ids} and year >= {cohort}",
-                     f"Patents of the simulated firms listed in wave {wave} (first full year {cohort})"))
+        rows.append(
+            (
+                f"listing_{wave}",
+                "firm_patents",
+                "log expected patents",
+                wave,
+                cohort,
+                effect,
+                f"assignee_id in {ids} and year >= {cohort}",
+                f"Patents of the simulated firms listed in wave {wave} (first full year {cohort})",
+            )
+        )
     return pd.DataFrame(
         rows, columns=["effect", "table", "outcome", "wave", "first_year", "log_effect", "treated", "description"]
     ).assign(multiplicative=lambda d: np.round(np.exp(d["log_effect"]) - 1.0, 6), simulated=True)

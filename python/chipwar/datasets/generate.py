@@ -63,23 +63,80 @@ TRADE_WAVE = "2022-10"
 PATENT_YEARS = np.arange(2000, 2025)
 # economy: (patents in the 30 classes in 2022, yearly growth); rough USPTO magnitudes. China's size is calibrated.
 PATENT_ECONOMIES = {
-    "USA": (60000, 1.01), "JPN": (20000, 0.995), "CHN": (None, None), "KOR": (10000, 1.05), "DEU": (7000, 1.01),
-    "TWN": (5000, 1.03), "FRA": (2500, 1.01), "GBR": (2500, 1.01), "CAN": (2500, 1.02), "ISR": (1800, 1.04),
-    "IND": (1800, 1.08), "NLD": (1500, 1.02), "CHE": (1200, 1.02), "SWE": (1200, 1.02), "ITA": (900, 1.01),
-    "AUS": (600, 1.02), "AUT": (500, 1.02), "FIN": (500, 1.01), "SGP": (500, 1.05), "BEL": (400, 1.02),
-    "DNK": (400, 1.02), "ESP": (400, 1.02), "IRL": (300, 1.04), "SAU": (200, 1.10), "NOR": (200, 1.02),
-    "MYS": (150, 1.05), "RUS": (150, 1.00), "BRA": (150, 1.03), "MEX": (100, 1.03), "POL": (100, 1.05),
-    "CZE": (80, 1.04), "NZL": (80, 1.02), "HUN": (60, 1.03), "THA": (60, 1.05), "TUR": (60, 1.07),
-    "ARE": (50, 1.10), "ZAF": (40, 1.00), "VNM": (30, 1.08), "PHL": (30, 1.04), "IDN": (20, 1.06),
+    "USA": (60000, 1.01),
+    "JPN": (20000, 0.995),
+    "CHN": (None, None),
+    "KOR": (10000, 1.05),
+    "DEU": (7000, 1.01),
+    "TWN": (5000, 1.03),
+    "FRA": (2500, 1.01),
+    "GBR": (2500, 1.01),
+    "CAN": (2500, 1.02),
+    "ISR": (1800, 1.04),
+    "IND": (1800, 1.08),
+    "NLD": (1500, 1.02),
+    "CHE": (1200, 1.02),
+    "SWE": (1200, 1.02),
+    "ITA": (900, 1.01),
+    "AUS": (600, 1.02),
+    "AUT": (500, 1.02),
+    "FIN": (500, 1.01),
+    "SGP": (500, 1.05),
+    "BEL": (400, 1.02),
+    "DNK": (400, 1.02),
+    "ESP": (400, 1.02),
+    "IRL": (300, 1.04),
+    "SAU": (200, 1.10),
+    "NOR": (200, 1.02),
+    "MYS": (150, 1.05),
+    "RUS": (150, 1.00),
+    "BRA": (150, 1.03),
+    "MEX": (100, 1.03),
+    "POL": (100, 1.05),
+    "CZE": (80, 1.04),
+    "NZL": (80, 1.02),
+    "HUN": (60, 1.03),
+    "THA": (60, 1.05),
+    "TUR": (60, 1.07),
+    "ARE": (50, 1.10),
+    "ZAF": (40, 1.00),
+    "VNM": (30, 1.08),
+    "PHL": (30, 1.04),
+    "IDN": (20, 1.06),
 }
 # subclass: share of an economy's patents. Shares are the same for every economy and constant over time, so without
 # the effects China's targeted and untargeted classes move in parallel (the identifying assumption of a DiD).
 PATENT_CLASSES = {
-    "H01L": 0.060, "H10B": 0.008, "H10K": 0.006, "H10N": 0.006, "G03F": 0.015, "G11C": 0.015, "G06N": 0.050,
-    "G06F": 0.150, "G06T": 0.050, "G10L": 0.015, "H04L": 0.100, "H04W": 0.080, "H04N": 0.050, "H01M": 0.030,
-    "H02J": 0.020, "G01N": 0.040, "G01S": 0.020, "A61K": 0.080, "A61B": 0.060, "C07D": 0.020, "C12N": 0.030,
-    "B60L": 0.010, "B60W": 0.015, "F16H": 0.010, "G02B": 0.020, "H05K": 0.020, "H03K": 0.010, "B29C": 0.015,
-    "C08L": 0.010, "F01D": 0.010,
+    "H01L": 0.060,
+    "H10B": 0.008,
+    "H10K": 0.006,
+    "H10N": 0.006,
+    "G03F": 0.015,
+    "G11C": 0.015,
+    "G06N": 0.050,
+    "G06F": 0.150,
+    "G06T": 0.050,
+    "G10L": 0.015,
+    "H04L": 0.100,
+    "H04W": 0.080,
+    "H04N": 0.050,
+    "H01M": 0.030,
+    "H02J": 0.020,
+    "G01N": 0.040,
+    "G01S": 0.020,
+    "A61K": 0.080,
+    "A61B": 0.060,
+    "C07D": 0.020,
+    "C12N": 0.030,
+    "B60L": 0.010,
+    "B60W": 0.015,
+    "F16H": 0.010,
+    "G02B": 0.020,
+    "H05K": 0.020,
+    "H03K": 0.010,
+    "B29C": 0.015,
+    "C08L": 0.010,
+    "F01D": 0.010,
 }
 
 # --- fabs -------------------------------------------------------------------------------------------------------
@@ -87,9 +144,17 @@ FAB_YEARS = np.arange(2000, 2025)
 # economy: (name used in the fab list, yearly additions in 2000 in 200 mm-equivalent wafers per month); sizes put the
 # 2024 capacities near SEMI's rough economy shares (approximate: not a calibration target)
 FAB_ECONOMIES = {
-    "CHN": ("China", 120000), "TWN": ("Taiwan", 110000), "KOR": ("South Korea", 100000), "JPN": ("Japan", 90000),
-    "USA": ("United States", 60000), "SGP": ("Singapore", 25000), "DEU": ("Germany", 12000),
-    "IRL": ("Ireland", 8000), "ISR": ("Israel", 8000), "MYS": ("Malaysia", 12000), "FRA": ("France", 8000),
+    "CHN": ("China", 120000),
+    "TWN": ("Taiwan", 110000),
+    "KOR": ("South Korea", 100000),
+    "JPN": ("Japan", 90000),
+    "USA": ("United States", 60000),
+    "SGP": ("Singapore", 25000),
+    "DEU": ("Germany", 12000),
+    "IRL": ("Ireland", 8000),
+    "ISR": ("Israel", 8000),
+    "MYS": ("Malaysia", 12000),
+    "FRA": ("France", 8000),
     "ITA": ("Italy", 8000),
 }
 FAB_GROWTH, FAB_NOISE = 1.04, 0.10
@@ -98,14 +163,35 @@ FAB_GROWTH, FAB_NOISE = 1.04, 0.10
 TRADE_YEARS = np.arange(2005, 2025)
 # economy: (exporter size, importer size, yearly growth), relative
 TRADE_ECONOMIES = {
-    "USA": (1.0, 1.0, 1.02), "CHN": (1.0, 2.0, 1.06), "TWN": (1.2, 0.6, 1.07), "KOR": (0.9, 0.7, 1.05),
-    "JPN": (0.6, 0.5, 1.00), "NLD": (0.4, 0.3, 1.04), "DEU": (0.4, 0.5, 1.02), "SGP": (0.7, 0.5, 1.04),
-    "MYS": (0.5, 0.4, 1.05), "VNM": (0.3, 0.4, 1.12), "MEX": (0.2, 0.5, 1.04), "IND": (0.1, 0.3, 1.08),
+    "USA": (1.0, 1.0, 1.02),
+    "CHN": (1.0, 2.0, 1.06),
+    "TWN": (1.2, 0.6, 1.07),
+    "KOR": (0.9, 0.7, 1.05),
+    "JPN": (0.6, 0.5, 1.00),
+    "NLD": (0.4, 0.3, 1.04),
+    "DEU": (0.4, 0.5, 1.02),
+    "SGP": (0.7, 0.5, 1.04),
+    "MYS": (0.5, 0.4, 1.05),
+    "VNM": (0.3, 0.4, 1.12),
+    "MEX": (0.2, 0.5, 1.04),
+    "IND": (0.1, 0.3, 1.08),
 }
 # hs6: relative size (constant over time, so products differ only by level)
 TRADE_PRODUCTS = {
-    "848610": 0.05, "848620": 0.30, "848690": 0.15, "854110": 0.10, "854231": 1.00, "854232": 0.80, "854233": 0.10,
-    "854239": 0.90, "854290": 0.05, "850440": 0.40, "853222": 0.05, "853224": 0.20, "853321": 0.05, "853669": 0.20,
+    "848610": 0.05,
+    "848620": 0.30,
+    "848690": 0.15,
+    "854110": 0.10,
+    "854231": 1.00,
+    "854232": 0.80,
+    "854233": 0.10,
+    "854239": 0.90,
+    "854290": 0.05,
+    "850440": 0.40,
+    "853222": 0.05,
+    "853224": 0.20,
+    "853321": 0.05,
+    "853669": 0.20,
     "854442": 0.30,
 }
 TRADE_NOISE, TRADE_ZERO_SHARE, TRADE_ZERO_PROBABILITY = 0.05, 0.15, 0.5
@@ -233,11 +319,14 @@ def fab_capacity(fab_list: pd.DataFrame) -> pd.DataFrame:
         {
             "economy": fab_list["Plant location"].str.split(",").str[-1].str.strip().map(names),
             "year": start,
-            "additions_200mm": fab_list["Production capacity (wafers/month)"] * (fab_list["Wafer size (mm)"] / 200.0) ** 2,
+            "additions_200mm": fab_list["Production capacity (wafers/month)"]
+            * (fab_list["Wafer size (mm)"] / 200.0) ** 2,
             "new_fabs": 1,
         }
     )
-    grid = pd.MultiIndex.from_product([list(FAB_ECONOMIES), np.arange(1999, FAB_YEARS[-1] + 1)], names=["economy", "year"])
+    grid = pd.MultiIndex.from_product(
+        [list(FAB_ECONOMIES), np.arange(1999, FAB_YEARS[-1] + 1)], names=["economy", "year"]
+    )
     table = added.groupby(["economy", "year"]).sum().reindex(grid, fill_value=0).reset_index()
     table["capacity_200mm"] = table.groupby("economy")["additions_200mm"].cumsum()
     table["fabs"] = table.groupby("economy")["new_fabs"].cumsum()
@@ -298,25 +387,62 @@ def truth_table() -> pd.DataFrame:
     ai = sorted(c for c, tech in _class_technology().items() if tech == "ai")
     start_semis, start_ai = _patent_effect_start("semiconductor"), _patent_effect_start("ai")
     treated_codes = [
-        k for k, c in zip(TRADE_PRODUCTS, events.cohorts(list(TRADE_PRODUCTS), kind="hs6", scope="country"))
+        k
+        for k, c in zip(TRADE_PRODUCTS, events.cohorts(list(TRADE_PRODUCTS), kind="hs6", scope="country"))
         if 0 < c <= TRADE_YEARS[-1]
     ]
     first_trade = events.first_period(TRADE_WAVE)
     rows = [
-        ("patents_semiconductor", "patents", "log patents", "2019-05", start_semis, PATENT_EFFECT["semiconductor"],
-         f"country == 'CHN' and cpc in {semis} and year >= {start_semis}",
-         "Lagged rise of Chinese patenting in semiconductor, lithography and memory classes"),
-        ("patents_ai", "patents", "log patents", "2022-10", start_ai, PATENT_EFFECT["ai"],
-         f"country == 'CHN' and cpc in {ai} and year >= {start_ai}",
-         "Lagged rise of Chinese patenting in AI (G06N)"),
-        ("fab_buildout", "fab_capacity", "log capacity additions (200 mm equivalents)", "2022-10", FAB_FIRST_YEAR,
-         FAB_EFFECT, f"economy == 'CHN' and year >= {FAB_FIRST_YEAR}", "Faster Chinese fab build-out after 2022"),
-        ("us_export_collapse", "trade", "log value", TRADE_WAVE, first_trade, US_EXPORT_EFFECT,
-         f"exporter == 'USA' and importer == 'CHN' and hs6 in {treated_codes} and year >= {first_trade}",
-         "Collapse of US exports of controlled products to China"),
-        ("diversion", "trade", "log value", TRADE_WAVE, first_trade, DIVERSION_EFFECT,
-         f"exporter not in ['USA', 'CHN'] and importer == 'CHN' and hs6 in {treated_codes} and year >= {first_trade}",
-         "Diversion: other suppliers' exports of controlled products to China rise"),
+        (
+            "patents_semiconductor",
+            "patents",
+            "log patents",
+            "2019-05",
+            start_semis,
+            PATENT_EFFECT["semiconductor"],
+            f"country == 'CHN' and cpc in {semis} and year >= {start_semis}",
+            "Lagged rise of Chinese patenting in semiconductor, lithography and memory classes",
+        ),
+        (
+            "patents_ai",
+            "patents",
+            "log patents",
+            "2022-10",
+            start_ai,
+            PATENT_EFFECT["ai"],
+            f"country == 'CHN' and cpc in {ai} and year >= {start_ai}",
+            "Lagged rise of Chinese patenting in AI (G06N)",
+        ),
+        (
+            "fab_buildout",
+            "fab_capacity",
+            "log capacity additions (200 mm equivalents)",
+            "2022-10",
+            FAB_FIRST_YEAR,
+            FAB_EFFECT,
+            f"economy == 'CHN' and year >= {FAB_FIRST_YEAR}",
+            "Faster Chinese fab build-out after 2022",
+        ),
+        (
+            "us_export_collapse",
+            "trade",
+            "log value",
+            TRADE_WAVE,
+            first_trade,
+            US_EXPORT_EFFECT,
+            f"exporter == 'USA' and importer == 'CHN' and hs6 in {treated_codes} and year >= {first_trade}",
+            "Collapse of US exports of controlled products to China",
+        ),
+        (
+            "diversion",
+            "trade",
+            "log value",
+            TRADE_WAVE,
+            first_trade,
+            DIVERSION_EFFECT,
+            f"exporter not in ['USA', 'CHN'] and importer == 'CHN' and hs6 in {treated_codes} and year >= {first_trade}",
+            "Diversion: other suppliers' exports of controlled products to China rise",
+        ),
     ]
     return pd.DataFrame(
         rows, columns=["effect", "table", "outcome", "wave", "first_year", "log_effect", "treated", "description"]

@@ -60,7 +60,10 @@ def _eta(y: np.ndarray, x: np.ndarray, sd: np.ndarray) -> tuple[float, np.ndarra
     """min eta s.t. y - x nu <= eta sd, and the dual vertex lambda (>= 0, lambda'sd = 1, x'lambda = 0)."""
     k = x.shape[1]
     res = _linprog()(
-        c=np.r_[1.0, np.zeros(k)], A_ub=-np.column_stack([sd, x]), b_ub=-y, bounds=[(None, None)] * (k + 1),
+        c=np.r_[1.0, np.zeros(k)],
+        A_ub=-np.column_stack([sd, x]),
+        b_ub=-y,
+        bounds=[(None, None)] * (k + 1),
         method="highs-ds",
     )
     if res.status != 0:
@@ -172,8 +175,17 @@ class ConditionalTest:
     """The ARP test of one polyhedron {A delta <= d}, for any theta; caches what does not depend on theta."""
 
     def __init__(
-        self, beta: np.ndarray, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray, a: np.ndarray, d: np.ndarray,
-        rows: np.ndarray, alpha: float, hybrid: str, seed: int,
+        self,
+        beta: np.ndarray,
+        sigma: np.ndarray,
+        num_pre: int,
+        l_vec: np.ndarray,
+        a: np.ndarray,
+        d: np.ndarray,
+        rows: np.ndarray,
+        alpha: float,
+        hybrid: str,
+        seed: int,
     ) -> None:
         post = a[:, num_pre:] @ np.linalg.inv(_gamma(l_vec))
         self.a1 = post[rows, 0]
@@ -247,8 +259,16 @@ def _accepted_range(test: ConditionalTest, lo: float, hi: float, points: int) ->
 
 
 def rm_confidence_set(
-    beta: np.ndarray, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray, mbar: float, alpha: float,
-    hybrid: str = "lf", seed: int = 0, grid_points: int = 41, width: float = 20.0,
+    beta: np.ndarray,
+    sigma: np.ndarray,
+    num_pre: int,
+    l_vec: np.ndarray,
+    mbar: float,
+    alpha: float,
+    hybrid: str = "lf",
+    seed: int = 0,
+    grid_points: int = 41,
+    width: float = 20.0,
 ) -> tuple[float, float]:
     """Confidence set for l' tau_post under Delta^RM(mbar): (lower, upper) of the union over (s, sign).
 

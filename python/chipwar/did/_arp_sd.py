@@ -25,7 +25,7 @@ def _differences(num_pre: int, num_post: int, order: int) -> np.ndarray:
     stencil = [-1.0, 1.0] if order == 1 else [1.0, -2.0, 1.0]
     rows = np.zeros((n + 1 - order, n + 1))
     for r in range(n + 1 - order):
-        rows[r, r:r + order + 1] = stencil
+        rows[r, r : r + order + 1] = stencil
     return np.delete(rows, num_pre, axis=1)
 
 
@@ -53,8 +53,9 @@ def _largest_bias(a: np.ndarray, d: np.ndarray, num_pre: int, l_vec: np.ndarray)
     c = np.r_[np.zeros(num_pre), l_vec]
     worst = 0.0
     for sign in (1.0, -1.0):
-        res = _linprog()(c=-sign * c, A_ub=a, b_ub=d, A_eq=eq, b_eq=np.zeros(num_pre),
-                         bounds=[(None, None)] * n, method="highs")
+        res = _linprog()(
+            c=-sign * c, A_ub=a, b_ub=d, A_eq=eq, b_eq=np.zeros(num_pre), bounds=[(None, None)] * n, method="highs"
+        )
         if res.status != 0:
             raise ChipwarError("the smoothness restriction's identified set could not be computed (linear program)")
         worst = max(worst, -float(res.fun))
@@ -62,9 +63,18 @@ def _largest_bias(a: np.ndarray, d: np.ndarray, num_pre: int, l_vec: np.ndarray)
 
 
 def sd_confidence_set(
-    beta: np.ndarray, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray, m: float, alpha: float,
-    hybrid: str = "lf", seed: int = 0, bias: str | None = None, monotonicity: str | None = None,
-    grid_points: int = 41, width: float = 20.0,
+    beta: np.ndarray,
+    sigma: np.ndarray,
+    num_pre: int,
+    l_vec: np.ndarray,
+    m: float,
+    alpha: float,
+    hybrid: str = "lf",
+    seed: int = 0,
+    bias: str | None = None,
+    monotonicity: str | None = None,
+    grid_points: int = 41,
+    width: float = 20.0,
 ) -> tuple[float, float]:
     """Confidence set for l' tau_post under Delta^SD(m) (and the sign / monotonicity restriction): (lower, upper).
 

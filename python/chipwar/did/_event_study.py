@@ -73,8 +73,14 @@ class EventStudyResult(Result):
         se = np.sqrt(np.clip(np.diag(self.vcov.to_numpy()), 0, None))
         low, high, p = normal_bands(est, se, self.level)
         return pd.DataFrame(
-            {self.index_name: self.estimates.index.to_numpy(), "estimate": est, "se": se, "conf_low": low,
-             "conf_high": high, "p_value": p}
+            {
+                self.index_name: self.estimates.index.to_numpy(),
+                "estimate": est,
+                "se": se,
+                "conf_low": low,
+                "conf_high": high,
+                "p_value": p,
+            }
         )
 
     def tidy(self) -> pd.DataFrame:
@@ -87,8 +93,15 @@ class EventStudyResult(Result):
         with np.errstate(divide="ignore", invalid="ignore"):
             stat = est / se
         return pd.DataFrame(
-            {"term": terms, "estimate": est, "std_error": se, "statistic": stat, "p_value": p, "conf_low": low,
-             "conf_high": high}
+            {
+                "term": terms,
+                "estimate": est,
+                "std_error": se,
+                "statistic": stat,
+                "p_value": p,
+                "conf_low": low,
+                "conf_high": high,
+            }
         )
 
     def summary(self) -> str:
@@ -140,13 +153,20 @@ class EventStudyResult(Result):
             _, ax = plt.subplots(figsize=(7, 4))
         t = self.table
         x = t[self.index_name].to_numpy(dtype=float)
-        ax.errorbar(x, t["estimate"], yerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
-                    fmt="o", capsize=3, color="C0")
+        ax.errorbar(
+            x,
+            t["estimate"],
+            yerr=[t["estimate"] - t["conf_low"], t["conf_high"] - t["estimate"]],
+            fmt="o",
+            capsize=3,
+            color="C0",
+        )
         pre = self.info.get("pretrends")
         if isinstance(pre, pd.DataFrame):
             z = float(kernels.normal_quantile(0.5 + self.level / 2))
-            ax.errorbar(pre["event_time"], pre["estimate"], yerr=z * pre["se"], fmt="o", mfc="white", capsize=3,
-                        color="C1")
+            ax.errorbar(
+                pre["event_time"], pre["estimate"], yerr=z * pre["se"], fmt="o", mfc="white", capsize=3, color="C1"
+            )
         ax.axhline(0.0, color="grey", lw=0.8)
         if ref_line and self.index_name == "event_time":
             ax.axvline(-0.5, color="grey", lw=0.8, ls="--")

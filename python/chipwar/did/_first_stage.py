@@ -23,7 +23,7 @@ from .. import kernels
 from .._errors import ChipwarError, ChipwarWarning
 from ..estimation import feols
 from ..estimation.result import RegressionResult
-from ._staggered import TIME, TREATED, UNIT, Y, StaggeredPanel
+from ._staggered import TIME, TREATED, UNIT, StaggeredPanel, Y
 
 #: demeaning tolerance of the untreated fit: the imputed Y(0) are differences of recovered fixed effects, so they
 #: need more precision than feols' default (1e-8) gives the coefficients
@@ -96,8 +96,9 @@ def _design_blocks(frame: pd.DataFrame, covariates: list[str]) -> tuple[sp.csr_m
     _, times = np.unique(frame[TIME].to_numpy(), return_inverse=True)
     du = sp.csr_matrix((np.ones(n), (rows, units)), shape=(n, int(units.max()) + 1))
     dt = sp.csr_matrix((np.ones(n), (rows, times)), shape=(n, int(times.max()) + 1))
-    other = sp.hstack([dt] + ([sp.csr_matrix(frame[covariates].to_numpy(dtype=float))] if covariates else []),
-                      format="csr")
+    other = sp.hstack(
+        [dt] + ([sp.csr_matrix(frame[covariates].to_numpy(dtype=float))] if covariates else []), format="csr"
+    )
     return du, other
 
 
@@ -113,18 +114,28 @@ def fit_untreated(panel: StaggeredPanel) -> FirstStage:
     if not untreated.any():
         raise ChipwarError(f"every observation is treated (cohort column {panel.cohort!r}); nothing identifies Y(0)")
     if untreated.all():  # treated units observed only before their cohort (rows missing or removed)
-        raise ChipwarError(f"no observation is treated (cohort column {panel.cohort!r}): the treated units are "
-                           f"observed only before their cohort in {panel.time!r}; nothing to estimate")
+        raise ChipwarError(
+            f"no observation is treated (cohort column {panel.cohort!r}): the treated units are "
+            f"observed only before their cohort in {panel.time!r}; nothing to estimate"
+        )
     rhs = " + ".join(f"`{c}`" for c in panel.covariates) or "1"
-    fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame.loc[untreated], weights=panel.weights, fixef_rm="none",
-                fixef_tol=FIXEF_TOL)
+    fit = feols(
+        f"{Y} ~ {rhs} | {UNIT} + {TIME}",
+        frame.loc[untreated],
+        weights=panel.weights,
+        fixef_rm="none",
+        fixef_tol=FIXEF_TOL,
+    )
     y0 = fit.predict(frame)  # NaN where a unit or period has no untreated observation in the fit
     lost = np.isnan(y0)
     if lost.any():
         no_period = ~frame[TIME].isin(frame.loc[untreated, TIME]).to_numpy()
         periods = sorted(frame.loc[lost & no_period, TIME].unique().tolist())
-        why = (f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}" if periods else
-               "their unit has no untreated observation with a positive weight")
+        why = (
+            f"no untreated unit is observed in period(s) {periods[:5]} of {panel.time!r}"
+            if periods
+            else "their unit has no untreated observation with a positive weight"
+        )
         if (lost | untreated).all():
             raise ChipwarError(
                 f"no treated observation has an identified Y(0) (cohort column {panel.cohort!r}): {why}; add "

@@ -122,8 +122,11 @@ def multiplier_bootstrap(
         return kernels.multiplier_bootstrap(rows, count, seed, kind, start)
 
     # the G x K matrix is shared by every chunk: sent once to a dask cluster, not once per chunk
-    draws = np.vstack(run_tasks(chunk, starts, executor=executor, progress=progress, desc="multiplier bootstrap",
-                                shared={"rows": rows}))
+    draws = np.vstack(
+        run_tasks(
+            chunk, starts, executor=executor, progress=progress, desc="multiplier bootstrap", shared={"rows": rows}
+        )
+    )
     q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0, method="inverted_cdf")  # R's quantile type 1
     sigma = (q75 - q25) / _IQR_NORMAL
     good = np.isfinite(draws).all(axis=0) & ((draws**2).sum(axis=0) > ZERO_SE * scale**2)

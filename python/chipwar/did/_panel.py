@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..model.checks import finite_scale, time_values
 from .._errors import ChipwarError, ChipwarWarning
+from ..model.checks import finite_scale, time_values
 from ..model.frame import numeric_column, require_columns
 
 NEVER = np.inf  # cohort code of never-treated units

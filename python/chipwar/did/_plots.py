@@ -28,11 +28,22 @@ def plot_group_time(res: Any, ax: Any = None) -> Any:
         for post, color in ((False, _PRE), (True, _POST)):
             r = rows[rows["post"] == post]
             ax.errorbar(
-                r["time"] + off, r["att"], yerr=[r["att"] - r["conf_low"], r["conf_high"] - r["att"]],
-                fmt="o", color=color, ms=4, capsize=2, alpha=0.9,
+                r["time"] + off,
+                r["att"],
+                yerr=[r["att"] - r["conf_low"], r["conf_high"] - r["att"]],
+                fmt="o",
+                color=color,
+                ms=4,
+                capsize=2,
+                alpha=0.9,
             )
-        ax.annotate(f"g={g:g}", (rows["time"].iloc[-1] + off, rows["att"].iloc[-1]), fontsize=7,
-                    xytext=(4, 0), textcoords="offset points")
+        ax.annotate(
+            f"g={g:g}",
+            (rows["time"].iloc[-1] + off, rows["att"].iloc[-1]),
+            fontsize=7,
+            xytext=(4, 0),
+            textcoords="offset points",
+        )
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xlabel("period")
     ax.set_ylabel("ATT(g, t)")
@@ -57,8 +68,13 @@ def plot_aggregate(agg: Any, ax: Any = None) -> Any:
     for mask, color, label in ((pre, _PRE, "pre-treatment"), (~pre, _POST, "estimate")):
         if mask.any():
             ax.errorbar(
-                x[mask], t["att"][mask], yerr=[(t["att"] - t["conf_low"])[mask], (t["conf_high"] - t["att"])[mask]],
-                fmt="o", color=color, capsize=3, label=label,
+                x[mask],
+                t["att"][mask],
+                yerr=[(t["att"] - t["conf_low"])[mask], (t["conf_high"] - t["att"])[mask]],
+                fmt="o",
+                color=color,
+                capsize=3,
+                label=label,
             )
     ax.axhline(0, color="black", lw=0.8)
     if key == "event_time":

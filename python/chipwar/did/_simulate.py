@@ -51,7 +51,7 @@ def simulate_staggered(
     x = rng.normal(size=n_units)
     # Units with larger x are more likely to be (early) treated when covariate_trend != 0.
     order = np.argsort(-(x * (covariate_trend != 0) + 1.5 * rng.normal(size=n_units)))
-    n_never = int(round(never_share * n_units))
+    n_never = round(never_share * n_units)
     treated_units = order[: n_units - n_never]
     cohort = np.zeros(n_units)
     cohort[treated_units] = np.array(cohorts)[np.arange(len(treated_units)) * len(cohorts) // len(treated_units)]

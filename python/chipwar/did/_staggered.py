@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._errors import ChipwarError, ChipwarWarning
 from ..model.checks import (
     cluster_codes,
     finite_scale,
@@ -20,7 +21,6 @@ from ..model.checks import (
     time_values,
     varying_outcome,
 )
-from .._errors import ChipwarError, ChipwarWarning
 from ..model.frame import as_pandas, numeric_column, require_columns
 
 Y, UNIT, TIME, COHORT, REL, TREATED = "_cw_y", "_cw_unit", "_cw_time", "_cw_g", "_cw_rel", "_cw_d"
@@ -105,7 +105,9 @@ def staggered_panel(
     g = numeric_column(frame, cohort, role="cohort column")
     g = np.where(np.isnan(g), 0.0, g)  # NaN means never treated, as 0
     if (g < 0).any():
-        raise ChipwarError(f"cohort column {cohort!r} has negative values; use the first treated period, or 0 for never")
+        raise ChipwarError(
+            f"cohort column {cohort!r} has negative values; use the first treated period, or 0 for never"
+        )
     ids = _unit_codes(frame, unit)
 
     key = pd.DataFrame({"u": ids, "t": t})

@@ -94,8 +94,12 @@ class AggregatedResult(Result):
         return out
 
     def summary(self) -> str:
-        labels = {"simple": "simple weighted average", "group": "by cohort", "dynamic": "by event time",
-                  "calendar": "by calendar time"}
+        labels = {
+            "simple": "simple weighted average",
+            "group": "by cohort",
+            "dynamic": "by event time",
+            "calendar": "by calendar time",
+        }
         t = self.tidy()
         lines = [
             f"Aggregated ATT ({labels[self.type]}) of {self.info['outcome']}: {self.att:.5f} (SE {self.se:.5f})",
@@ -216,7 +220,12 @@ def _equal_average(
 
 
 def _finish(
-    res: Any, type: str, keys: np.ndarray, atts: np.ndarray, row_inf: np.ndarray, overall: float,
+    res: Any,
+    type: str,
+    keys: np.ndarray,
+    atts: np.ndarray,
+    row_inf: np.ndarray,
+    overall: float,
     overall_inf: np.ndarray,
 ) -> AggregatedResult:
     all_inf = np.column_stack([row_inf, overall_inf])
@@ -224,8 +233,15 @@ def _finish(
     band = np.full(len(keys), np.nan)
     if res.boot is not None:
         boot = _inference.multiplier_bootstrap(
-            all_inf, res.clustering, res.bootstrap, res.seed, res.alpha, res.info["multiplier"], res.executor,
-            res.progress, res.outcome_scale,
+            all_inf,
+            res.clustering,
+            res.bootstrap,
+            res.seed,
+            res.alpha,
+            res.info["multiplier"],
+            res.executor,
+            res.progress,
+            res.outcome_scale,
         )
         se = boot.se
         # rows with no sampling variation (a universal base period's 0) stay out of the band, as in did

@@ -42,9 +42,7 @@ class _Cells:
         self.control_after.append(control_after)
 
 
-def _plan_cells(
-    periods: np.ndarray, groups: np.ndarray, control: str, anticipation: int, base_period: str
-) -> _Cells:
+def _plan_cells(periods: np.ndarray, groups: np.ndarray, control: str, anticipation: int, base_period: str) -> _Cells:
     """did's loop over groups and periods: which base period and which comparison units each ATT(g, t) uses."""
     cells = _Cells()
     first_t = 1 if base_period == "varying" else 0
@@ -285,8 +283,15 @@ def att_gt(
             )
         else:
             att, inf, n_treated, n_control, ps_converged, max_ps = kernels.did_group_time(
-                np.asfortranarray(p.wide(outcome)), g_unit, _covariate_matrix(p, covariates), w_unit,
-                _METHODS[method], cells.period, cells.base, cells.cohort, cells.control_after,
+                np.asfortranarray(p.wide(outcome)),
+                g_unit,
+                _covariate_matrix(p, covariates),
+                w_unit,
+                _METHODS[method],
+                cells.period,
+                cells.base,
+                cells.cohort,
+                cells.control_after,
             )
     except ChipwarError as err:
         raise _explain_cell_error(err, cells, periods, cohort, covariates) from None
@@ -294,12 +299,31 @@ def att_gt(
         inf = _att_gt_rc.sum_by_unit(p, inf)
 
     res = cell_result(
-        ATTgtResult, cells, periods, (att, inf, n_treated, n_control, ps_converged, max_ps), method, covariates,
-        g_unit, w_unit, clustering, alpha,
+        ATTgtResult,
+        cells,
+        periods,
+        (att, inf, n_treated, n_control, ps_converged, max_ps),
+        method,
+        covariates,
+        g_unit,
+        w_unit,
+        clustering,
+        alpha,
         dict(
-            outcome=outcome, unit=unit if panel else None, time=time, cohort=cohort, control=control, method=method,
-            covariates=covariates, anticipation=int(anticipation), base_period=base_period, cluster=cluster,
-            weights=weights, multiplier=multiplier, panel=panel, allow_unbalanced_panel=allow_unbalanced_panel,
+            outcome=outcome,
+            unit=unit if panel else None,
+            time=time,
+            cohort=cohort,
+            control=control,
+            method=method,
+            covariates=covariates,
+            anticipation=int(anticipation),
+            base_period=base_period,
+            cluster=cluster,
+            weights=weights,
+            multiplier=multiplier,
+            panel=panel,
+            allow_unbalanced_panel=allow_unbalanced_panel,
         ),
         outcome_scale=_inference.outcome_scale(p.frame[outcome].to_numpy()),
     )
@@ -460,8 +484,15 @@ class ATTgtResult(Result):
             self.bootstrap = int(bootstrap)
             self.seed = _inference.seed_or_random(seed)
             self.boot = _inference.multiplier_bootstrap(
-                self.inf, self.clustering, self.bootstrap, self.seed, self.alpha, self.info["multiplier"],
-                executor, progress, self.outcome_scale,
+                self.inf,
+                self.clustering,
+                self.bootstrap,
+                self.seed,
+                self.alpha,
+                self.info["multiplier"],
+                executor,
+                progress,
+                self.outcome_scale,
             )
             self.se = self.boot.se
             self.vcov = self.boot.vcov
@@ -477,7 +508,8 @@ class ATTgtResult(Result):
                 f"{vanished.size} ATT(g, t) have a numerically zero standard error, reported as NaN, e.g. "
                 f"ATT(g={self.cohorts[j]:g}, t={self.times[j]:g}) ({self.n_treated[j]:g} treated and "
                 f"{self.n_control[j]:g} comparison units): the outcome does not vary around the estimate",
-                ChipwarWarning, stacklevel=3,
+                ChipwarWarning,
+                stacklevel=3,
             )
 
     @property

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ChipwarError
-from ..model.frame import as_pandas
 from .._results import Result
+from ..model.frame import as_pandas
 from ._panel import NEVER, cohort_from_treatment, make_panel
 
 # Comparison types, in bacondecomp's terms; "later vs earlier treated" is the "forbidden" comparison that uses

@@ -21,8 +21,8 @@ from ._staggered import (
     REL,
     TIME,
     UNIT,
-    Y,
     StaggeredPanel,
+    Y,
     cell_codes,
     last_treated_as_control,
     staggered_panel,
@@ -61,8 +61,9 @@ class CellEffects:
 class EtwfeResult(Result):
     """ATT(g, t) of every treatment cell (``.table``), the overall ATT (``.att``, ``.se``) and ``.aggregate()``."""
 
-    def __init__(self, family: str, fit: RegressionResult, effects: CellEffects, cells: pd.DataFrame, info: dict,
-                 level: float) -> None:
+    def __init__(
+        self, family: str, fit: RegressionResult, effects: CellEffects, cells: pd.DataFrame, info: dict, level: float
+    ) -> None:
         self.family = family
         self.regression = fit
         self._effects = effects
@@ -85,8 +86,18 @@ class EtwfeResult(Result):
         keys, est, vcov = self._effects.aggregate(rows[["cohort", "time"]].to_numpy(), np.ones(len(rows), dtype=bool))
         se = np.sqrt(np.clip(np.diag(vcov), 0, None))
         low, high, p = normal_bands(est, se, self.level)
-        return pd.DataFrame({"cohort": keys[:, 0], "time": keys[:, 1], "event_time": keys[:, 1] - keys[:, 0],
-                             "estimate": est, "se": se, "conf_low": low, "conf_high": high, "p_value": p})
+        return pd.DataFrame(
+            {
+                "cohort": keys[:, 0],
+                "time": keys[:, 1],
+                "event_time": keys[:, 1] - keys[:, 0],
+                "estimate": est,
+                "se": se,
+                "conf_low": low,
+                "conf_high": high,
+                "p_value": p,
+            }
+        )
 
     @property
     def cell_coefficients(self) -> pd.DataFrame:
@@ -130,16 +141,27 @@ class EtwfeResult(Result):
         se = np.concatenate([[self.se], t["se"]])
         low, high, p = normal_bands(est, se, self.level)
         terms = ["ATT"] + [f"ATT({g:g},{s:g})" for g, s in zip(t["cohort"], t["time"])]
-        return pd.DataFrame({"term": terms, "estimate": est, "std_error": se, "statistic": est / se, "p_value": p,
-                             "conf_low": low, "conf_high": high})
+        return pd.DataFrame(
+            {
+                "term": terms,
+                "estimate": est,
+                "std_error": se,
+                "statistic": est / se,
+                "p_value": p,
+                "conf_low": low,
+                "conf_high": high,
+            }
+        )
 
     def summary(self) -> str:
         head = [f"Extended TWFE (Wooldridge 2023), family {self.family}"]
         head += [f"{k}: {v}" for k, v in self.info.items() if isinstance(v, str | int | float)]
         rows = [f"{'':<18} {'Estimate':>12} {'Std. Error':>12} {'z value':>9} {'Pr(>|z|)':>10}"]
         for r in self.tidy().itertuples():
-            rows.append(f"{r.term:<18} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} "
-                        f"{r.p_value:>10.4g} {significance_stars(r.p_value)}")
+            rows.append(
+                f"{r.term:<18} {r.estimate:>12.6g} {r.std_error:>12.6g} {r.statistic:>9.4g} "
+                f"{r.p_value:>10.4g} {significance_stars(r.p_value)}"
+            )
         return "\n".join(head + ["-" * len(rows[0])] + rows)
 
     def plot(self, ax=None):
@@ -173,8 +195,9 @@ def _treatment_derivative(rows: pd.DataFrame, cells: pd.DataFrame, names: list[s
     dummy = position.reindex([f"{CELL}::{k}" for k in range(len(cells))]).to_numpy()
     if np.isnan(dummy).any():
         lost = [tuple(cells.iloc[k]) for k in np.flatnonzero(np.isnan(dummy))]
-        raise ChipwarError(f"treatment cell(s) (cohort, period) {lost[:3]} could not be estimated (collinear with the "
-                           "fixed effects)")
+        raise ChipwarError(
+            f"treatment cell(s) (cohort, period) {lost[:3]} could not be estimated (collinear with the fixed effects)"
+        )
     out = np.zeros((len(rows), len(names)))
     out[at, dummy.astype(np.int64)[cell]] = 1.0
     for dm in demeaned.values():
@@ -300,8 +323,9 @@ def etwfe(
         fit = fepois(fml, frame, weights=weights, vcov=spec, fixef_rm="none")
         rows, effect, gradient = _poisson_effects(fit, frame, in_cell.to_numpy(), cells, demeaned)
     effects = CellEffects(
-        rows=pd.DataFrame({"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(),
-                           "event_time": rows[REL].to_numpy()}),
+        rows=pd.DataFrame(
+            {"cohort": rows[COHORT].to_numpy(), "time": rows[TIME].to_numpy(), "event_time": rows[REL].to_numpy()}
+        ),
         effect=effect,
         gradient=gradient,
         weight=np.ones(len(rows)) if weights is None else rows[weights].to_numpy(dtype=float),

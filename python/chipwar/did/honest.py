@@ -67,9 +67,7 @@ def event_study_inputs(event_study: Any) -> tuple[np.ndarray, np.ndarray, int, i
     keep = e != -1
     inf = event_study.inf[:, keep]
     sigma = _inference.analytic_vcov(inf, event_study.clustering)
-    return _check_inputs(
-        event_study.table["att"].to_numpy()[keep], sigma, int((e < -1).sum()), int((e >= 0).sum())
-    )
+    return _check_inputs(event_study.table["att"].to_numpy()[keep], sigma, int((e < -1).sum()), int((e >= 0).sum()))
 
 
 def _check_inputs(beta: np.ndarray, sigma: np.ndarray, num_pre: Any, num_post: Any) -> tuple:
@@ -148,30 +146,45 @@ def flci(beta: np.ndarray, sigma: np.ndarray, num_pre: int, l_vec: np.ndarray, m
         return float(v0 @ sigma @ v0 + 2 * cross @ z + z @ quad @ z)
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        u, sd = x[n_z:n_z + n_k], x[-1]
+        u, sd = x[n_z : n_z + n_k], x[-1]
         t = m * u.sum() / sd
         c = folded_normal_quantile(t, 1 - alpha)
         dens_minus, dens_plus = np.exp(-0.5 * (c - t) ** 2), np.exp(-0.5 * (c + t) ** 2)
         dc_dt = (dens_minus - dens_plus) / (dens_minus + dens_plus)
         grad = np.zeros_like(x)
-        grad[n_z:n_z + n_k] = m * dc_dt
+        grad[n_z : n_z + n_k] = m * dc_dt
         grad[-1] = c - t * dc_dt
         return c * sd, grad
 
     constraints = [
-        {"type": "ineq", "fun": lambda x: x[n_z:n_z + n_k] - (k_const + k_load @ x[:n_z]),
-         "jac": lambda x: np.hstack([-k_load, np.eye(n_k), np.zeros((n_k, 1))])},
-        {"type": "ineq", "fun": lambda x: x[n_z:n_z + n_k] + (k_const + k_load @ x[:n_z]),
-         "jac": lambda x: np.hstack([k_load, np.eye(n_k), np.zeros((n_k, 1))])},
-        {"type": "ineq", "fun": lambda x: np.array([x[-1] ** 2 - variance(x[:n_z])]),
-         "jac": lambda x: np.r_[-2 * (cross + quad @ x[:n_z]), np.zeros(n_k), 2 * x[-1]][None, :]},
+        {
+            "type": "ineq",
+            "fun": lambda x: x[n_z : n_z + n_k] - (k_const + k_load @ x[:n_z]),
+            "jac": lambda x: np.hstack([-k_load, np.eye(n_k), np.zeros((n_k, 1))]),
+        },
+        {
+            "type": "ineq",
+            "fun": lambda x: x[n_z : n_z + n_k] + (k_const + k_load @ x[:n_z]),
+            "jac": lambda x: np.hstack([k_load, np.eye(n_k), np.zeros((n_k, 1))]),
+        },
+        {
+            "type": "ineq",
+            "fun": lambda x: np.array([x[-1] ** 2 - variance(x[:n_z])]),
+            "jac": lambda x: np.r_[-2 * (cross + quad @ x[:n_z]), np.zeros(n_k), 2 * x[-1]][None, :],
+        },
     ]
     best = None
     for z0 in (z_gls, np.zeros(n_z)):
         x0 = np.r_[z0, np.abs(k_const + k_load @ z0) + 1e-12, np.sqrt(variance(z0)) * (1 + 1e-9)]
-        fit = optimize.minimize(objective, x0, jac=True, method="SLSQP", constraints=constraints,
-                                bounds=[(None, None)] * (n_z + n_k) + [(1e-12, None)],
-                                options={"ftol": 1e-14, "maxiter": 1000})
+        fit = optimize.minimize(
+            objective,
+            x0,
+            jac=True,
+            method="SLSQP",
+            constraints=constraints,
+            bounds=[(None, None)] * (n_z + n_k) + [(1e-12, None)],
+            options={"ftol": 1e-14, "maxiter": 1000},
+        )
         if best is None or fit.fun < best.fun:
             best = fit
     z = best.x[:n_z]
@@ -278,7 +291,9 @@ def honest_did(
     except (TypeError, ValueError) as err:
         raise ChipwarError(f"grid must be a sequence of numbers M >= 0, got {grid!r}") from err
     if grid.size == 0:
-        raise ChipwarError("grid is empty; give the values of M to report, e.g. grid=[0, 0.5, 1], or None for the default")
+        raise ChipwarError(
+            "grid is empty; give the values of M to report, e.g. grid=[0, 0.5, 1], or None for the default"
+        )
     if (grid < 0).any() or not np.isfinite(grid).all():
         raise ChipwarError("grid values of M must be finite and non-negative")
 
@@ -299,7 +314,10 @@ def honest_did(
     theta = float(lv @ beta[n_pre:])
     half = float(kernels.normal_quantile(1 - alpha / 2)) * float(np.sqrt(lv @ sig[n_pre:, n_pre:] @ lv))
     out.attrs.update(
-        method=method, inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag], level=1.0 - alpha, alpha=alpha,
+        method=method,
+        inference={"flci": "FLCI", "arp": "conditional", "lf": "C-LF"}[flag],
+        level=1.0 - alpha,
+        alpha=alpha,
         original=(theta - half, theta + half),
         breakdown=_breakdown(bounds, grid) if breakdown else np.nan,
     )

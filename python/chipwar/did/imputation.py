@@ -52,16 +52,18 @@ def _pretrend_test(first: FirstStage, k: int) -> tuple[pd.DataFrame, tuple[float
         names.append(f"_cw_pre{j}")
         frame[names[-1]] = (frame[REL] == -j).astype(float)
     rhs = " + ".join(names + [f"`{c}`" for c in panel.covariates])
-    fit = feols(f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame, weights=panel.weights, vcov={"CRV1": panel.cluster},
-                fixef_rm="none")
+    fit = feols(
+        f"{Y} ~ {rhs} | {UNIT} + {TIME}", frame, weights=panel.weights, vcov={"CRV1": panel.cluster}, fixef_rm="none"
+    )
     kept = [n for n in names if n in fit.coef.index]
     if not kept:
         raise ChipwarError(f"pretrends={k}: no pre-treatment period of the treated cohorts could be estimated")
     b = fit.coef[kept].to_numpy()
     stat = float(b @ np.linalg.solve(fit.vcov.loc[kept, kept].to_numpy(), b)) / len(kept)
     p = float(kernels.f_sf(stat, len(kept), fit.df_t))
-    table = pd.DataFrame({"event_time": [-float(n.removeprefix("_cw_pre")) for n in kept],
-                          "estimate": b, "se": fit.se[kept].to_numpy()})
+    table = pd.DataFrame(
+        {"event_time": [-float(n.removeprefix("_cw_pre")) for n in kept], "estimate": b, "se": fit.se[kept].to_numpy()}
+    )
     return table, (stat, p)
 
 
@@ -133,7 +135,7 @@ def did_imputation(
                 f"horizons {missing or [h for h in hs if h < 0]} are not event times of treated observations "
                 f"(observed: {observed.min():g}..{observed.max():g}); horizons count periods since treatment, from 0"
             )
-    a, names = estimand_weights(first, hs)
+    a, _names = estimand_weights(first, hs)
     v = a - first.untreated_influence(a)
     resid = first.residual
     estimates = a.T @ np.where(treated, resid, 0.0)
@@ -141,8 +143,9 @@ def did_imputation(
     eps = np.repeat(np.where(first.untreated, resid, 0.0)[:, None], v.shape[1], axis=1)
     cluster_codes = frame[panel.cluster].to_numpy()
     cell = frame.loc[treated, [COHORT, REL]].to_numpy()
-    eps[treated] = resid[treated, None] - _averaged_effects(v[treated], resid[treated], cell,
-                                                            cluster_codes[treated], leave_out)
+    eps[treated] = resid[treated, None] - _averaged_effects(
+        v[treated], resid[treated], cell, cluster_codes[treated], leave_out
+    )
     psi = group_sums(v * eps, cluster_codes)
     vcov = psi.T @ psi
 

@@ -85,8 +85,10 @@ def _fit(sample: pd.DataFrame, reweight: bool, what: str) -> tuple[float, float,
         weights = WEIGHT
     fit = feols(f"{LD} ~ {ENTRY} | {TIME}", sample, weights=weights, vcov={"CRV1": UNIT}, fixef_rm="none")
     if ENTRY not in fit.coef.index:
-        raise ChipwarError(f"LP-DiD {what}: the treatment is collinear with the period effects (no period has "
-                           "both newly treated units and clean controls)")
+        raise ChipwarError(
+            f"LP-DiD {what}: the treatment is collinear with the period effects (no period has "
+            "both newly treated units and clean controls)"
+        )
     # Scores by unit (Frisch-Waugh: the entry dummy demeaned within period), for the covariance across horizons.
     w = sample[WEIGHT].to_numpy() if reweight else np.ones(len(sample))
     codes = pd.factorize(sample[TIME])[0]
@@ -157,8 +159,9 @@ def lpdid(
     """
     if control not in _CONTROLS:
         raise ChipwarError(f"control must be one of {_CONTROLS}, got {control!r}")
-    if not (pmd is None or pmd == "max" or (isinstance(pmd, (int, np.integer)) and not isinstance(pmd, bool)
-                                             and pmd > 0)):
+    if not (
+        pmd is None or pmd == "max" or (isinstance(pmd, (int, np.integer)) and not isinstance(pmd, bool) and pmd > 0)
+    ):
         raise ChipwarError(f"pmd must be None, 'max' or a positive number of periods, got {pmd!r}")
     panel = staggered_panel(data, outcome, unit, time, cohort)
     pre, post = event_window(pre_window, post_window, panel.periods, time)

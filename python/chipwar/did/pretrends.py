@@ -111,8 +111,11 @@ def read_event_study(event_study: Any, times: Any = None, reference: float | Non
 def _refuse_separate_leads(result: Any) -> None:
     """did_imputation(pretrends=k) keeps its leads apart from the effects; say why they cannot be used here."""
     info = getattr(result, "info", {})
-    if isinstance(info, dict) and isinstance(info.get("pretrends"), pd.DataFrame) and (
-            result.estimates.index.to_numpy(dtype=float) >= 0).all():
+    if (
+        isinstance(info, dict)
+        and isinstance(info.get("pretrends"), pd.DataFrame)
+        and (result.estimates.index.to_numpy(dtype=float) >= 0).all()
+    ):
         raise ChipwarError(
             f"{result.method}: its pre-trend coefficients (pretrends=k) come from a separate regression on the "
             "untreated observations, relative to all periods before -k (no single reference period) and without a "
@@ -133,14 +136,13 @@ def _i_coefficients(fit: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, float
     prefix, suffix = f"{ev.var}::", f":{ev.by}" if ev.by else ""
     terms = [t for t in fit.coef.index if t.startswith(prefix) and t.endswith(suffix)]
     try:
-        levels = np.array([float(t[len(prefix):len(t) - len(suffix)]) for t in terms])
+        levels = np.array([float(t[len(prefix) : len(t) - len(suffix)]) for t in terms])
         ref = float(ev.ref[0])
     except ValueError:
         raise ChipwarError(f"i({ev.var}, ...): the event times must be numbers to define a linear trend") from None
     order = np.argsort(levels)
     names = [terms[i] for i in order]
-    return (fit.coef[names].to_numpy(dtype=float), fit.vcov.loc[names, names].to_numpy(dtype=float),
-            levels[order], ref)
+    return (fit.coef[names].to_numpy(dtype=float), fit.vcov.loc[names, names].to_numpy(dtype=float), levels[order], ref)
 
 
 # -- probabilities ----------------------------------------------------------------------------------------------
@@ -153,8 +155,14 @@ def box_probability(lower: np.ndarray, upper: np.ndarray, sigma: np.ndarray, see
         return float(kernels.normal_cdf(upper[0] / sd) - kernels.normal_cdf(lower[0] / sd))
     from scipy.stats import multivariate_normal
 
-    options = {"mean": np.zeros(lower.size), "cov": sigma, "lower_limit": lower, "maxpts": 100_000 * lower.size,
-               "abseps": _CDF_ABSEPS, "releps": 0.0}
+    options = {
+        "mean": np.zeros(lower.size),
+        "cov": sigma,
+        "lower_limit": lower,
+        "maxpts": 100_000 * lower.size,
+        "abseps": _CDF_ABSEPS,
+        "releps": 0.0,
+    }
     try:
         p = multivariate_normal.cdf(upper, **options, rng=np.random.default_rng(seed))
     except TypeError:  # scipy < 1.15 names the generator random_state
@@ -167,8 +175,10 @@ def truncated_mean(lower: np.ndarray, upper: np.ndarray, sigma: np.ndarray, seed
     k = lower.size
     prob = box_probability(lower, upper, sigma, seed)
     if prob <= 0.0:
-        raise ChipwarError("the pre-test is (numerically) never passed under this trend: the conditional mean is "
-                           "undefined; use a smaller slope")
+        raise ChipwarError(
+            "the pre-test is (numerically) never passed under this trend: the conditional mean is "
+            "undefined; use a smaller slope"
+        )
     sd = np.sqrt(np.diag(sigma))
     f = np.zeros(k)
     for j in range(k):
@@ -234,8 +244,17 @@ class PretrendPowerResult(Result):
         z = float(kernels.normal_quantile(0.5 + self.level / 2))
         stat = s.beta / se
         p = 2.0 * (1.0 - np.asarray(kernels.normal_cdf(np.abs(stat)), dtype=float))
-        rows = pd.DataFrame({"event_time": s.times, "estimate": s.beta, "std_error": se, "statistic": stat,
-                             "p_value": p, "conf_low": s.beta - z * se, "conf_high": s.beta + z * se})
+        rows = pd.DataFrame(
+            {
+                "event_time": s.times,
+                "estimate": s.beta,
+                "std_error": se,
+                "statistic": stat,
+                "p_value": p,
+                "conf_low": s.beta - z * se,
+                "conf_high": s.beta + z * se,
+            }
+        )
         ref = pd.DataFrame({"event_time": [s.reference], "estimate": [0.0], "std_error": [0.0]})
         out = pd.concat([rows, ref], ignore_index=True).sort_values("event_time", ignore_index=True)
         out["trend"] = self.trend.reindex(out["event_time"]).to_numpy()
@@ -264,8 +283,15 @@ class PretrendPowerResult(Result):
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
         t = self.tidy()
-        ax.errorbar(t["event_time"], t["estimate"], yerr=[t["estimate"] - t["conf_low"].fillna(0.0),
-                    t["conf_high"].fillna(0.0) - t["estimate"]], fmt="o", capsize=3, color="C0", label="estimate")
+        ax.errorbar(
+            t["event_time"],
+            t["estimate"],
+            yerr=[t["estimate"] - t["conf_low"].fillna(0.0), t["conf_high"].fillna(0.0) - t["estimate"]],
+            fmt="o",
+            capsize=3,
+            color="C0",
+            label="estimate",
+        )
         ax.plot(t["event_time"], t["trend"], color="C3", ls="--", label="hypothesised trend")
         ax.plot(t["event_time"], t["expected_after_pretest"], "D", color="C1", label="expected after pre-test")
         ax.axhline(0.0, color="grey", lw=0.8)
@@ -305,14 +331,19 @@ def slope_for_power(study: EventStudy, power: float, critical_value: float, seed
 
     size = power_at(study, 0.0, critical_value, seed)
     if power <= size:
-        raise ChipwarError(f"power={power} is at most the pre-test's size {size:.4f} (its rejection rate under parallel "
-                           "trends): every slope has at least that power; ask for a larger power")
+        raise ChipwarError(
+            f"power={power} is at most the pre-test's size {size:.4f} (its rejection rate under parallel "
+            "trends): every slope has at least that power; ask for a larger power"
+        )
     rel = np.abs(study.times[study.pre] - study.reference)
     hi = float(np.sqrt(np.diag(study.sigma)[study.pre]).max() / rel.max())
     while power_at(study, hi, critical_value, seed) < power:
         hi *= 2.0
-    return float(optimize.brentq(lambda s: power_at(study, s, critical_value, seed) - power, 0.0, hi,
-                                 xtol=1e-12 * hi, rtol=1e-12))
+    return float(
+        optimize.brentq(
+            lambda s: power_at(study, s, critical_value, seed) - power, 0.0, hi, xtol=1e-12 * hi, rtol=1e-12
+        )
+    )
 
 
 def pretrend_power(
@@ -393,12 +424,19 @@ def pretrend_power(
     cond[study.pre] += shift
     cond[study.post] += study.sigma[np.ix_(study.post, study.pre)] @ np.linalg.solve(sig_pre, shift)
     b_pre, d_pre = study.beta[study.pre], delta[study.pre]
-    log_lr = -0.5 * ((b_pre - d_pre) @ np.linalg.solve(sig_pre, b_pre - d_pre) - b_pre @ np.linalg.solve(sig_pre, b_pre))
+    log_lr = -0.5 * (
+        (b_pre - d_pre) @ np.linalg.solve(sig_pre, b_pre - d_pre) - b_pre @ np.linalg.solve(sig_pre, b_pre)
+    )
     index = pd.Index(np.r_[study.times, study.reference], name="event_time")
     order = np.argsort(index.to_numpy())
     return PretrendPowerResult(
-        study=study, slope=slope, level=level, critical_value=float(critical_value), power=1.0 - passing,
-        bayes_factor=passing / pass_null, likelihood_ratio=float(np.exp(log_lr)),
+        study=study,
+        slope=slope,
+        level=level,
+        critical_value=float(critical_value),
+        power=1.0 - passing,
+        bayes_factor=passing / pass_null,
+        likelihood_ratio=float(np.exp(log_lr)),
         trend=pd.Series(np.r_[delta, 0.0], index=index, name="trend").iloc[order],
         conditional_mean=pd.Series(np.r_[cond, 0.0], index=index, name="expected_after_pretest").iloc[order],
         seed=seed,

@@ -47,8 +47,7 @@ def build_stack(
         if not clean.any():
             trimmed.append(a)
             continue
-        piece = frame.loc[rows].assign(**{SUB: a, REL: frame.loc[rows, TIME] - a,
-                                          TREAT: (g[rows] == a).astype(float)})
+        piece = frame.loc[rows].assign(**{SUB: a, REL: frame.loc[rows, TIME] - a, TREAT: (g[rows] == a).astype(float)})
         pieces.append(piece)
         used.append(float(a))
     if not pieces:
@@ -142,8 +141,11 @@ def stacked_did(
     pre, post = event_window(pre_window, post_window, panel.periods, time)
     stack, used = build_stack(panel.frame, panel.periods, pre, post, control, cohort)
     fit = feols(
-        f"{Y} ~ i({REL}, {TREAT}, ref=-1) | {TREAT} + {REL}", stack, weights=WEIGHT,
-        vcov={"CRV1": panel.cluster}, fixef_rm="none",
+        f"{Y} ~ i({REL}, {TREAT}, ref=-1) | {TREAT} + {REL}",
+        stack,
+        weights=WEIGHT,
+        vcov={"CRV1": panel.cluster},
+        fixef_rm="none",
     )
     events = [e for e in range(-pre, post + 1) if e != -1]
     names = [f"{REL}::{e}:{TREAT}" for e in events]

@@ -18,7 +18,23 @@ from .names import normalize
 from .panels import FrameSource, RawFiles, comparison_set, firm_panel, firm_patents
 
 __all__ = [
-    "Candidates", "FrameSource", "MatchQuality", "RawFiles", "comparison_set", "evaluate", "firm_panel",
-    "firm_patents", "first_year", "fuzzy_scores", "groups", "listings_from_csl", "match_assignees", "names",
-    "normalize", "read_crosswalk", "read_csl", "table", "write_crosswalk",
+    "Candidates",
+    "FrameSource",
+    "MatchQuality",
+    "RawFiles",
+    "comparison_set",
+    "evaluate",
+    "firm_panel",
+    "firm_patents",
+    "first_year",
+    "fuzzy_scores",
+    "groups",
+    "listings_from_csl",
+    "match_assignees",
+    "names",
+    "normalize",
+    "read_crosswalk",
+    "read_csl",
+    "table",
+    "write_crosswalk",
 ]

@@ -56,8 +56,9 @@ def read_crosswalk(path: str | Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ChipwarError(f"{path}: not a readable crosswalk CSV ({err}); write it with "
-                           "cw.entities.write_crosswalk") from err
+        raise ChipwarError(
+            f"{path}: not a readable crosswalk CSV ({err}); write it with cw.entities.write_crosswalk"
+        ) from err
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ChipwarError(f"{path}, line 1: column(s) {missing} missing; a crosswalk needs {list(REQUIRED)}")
@@ -65,21 +66,27 @@ def read_crosswalk(path: str | Path) -> pd.DataFrame:
     bad = ~decision.isin(DECISIONS)
     if bad.any():
         i = int(bad.to_numpy().nonzero()[0][0])
-        raise ChipwarError(f"{path}, line {i + 2}, column 'decision': {table['decision'].iloc[i]!r} is not one of "
-                           f"{list(DECISIONS)}")
+        raise ChipwarError(
+            f"{path}, line {i + 2}, column 'decision': {table['decision'].iloc[i]!r} is not one of {list(DECISIONS)}"
+        )
     table["decision"] = decision
     accepted = table[decision == "accept"].copy()
     for column in ("assignee_id", "group"):
         blank = accepted[column].str.strip() == ""
         if blank.any():
-            raise ChipwarError(f"{path}, line {int(accepted.index[blank][0]) + 2}, column {column!r}: blank on an "
-                               "accepted row; fill it or set decision to review")
+            raise ChipwarError(
+                f"{path}, line {int(accepted.index[blank][0]) + 2}, column {column!r}: blank on an "
+                "accepted row; fill it or set decision to review"
+            )
     twice = accepted.groupby("assignee_id")["group"].transform("nunique") > 1
     if twice.any():
         row = accepted[twice].iloc[0]
-        raise ChipwarError(f"{path}, line {int(accepted.index[twice][0]) + 2}: assignee {row['assignee_id']!r} is "
-                           "accepted into more than one group; keep one accept row per assignee")
+        raise ChipwarError(
+            f"{path}, line {int(accepted.index[twice][0]) + 2}: assignee {row['assignee_id']!r} is "
+            "accepted into more than one group; keep one accept row per assignee"
+        )
     accepted = accepted.drop_duplicates("assignee_id").reset_index(drop=True)
-    accepted.attrs.update(review=int((decision == "review").sum()), reject=int((decision == "reject").sum()),
-                          path=str(path))
+    accepted.attrs.update(
+        review=int((decision == "review").sum()), reject=int((decision == "reject").sum()), path=str(path)
+    )
     return accepted

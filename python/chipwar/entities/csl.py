@@ -25,11 +25,31 @@ ENTITY_LIST = "Entity List (EL) - Bureau of Industry and Security"
 """The ``source`` of the BIS Entity List's rows in the CSL."""
 
 REQUIRED = ("source", "name")
-TEXT = ("source", "entity_number", "type", "name", "federal_register_notice", "license_requirement",
-        "license_policy", "remarks", "source_list_url")
+TEXT = (
+    "source",
+    "entity_number",
+    "type",
+    "name",
+    "federal_register_notice",
+    "license_requirement",
+    "license_policy",
+    "remarks",
+    "source_list_url",
+)
 LISTS = ("programs", "alt_names", "addresses")
-OUT = ["id", *TEXT[:4], "programs", "alt_names", "addresses", "countries", "start_date", "end_date",
-       "federal_register_notice", "fr_citations", *TEXT[5:]]
+OUT = [
+    "id",
+    *TEXT[:4],
+    "programs",
+    "alt_names",
+    "addresses",
+    "countries",
+    "start_date",
+    "end_date",
+    "federal_register_notice",
+    "fr_citations",
+    *TEXT[5:],
+]
 _CITATION = re.compile(r"(\d{1,3})\s*F\.?\s*R\.?\s*(\d{1,6})")
 _SEP = ";"
 
@@ -81,7 +101,7 @@ def _read_records(path: Path) -> tuple[pd.DataFrame, int]:
             raise ChipwarError(f"{path}: not valid JSON ({err}); download consolidated.json again") from err
         records = data.get("results") if isinstance(data, dict) else data
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise ChipwarError(f"{path}: a CSL JSON file holds {{\"results\": [records]}} or a list of records")
+            raise ChipwarError(f'{path}: a CSL JSON file holds {{"results": [records]}} or a list of records')
         return pd.DataFrame.from_records(records).rename(columns={"_id": "id"}), 1
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -100,8 +120,10 @@ def _dates(frame: pd.DataFrame, column: str, path: Path, first: int, unit: str) 
     bad = dates.isna() & (text != "")
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ChipwarError(f"{path}, {unit} {first + i}, column {column!r}: {text.iloc[i]!r} is not a date "
-                           "YYYY-MM-DD; correct or remove that row")
+        raise ChipwarError(
+            f"{path}, {unit} {first + i}, column {column!r}: {text.iloc[i]!r} is not a date "
+            "YYYY-MM-DD; correct or remove that row"
+        )
     return dates
 
 
@@ -140,8 +162,10 @@ def read_csl(path: str | Path, source: str | None = None) -> pd.DataFrame:
     unit = "line" if first == 2 else "record"
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        raise ChipwarError(f"{path}: column(s) {missing} missing; a CSL file has {list(REQUIRED)} and the other CSL "
-                           f"columns (found {list(frame.columns)[:12]})")
+        raise ChipwarError(
+            f"{path}: column(s) {missing} missing; a CSL file has {list(REQUIRED)} and the other CSL "
+            f"columns (found {list(frame.columns)[:12]})"
+        )
     name = frame["name"].fillna("").astype(str).str.strip()
     if (name == "").any():
         i = int(np.flatnonzero((name == "").to_numpy())[0])
@@ -181,9 +205,16 @@ def listings_from_csl(csl: pd.DataFrame, country: str | None = "CN") -> pd.DataF
     el = csl[csl["source"] == ENTITY_LIST]
     if country is not None:
         el = el[[country in c for c in el["countries"]]]
-    return pd.DataFrame({
-        "entity_id": "csl:" + el["id"].astype(str), "entity": el["name"], "group": el["name"],
-        "aliases": el["alt_names"], "entry": "entity", "date_effective": el["start_date"],
-        "fr_citation": [c[0] if c else None for c in el["fr_citations"]], "verified": False,
-        "note": "as published in the Consolidated Screening List",
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "entity_id": "csl:" + el["id"].astype(str),
+            "entity": el["name"],
+            "group": el["name"],
+            "aliases": el["alt_names"],
+            "entry": "entity",
+            "date_effective": el["start_date"],
+            "fr_citation": [c[0] if c else None for c in el["fr_citations"]],
+            "verified": False,
+            "note": "as published in the Consolidated Screening List",
+        }
+    ).reset_index(drop=True)

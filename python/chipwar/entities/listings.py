@@ -18,8 +18,23 @@ import pandas as pd
 
 from .._errors import ChipwarError
 
-COLUMNS = ["entity_id", "entity", "group", "aliases", "sector", "entry", "date_effective", "date_published",
-           "fr_citation", "fr_document", "date_removed", "removal_fr_citation", "source_url", "verified", "note"]
+COLUMNS = [
+    "entity_id",
+    "entity",
+    "group",
+    "aliases",
+    "sector",
+    "entry",
+    "date_effective",
+    "date_published",
+    "fr_citation",
+    "fr_document",
+    "date_removed",
+    "removal_fr_citation",
+    "source_url",
+    "verified",
+    "note",
+]
 _DATES = ("date_effective", "date_published", "date_removed")
 
 
@@ -98,12 +113,14 @@ def groups(include_removed: bool = False, include_partial: bool = False) -> pd.D
         listings = listings[listings["date_removed"].isna()]
     start = listings["date_effective"].fillna(listings["date_published"])
     grouped = listings.assign(start=start).groupby("group", sort=True)
-    out = pd.DataFrame({
-        "first_listed": grouped["start"].min(),
-        "entities": grouped.size(),
-        "sectors": grouped["sector"].agg(lambda s: ", ".join(sorted(set(s)))),
-        "verified": grouped["verified"].all(),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "first_listed": grouped["start"].min(),
+            "entities": grouped.size(),
+            "sectors": grouped["sector"].agg(lambda s: ", ".join(sorted(set(s)))),
+            "verified": grouped["verified"].all(),
+        }
+    ).reset_index()
     out.insert(2, "cohort", first_year(out["first_listed"], include_partial).astype(np.int64))
     return out.sort_values(["first_listed", "group"]).reset_index(drop=True)
 
@@ -121,13 +138,16 @@ def names(listings: pd.DataFrame | None = None) -> pd.DataFrame:
     listings = table() if listings is None else listings
     missing = [c for c in ("entity_id", "entity", "group", "aliases") if c not in listings.columns]
     if missing:
-        raise ChipwarError(f"listings lack column(s) {missing}; pass cw.entities.table() or a table with "
-                           "entity_id, entity, group and aliases")
+        raise ChipwarError(
+            f"listings lack column(s) {missing}; pass cw.entities.table() or a table with "
+            "entity_id, entity, group and aliases"
+        )
     if "entry" in listings.columns:
         listings = listings[listings["entry"].fillna("entity").eq("entity")]
     rows = []
-    for entity_id, entity, group, aliases in zip(listings["entity_id"], listings["entity"], listings["group"],
-                                                 listings["aliases"]):
+    for entity_id, entity, group, aliases in zip(
+        listings["entity_id"], listings["entity"], listings["group"], listings["aliases"]
+    ):
         if isinstance(aliases, str):
             aliases = tuple(a.strip() for a in aliases.split(";") if a.strip())
         rows.append((entity_id, group, entity, "name"))

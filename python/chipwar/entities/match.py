@@ -36,8 +36,17 @@ _NGRAM = 3
 _MAX_BYTES = 96  # longer normalised names are compared on their first 96 bytes
 _CODES = 1 << 21  # three 7-bit ASCII characters
 _CHUNK = 100_000
-CANDIDATE_COLUMNS = ["assignee_id", "assignee", "normalized", "group", "entity_id", "listed_name", "score", "method",
-                     "decision"]
+CANDIDATE_COLUMNS = [
+    "assignee_id",
+    "assignee",
+    "normalized",
+    "group",
+    "entity_id",
+    "listed_name",
+    "score",
+    "method",
+    "decision",
+]
 
 
 def _trigram_counts(names: np.ndarray) -> sparse.csr_matrix:
@@ -95,7 +104,7 @@ def fuzzy_scores(queries, targets) -> tuple[np.ndarray, np.ndarray]:
     score = np.zeros(len(queries))
     if len(queries) == 0 or len(targets) == 0:
         return best, score
-    chunks = [_trigram_counts(queries[start:start + _CHUNK]) for start in range(0, len(queries), _CHUNK)]
+    chunks = [_trigram_counts(queries[start : start + _CHUNK]) for start in range(0, len(queries), _CHUNK)]
     # each (name, trigram) is stored once after sum_duplicates, so counting column indices counts documents
     df = sum(np.bincount(c.indices, minlength=_CODES) for c in chunks)
     idf = np.log((len(queries) + 1.0) / (df + 1.0)) + 1.0
@@ -104,8 +113,8 @@ def fuzzy_scores(queries, targets) -> tuple[np.ndarray, np.ndarray]:
     for counts in chunks:
         n = counts.shape[0]
         arg, top = _row_best((_weighted(counts, idf) @ target_matrix).tocsr())
-        best[start:start + n] = arg
-        score[start:start + n] = np.minimum(top, 1.0)
+        best[start : start + n] = arg
+        score[start : start + n] = np.minimum(top, 1.0)
         start += n
     return best, score
 
@@ -124,21 +133,33 @@ class Candidates:
     def summary(self) -> str:
         accepted = self.table[self.table["decision"] == "accept"]
         by_method = accepted["method"].value_counts().reindex(["exact", "prefix", "fuzzy"], fill_value=0)
-        lines = [f"Matching of {self.n_assignees:,} assignees to listed entities",
-                 (f"accepted: {len(accepted):,} assignees in {accepted['group'].nunique()} groups "
-                 f"(exact {by_method['exact']}, prefix {by_method['prefix']}, fuzzy >= {self.threshold:g}: "
-                 f"{by_method['fuzzy']})"),
-                 (f"to review (fuzzy {self.review:g} to {self.threshold:g}): "
-                 f"{int((self.table['decision'] == 'review').sum()):,}"),
-                 f"listed entities without an accepted assignee: {self.unmatched['entity_id'].nunique()}"]
+        lines = [
+            f"Matching of {self.n_assignees:,} assignees to listed entities",
+            (
+                f"accepted: {len(accepted):,} assignees in {accepted['group'].nunique()} groups "
+                f"(exact {by_method['exact']}, prefix {by_method['prefix']}, fuzzy >= {self.threshold:g}: "
+                f"{by_method['fuzzy']})"
+            ),
+            (
+                f"to review (fuzzy {self.review:g} to {self.threshold:g}): "
+                f"{int((self.table['decision'] == 'review').sum()):,}"
+            ),
+            f"listed entities without an accepted assignee: {self.unmatched['entity_id'].nunique()}",
+        ]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.summary()
 
 
-def match_assignees(assignees: pd.DataFrame, listings: pd.DataFrame | None = None, name: str = "assignee",
-                    id: str = "assignee_id", threshold: float = 0.85, review: float = 0.6) -> Candidates:
+def match_assignees(
+    assignees: pd.DataFrame,
+    listings: pd.DataFrame | None = None,
+    name: str = "assignee",
+    id: str = "assignee_id",
+    threshold: float = 0.85,
+    review: float = 0.6,
+) -> Candidates:
     """Candidate listed entity for every assignee name (see the module docstring).
 
     Parameters
@@ -173,8 +194,10 @@ def match_assignees(assignees: pd.DataFrame, listings: pd.DataFrame | None = Non
     """
     for column in (name, id):
         if column not in assignees.columns:
-            raise ChipwarError(f"assignees has no column {column!r}; pass name= and id= naming the assignee name and "
-                               f"id columns (found {list(assignees.columns)[:10]})")
+            raise ChipwarError(
+                f"assignees has no column {column!r}; pass name= and id= naming the assignee name and "
+                f"id columns (found {list(assignees.columns)[:10]})"
+            )
     if not (0.0 <= review <= threshold <= 1.0):
         raise ChipwarError(f"need 0 <= review <= threshold <= 1, got review={review!r}, threshold={threshold!r}")
     if assignees[id].duplicated().any():
@@ -205,17 +228,33 @@ def match_assignees(assignees: pd.DataFrame, listings: pd.DataFrame | None = Non
     found = target >= 0
     k = target[found]
     decision = np.where((method[found] != "fuzzy") | (score[found] >= threshold), "accept", "review")
-    table = pd.DataFrame({
-        "assignee_id": ids[found], "assignee": raw[found], "normalized": norm[found],
-        "group": listed["group"].to_numpy(dtype=object)[k], "entity_id": listed["entity_id"].to_numpy(dtype=object)[k],
-        "listed_name": listed["name"].to_numpy(dtype=object)[k], "score": np.round(score[found], 6),
-        "method": method[found], "decision": decision,
-    }).sort_values(["group", "assignee_id"], kind="stable").reset_index(drop=True)
+    table = (
+        pd.DataFrame(
+            {
+                "assignee_id": ids[found],
+                "assignee": raw[found],
+                "normalized": norm[found],
+                "group": listed["group"].to_numpy(dtype=object)[k],
+                "entity_id": listed["entity_id"].to_numpy(dtype=object)[k],
+                "listed_name": listed["name"].to_numpy(dtype=object)[k],
+                "score": np.round(score[found], 6),
+                "method": method[found],
+                "decision": decision,
+            }
+        )
+        .sort_values(["group", "assignee_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     accepted = set(table.loc[table["decision"] == "accept", "entity_id"])
     all_names = _listings.names(listings)
     unmatched = all_names[~all_names["entity_id"].isin(accepted) & all_names["kind"].eq("name")]
-    return Candidates(table=table, unmatched=unmatched[["entity_id", "group", "name"]].reset_index(drop=True),
-                      n_assignees=len(norm), threshold=threshold, review=review)
+    return Candidates(
+        table=table,
+        unmatched=unmatched[["entity_id", "group", "name"]].reset_index(drop=True),
+        n_assignees=len(norm),
+        threshold=threshold,
+        review=review,
+    )
 
 
 @dataclass(frozen=True)
@@ -229,12 +268,15 @@ class MatchQuality:
     false_negatives: int
 
     def __repr__(self) -> str:
-        return (f"MatchQuality(precision={self.precision:.3f}, recall={self.recall:.3f}, "
-                f"tp={self.true_positives}, fp={self.false_positives}, fn={self.false_negatives})")
+        return (
+            f"MatchQuality(precision={self.precision:.3f}, recall={self.recall:.3f}, "
+            f"tp={self.true_positives}, fp={self.false_positives}, fn={self.false_negatives})"
+        )
 
 
-def evaluate(candidates: Candidates | pd.DataFrame, truth: pd.DataFrame, id: str = "assignee_id",
-             group: str = "group") -> MatchQuality:
+def evaluate(
+    candidates: Candidates | pd.DataFrame, truth: pd.DataFrame, id: str = "assignee_id", group: str = "group"
+) -> MatchQuality:
     """Precision (accepted matches with the right group over all accepted) and recall (over all assignees whose
     true group is not missing) of ``candidates`` against ``truth`` (one row per assignee: ``id`` and its true
     ``group``, missing for assignees that belong to no listed group).

@@ -42,8 +42,9 @@ class RawFiles:
     def __init__(self, directory: str | Path, chunksize: int = DEFAULT_CHUNKSIZE) -> None:
         self.directory = Path(directory)
         if not self.directory.is_dir():
-            raise ChipwarError(f"{self.directory}: not a folder; pass the folder of the PatentsView g_*.tsv(.zip) "
-                               "files")
+            raise ChipwarError(
+                f"{self.directory}: not a folder; pass the folder of the PatentsView g_*.tsv(.zip) files"
+            )
         self.chunksize = chunksize
 
     def path(self, table: str) -> Path | None:
@@ -97,8 +98,10 @@ class FirmPatents:
 def _countries(source) -> pd.Series:
     if not source.has("g_location_disambiguated"):
         return pd.Series(dtype=object)
-    parts = [rows.location_rows(c, source.label("g_location_disambiguated"), line)
-             for c, line in source.chunks("g_location_disambiguated", TABLES["g_location_disambiguated"])]
+    parts = [
+        rows.location_rows(c, source.label("g_location_disambiguated"), line)
+        for c, line in source.chunks("g_location_disambiguated", TABLES["g_location_disambiguated"])
+    ]
     table = pd.concat(parts) if parts else pd.DataFrame({"location_id": [], "country": []})
     return table.drop_duplicates("location_id").set_index("location_id")["country"]
 
@@ -129,12 +132,16 @@ def firm_patents(source, country: str | None = None, assignee_ids=None, year: st
         source = RawFiles(source)
     if year not in ("filing", "grant"):
         raise ChipwarError(f"year must be 'filing' or 'grant', got {year!r}")
-    needed = [*REQUIRED, *(["g_application"] if year == "filing" else []),
-              *(["g_location_disambiguated"] if country else [])]
+    needed = [
+        *REQUIRED,
+        *(["g_application"] if year == "filing" else []),
+        *(["g_location_disambiguated"] if country else []),
+    ]
     absent = [t for t in needed if not source.has(t)]
     if absent:
-        raise ChipwarError(f"PatentsView table(s) {absent} not found ({source.label(absent[0])}); they are needed for "
-                           "firm panels")
+        raise ChipwarError(
+            f"PatentsView table(s) {absent} not found ({source.label(absent[0])}); they are needed for firm panels"
+        )
     country_of = _countries(source)
     wanted = None if assignee_ids is None else pd.Index(pd.unique(np.asarray(list(assignee_ids), dtype=object)))
     parts = []
@@ -146,8 +153,16 @@ def firm_patents(source, country: str | None = None, assignee_ids=None, year: st
         loc_country = chunk["location_id"].map(country_of)
         if country is not None:
             keep &= loc_country.eq(country).fillna(False).astype(bool)
-        parts.append(pd.DataFrame({"assignee_id": chunk["assignee_id"][keep], "patent_id": chunk["patent_id"][keep],
-                                   "assignee": org[keep], "country": loc_country[keep]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "assignee_id": chunk["assignee_id"][keep],
+                    "patent_id": chunk["patent_id"][keep],
+                    "assignee": org[keep],
+                    "country": loc_country[keep],
+                }
+            )
+        )
     linked = pd.concat(parts, ignore_index=True).drop_duplicates(["assignee_id", "patent_id"])
     patents = pd.Index(pd.unique(linked["patent_id"].to_numpy(dtype=object)))
 
@@ -159,8 +174,15 @@ def firm_patents(source, country: str | None = None, assignee_ids=None, year: st
         claims = numbers(chunk, "num_claims", label, line, integer=True)
         grant_year = years_from_dates(chunk, "patent_date", label, line)
         keep = inside & ~withdrawn
-        grants.append(pd.DataFrame({"patent_id": chunk["patent_id"].to_numpy(dtype=object)[keep],
-                                    "grant_year": grant_year[keep], "claims": claims[keep]}))
+        grants.append(
+            pd.DataFrame(
+                {
+                    "patent_id": chunk["patent_id"].to_numpy(dtype=object)[keep],
+                    "grant_year": grant_year[keep],
+                    "claims": claims[keep],
+                }
+            )
+        )
     grants = pd.concat(grants, ignore_index=True)
     if grants["patent_id"].duplicated().any():
         raise rows.duplicate_patent_error(label, grants.loc[grants["patent_id"].duplicated(), "patent_id"].iloc[0])
@@ -183,7 +205,7 @@ def firm_patents(source, country: str | None = None, assignee_ids=None, year: st
     else:
         grants["citations"] = np.nan
     codes = []
-    for chunk, line in source.chunks("g_cpc_current", TABLES["g_cpc_current"]):
+    for chunk, _line in source.chunks("g_cpc_current", TABLES["g_cpc_current"]):
         keep = chunk["patent_id"].isin(grants.index) & (chunk["cpc_subclass"] != "")
         codes.append(pd.DataFrame({"patent_id": chunk["patent_id"][keep], "cpc": chunk["cpc_subclass"][keep]}))
     codes = pd.concat(codes, ignore_index=True).drop_duplicates().reset_index(drop=True)
@@ -191,16 +213,23 @@ def firm_patents(source, country: str | None = None, assignee_ids=None, year: st
     links = linked.merge(grants[["year", "claims", "citations"]], left_on="patent_id", right_index=True, how="inner")
     links = links[links["year"].notna()]
     links["year"] = links["year"].astype(np.int64)
-    assignees = (linked.drop_duplicates("assignee_id")[["assignee_id", "assignee", "country"]]
-                 .sort_values("assignee_id").reset_index(drop=True))
-    return FirmPatents(assignees=assignees,
-                       links=links[["assignee_id", "patent_id", "year", "claims", "citations"]]
-                       .sort_values(["assignee_id", "patent_id"]).reset_index(drop=True),
-                       codes=codes.sort_values(["patent_id", "cpc"]).reset_index(drop=True))
+    assignees = (
+        linked.drop_duplicates("assignee_id")[["assignee_id", "assignee", "country"]]
+        .sort_values("assignee_id")
+        .reset_index(drop=True)
+    )
+    return FirmPatents(
+        assignees=assignees,
+        links=links[["assignee_id", "patent_id", "year", "claims", "citations"]]
+        .sort_values(["assignee_id", "patent_id"])
+        .reset_index(drop=True),
+        codes=codes.sort_values(["patent_id", "cpc"]).reset_index(drop=True),
+    )
 
 
-def firm_panel(patents: FirmPatents, by: str = "year", years: tuple[int, int] | None = None,
-               fill: bool = True) -> pd.DataFrame:
+def firm_panel(
+    patents: FirmPatents, by: str = "year", years: tuple[int, int] | None = None, fill: bool = True
+) -> pd.DataFrame:
     """Patents, claims and citations by assignee x year (``by="year"``) or assignee x CPC x year (``by="cpc"``).
 
     Parameters
@@ -227,8 +256,11 @@ def firm_panel(patents: FirmPatents, by: str = "year", years: tuple[int, int] | 
     if years is not None:
         links = links[links["year"].between(*years)]
     has_citations = links["citations"].notna().any() or patents.links["citations"].notna().any()
-    panel = links.groupby(keys, sort=True).agg(patents=("patent_id", "size"), claims=("claims", "sum"),
-                                               citations=("citations", "sum")).reset_index()
+    panel = (
+        links.groupby(keys, sort=True)
+        .agg(patents=("patent_id", "size"), claims=("claims", "sum"), citations=("citations", "sum"))
+        .reset_index()
+    )
     panel["patents"] = panel["patents"].astype(float)
     if fill:
         first, last = years if years is not None else (int(links["year"].min()), int(links["year"].max()))
@@ -270,8 +302,9 @@ def comparison_set(panel_cpc: pd.DataFrame, listed: pd.Series, pre_years: tuple[
         raise ChipwarError(f"k must be at least 1, got {k!r}")
     pre = panel_cpc[panel_cpc["year"].between(*pre_years)]
     by_class = pre.groupby(["assignee_id", "cpc"])["patents"].sum().reset_index()
-    by_class = by_class[by_class["patents"] > 0].sort_values(["assignee_id", "patents", "cpc"],
-                                                             ascending=[True, False, True])
+    by_class = by_class[by_class["patents"] > 0].sort_values(
+        ["assignee_id", "patents", "cpc"], ascending=[True, False, True]
+    )
     main = by_class.drop_duplicates("assignee_id").set_index("assignee_id")["cpc"]
     n_years = pre_years[1] - pre_years[0] + 1
     top = by_class.drop_duplicates("assignee_id").set_index("assignee_id")["patents"]
@@ -285,7 +318,8 @@ def comparison_set(panel_cpc: pd.DataFrame, listed: pd.Series, pre_years: tuple[
         if same.empty:
             continue
         order = same.assign(distance=(same["pre_size"] - row["pre_size"]).abs()).sort_values(
-            ["distance", "assignee_id"], kind="stable")
+            ["distance", "assignee_id"], kind="stable"
+        )
         for candidate in order["assignee_id"].head(k):
             chosen.setdefault(candidate, []).append(str(firm))
     out = info[is_listed].assign(listed=True, matched_to="")

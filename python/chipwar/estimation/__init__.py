@@ -6,4 +6,4 @@ from .multiple import FitCollection
 from .poisson_result import PoissonResult
 from .result import RegressionResult
 
-__all__ = ["feols", "fepois", "FitCollection", "PoissonResult", "RegressionResult"]
+__all__ = ["FitCollection", "PoissonResult", "RegressionResult", "feols", "fepois"]

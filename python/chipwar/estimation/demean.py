@@ -14,9 +14,7 @@ from ..model.design import Design
 ABSORBED_TOL = 1e-10
 
 
-def demean_design(
-    design: Design, columns: np.ndarray, names: list[str], tol: float, max_iter: int
-) -> np.ndarray:
+def demean_design(design: Design, columns: np.ndarray, names: list[str], tol: float, max_iter: int) -> np.ndarray:
     """Project the design's fixed effects out of ``columns`` (n x p); warn naming any column that did not converge."""
     if not design.fe_names:
         return columns

@@ -89,8 +89,17 @@ def feols(
     texts = expand_models(fml)
     formula = parse_formula(texts[0])
     if len(texts) > 1 or split is not None or fsplit is not None:
-        fit_sample = partial(feols_sample, vcov=vcov, weights=weights, cluster=cluster, fixef_rm=fixef_rm,
-                             fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, dtype=dtype)
+        fit_sample = partial(
+            feols_sample,
+            vcov=vcov,
+            weights=weights,
+            cluster=cluster,
+            fixef_rm=fixef_rm,
+            fixef_tol=fixef_tol,
+            fixef_maxiter=fixef_maxiter,
+            collin_tol=collin_tol,
+            dtype=dtype,
+        )
         return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
     if executor is not None:
         raise ChipwarError(

@@ -112,9 +112,21 @@ def fepois(
     if len(texts) > 1 or split is not None or fsplit is not None:
         if offset is not None and not isinstance(offset, str) and np.shape(offset) != (len(data),):
             raise ChipwarError(f"offset must be a column name or an array with one value per row ({len(data)})")
-        fit_sample = partial(fepois_sample, vcov=vcov, weights=weights, offset=offset, cluster=cluster,
-                             fixef_rm=fixef_rm, tol=tol, maxiter=maxiter, fixef_tol=fixef_tol,
-                             fixef_maxiter=fixef_maxiter, collin_tol=collin_tol, separation=separation, dtype=dtype)
+        fit_sample = partial(
+            fepois_sample,
+            vcov=vcov,
+            weights=weights,
+            offset=offset,
+            cluster=cluster,
+            fixef_rm=fixef_rm,
+            tol=tol,
+            maxiter=maxiter,
+            fixef_tol=fixef_tol,
+            fixef_maxiter=fixef_maxiter,
+            collin_tol=collin_tol,
+            separation=separation,
+            dtype=dtype,
+        )
         return fit_models(fit_sample, texts, data, split, fsplit, executor, progress)
     if executor is not None and vcov_spec(vcov, cluster).kind != "CRV3":
         raise ChipwarError(
@@ -122,5 +134,21 @@ def fepois(
             "split= / fsplit=) or the refits of a single model's vcov={'CRV3': g}; this call has neither. Drop "
             "executor=, or give it where the refits happen: fit.with_vcov({'CRV3': g}, executor=...)"
         )
-    return fepois_model(formula, data, vcov, weights, offset, cluster, fixef_rm, tol, maxiter, fixef_tol,
-                        fixef_maxiter, collin_tol, separation, executor, progress, dtype)
+    return fepois_model(
+        formula,
+        data,
+        vcov,
+        weights,
+        offset,
+        cluster,
+        fixef_rm,
+        tol,
+        maxiter,
+        fixef_tol,
+        fixef_maxiter,
+        collin_tol,
+        separation,
+        executor,
+        progress,
+        dtype,
+    )

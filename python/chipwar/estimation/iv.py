@@ -15,7 +15,9 @@ from .fit import FitCore, IVPart, OlsPart
 from .ols import fit_ols
 
 
-def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_tol: float) -> dict[str, FitCore[OlsPart]]:
+def first_stages(
+    design: Design, fixef_tol: float, fixef_maxiter: int, collin_tol: float
+) -> dict[str, FitCore[OlsPart]]:
     """One OLS per endogenous regressor on the exogenous regressors and the (excluded) instruments."""
     n_endog, n_instr = design.endog.shape[1], design.instruments.shape[1]
     if n_instr < n_endog:
@@ -27,8 +29,12 @@ def first_stages(design: Design, fixef_tol: float, fixef_maxiter: int, collin_to
     names = [*design.x_names, *design.instrument_names]
     out = {}
     for j, name in enumerate(design.endog_names):
-        core = fit_ols(replace(design, y=np.ascontiguousarray(design.endog[:, j]), x=x, x_names=names),
-                       fixef_tol, fixef_maxiter, collin_tol)
+        core = fit_ols(
+            replace(design, y=np.ascontiguousarray(design.endog[:, j]), x=x, x_names=names),
+            fixef_tol,
+            fixef_maxiter,
+            collin_tol,
+        )
         out[name] = replace(core, lhs=name)
     kept = [t for t in design.instrument_names if t in core.names]  # the same regressors in every first stage
     if len(kept) < n_endog:
@@ -62,7 +68,9 @@ def _under_identified(design: Design, newly_collinear: list[str]) -> ChipwarErro
     )
 
 
-def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore[IVPart]:
+def fit_iv(
+    design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10
+) -> FitCore[IVPart]:
     """2SLS on a prepared design: the second stage regresses y on the first-stage fitted values of the
     endogenous regressors (named ``fit_<name>``, first, as fixest) and the exogenous regressors; residuals use
     the actual endogenous values. The first-stage fits are kept in its :class:`IVPart`."""
@@ -101,8 +109,9 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
     if dropped:
         warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
     if not any(names[j].startswith("fit_") for j in kept):
-        raise ChipwarError(f"every endogenous regressor was removed ({', '.join(dropped)}); the instruments do not "
-                           "identify them")
+        raise ChipwarError(
+            f"every endogenous regressor was removed ({', '.join(dropped)}); the instruments do not identify them"
+        )
     coef = np.asarray(coef)
     resid = y_dm - actual_dm[:, kept] @ coef  # structural residuals
     w = design.weights
@@ -119,8 +128,12 @@ def fit_iv(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, 
         dispersion=float(np.sum((1.0 if w is None else w) * resid**2)),
         lhs=lhs,
         # demeaned instruments (exogenous and excluded, as kept by the first stages) and regressors: CRV3
-        part=IVPart(y_demeaned=y_dm, first_stage=first, z_demeaned=stages[0].x_demeaned,
-                    x_structural=actual_dm[:, kept], collin_tol=collin_tol),
+        part=IVPart(
+            y_demeaned=y_dm,
+            first_stage=first,
+            z_demeaned=stages[0].x_demeaned,
+            x_structural=actual_dm[:, kept],
+            collin_tol=collin_tol,
+        ),
         fe_sum=(fitted - actual[:, kept] @ coef) if design.fe_names else None,
     )
-

@@ -37,8 +37,10 @@ class IVResult(RegressionResult):
     def _first_stages(self) -> dict[str, FitCore[OlsPart]]:
         """The first-stage fits, with the grouping columns this result knows (``with_vcov(..., data=)`` adds some)."""
         groups = self._fit.design.groups
-        return {name: replace(core, design=replace(core.design, groups=groups))
-                for name, core in self._fit.part.first_stage.items()}
+        return {
+            name: replace(core, design=replace(core.design, groups=groups))
+            for name, core in self._fit.part.first_stage.items()
+        }
 
     def first_stage_f(self) -> pd.DataFrame:
         """F statistics of the excluded instruments, one row per endogenous regressor.
@@ -84,14 +86,24 @@ class IVResult(RegressionResult):
     def _leave_cluster_out(self, executor: Executor | None, progress: bool | None) -> LeaveOut:
         c, part = self._fit, self._fit.part
         instruments = next(iter(part.first_stage.values())).names
-        return tsls_leave_out(part.z_demeaned, part.x_structural, part.y_demeaned, c.design.weights, c.coef,
-                              instruments, c.names, part.collin_tol)
+        return tsls_leave_out(
+            part.z_demeaned,
+            part.x_structural,
+            part.y_demeaned,
+            c.design.weights,
+            c.coef,
+            instruments,
+            c.names,
+            part.collin_tol,
+        )
 
     def _fit_lines(self) -> list[str]:
         lines = super()._fit_lines()
         for r in self.first_stage_f().itertuples():
             lines.append(f"First stage {r.endogenous}: F = {r.F:.6g} (iid), Wald F = {r.wald_F:.6g} ({self.vcov_type})")
         weak = self.weak_iv_f()
-        lines.append(f"Weak instruments (joint): Cragg-Donald F = {weak['cragg_donald']:.6g}, Kleibergen-Paap rk "
-                     f"Wald F = {weak['kleibergen_paap']:.6g} ({self.vcov_type})")
+        lines.append(
+            f"Weak instruments (joint): Cragg-Donald F = {weak['cragg_donald']:.6g}, Kleibergen-Paap rk "
+            f"Wald F = {weak['kleibergen_paap']:.6g} ({self.vcov_type})"
+        )
         return lines

@@ -54,7 +54,7 @@ def rk_statistic(pi: np.ndarray, v_pi: np.ndarray, q_zz: np.ndarray, q_xx: np.nd
     theta = f @ pi @ g_inv
     to_theta = np.kron(g_inv.T, f)  # vec(f pi g^-1) = (g^-T kron f) vec(pi)
     u, _, vt = np.linalg.svd(theta, full_matrices=True)
-    select = np.kron(vt[m - 1:, :], u[:, m - 1:].T)  # (b' kron a')
+    select = np.kron(vt[m - 1 :, :], u[:, m - 1 :].T)  # (b' kron a')
     lam = select @ theta.ravel(order="F")
     v_lam = select @ to_theta @ v_pi @ to_theta.T @ select.T
     v_lam = (v_lam + v_lam.T) / 2
@@ -65,7 +65,9 @@ def rk_statistic(pi: np.ndarray, v_pi: np.ndarray, q_zz: np.ndarray, q_xx: np.nd
     return float(np.sum(coef**2 / values))
 
 
-def weak_instrument_f(first: list[FitCore[OlsPart]], instruments: list[str], spec: VcovSpec) -> tuple[float, float, int]:
+def weak_instrument_f(
+    first: list[FitCore[OlsPart]], instruments: list[str], spec: VcovSpec
+) -> tuple[float, float, int]:
     """(Cragg-Donald F, Kleibergen-Paap rk Wald F under ``spec``, number of excluded instruments) of the first
     stages ``first`` (one per endogenous regressor, all with the same regressors)."""
     core = first[0]
@@ -88,8 +90,16 @@ def weak_instrument_f(first: list[FitCore[OlsPart]], instruments: list[str], spe
     # the first stages as one system: block-diagonal bread, scores side by side (equation-major, as vec(Pi))
     scores = np.column_stack([c.scores for c in first])
     inputs = VcovInputs(
-        bread=np.kron(np.eye(m), core.bread), scores=scores, n=d.nobs, k=k, fe_sizes=d.n_groups,
-        fe_codes=d.fe_codes, codes_of=d.codes_of, level_of=d.level_of, fe_names=d.fe_names, weights=d.weights,
+        bread=np.kron(np.eye(m), core.bread),
+        scores=scores,
+        n=d.nobs,
+        k=k,
+        fe_sizes=d.n_groups,
+        fe_codes=d.fe_codes,
+        codes_of=d.codes_of,
+        level_of=d.level_of,
+        fe_names=d.fe_names,
+        weights=d.weights,
         leave_out=ols_leave_out(core.part.x_demeaned, scores, d.weights, names, core.part.collin_tol),
     )
     v = compute_vcov(spec, inputs).matrix

@@ -35,8 +35,10 @@ class FitCollection(list):
         return table[[*lead, *[c for c in table.columns if c not in ("model", "sample", "lhs")]]]
 
     def summary(self) -> str:
-        return "\n\n".join(f"Model {i}{'' if fit.sample is None else f' ({fit.sample})'}: {fit.summary()}"
-                             for i, fit in enumerate(self))
+        return "\n\n".join(
+            f"Model {i}{'' if fit.sample is None else f' ({fit.sample})'}: {fit.summary()}"
+            for i, fit in enumerate(self)
+        )
 
     def __repr__(self) -> str:
         return self.summary()
@@ -68,12 +70,30 @@ def _shared_stack(designs: list) -> tuple[np.ndarray, list[str], list[list[int]]
     return np.column_stack(store), names, positions
 
 
-def feols_multiple(formulas: list[Formula], data: object, spec: VcovSpec, weights: str | None, fixef_rm: str,
-                   fixef_tol: float, fixef_maxiter: int, collin_tol: float, dtype: str = "float64") -> FitCollection:
+def feols_multiple(
+    formulas: list[Formula],
+    data: object,
+    spec: VcovSpec,
+    weights: str | None,
+    fixef_rm: str,
+    fixef_tol: float,
+    fixef_maxiter: int,
+    collin_tol: float,
+    dtype: str = "float64",
+) -> FitCollection:
     """One OLS per single-outcome formula; models with the same sample share one demeaning of all their columns."""
-    designs = [build_design(f, data, weights=weights, extra_columns=spec.cluster_columns,
-                            time_columns=spec.time_columns, fixef_rm=fixef_rm,
-                            dtype=dtype) for f in formulas]
+    designs = [
+        build_design(
+            f,
+            data,
+            weights=weights,
+            extra_columns=spec.cluster_columns,
+            time_columns=spec.time_columns,
+            fixef_rm=fixef_rm,
+            dtype=dtype,
+        )
+        for f in formulas
+    ]
     groups: dict[bytes, list[int]] = {}
     for i, d in enumerate(designs):
         groups.setdefault(d.obs_index.tobytes(), []).append(i)
@@ -92,14 +112,16 @@ def feols_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, 
     if len(texts) == 1:
         return [feols_model(parse_formula(texts[0]), data, **options)]
     if parse_formula(texts[0]).is_iv:
-        raise ChipwarError("several models (outcomes or stepwise terms) with an IV part are not supported; "
-                           "fit one model at a time")
+        raise ChipwarError(
+            "several models (outcomes or stepwise terms) with an IV part are not supported; fit one model at a time"
+        )
     spec = vcov_spec(options.pop("vcov"), options.pop("cluster"))
     return list(feols_multiple([parse_formula(t) for t in texts], data, spec, **options))
 
 
-def fepois_sample(texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, offset: object = None,
-                  **options) -> list:
+def fepois_sample(
+    texts: list[str], data: pd.DataFrame, rows: np.ndarray | None, offset: object = None, **options
+) -> list:
     """fepois of every model formula on one sample, each fitted separately (IRLS weights differ by model).
 
     An offset given as an array (one value per row of the caller's data) is taken on the sample's ``rows``.

@@ -14,7 +14,9 @@ from .demean import absorbed_columns, demean_design
 from .fit import FitCore, OlsPart
 
 
-def fit_ols(design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10) -> FitCore[OlsPart]:
+def fit_ols(
+    design: Design, fixef_tol: float = 1e-8, fixef_maxiter: int = 10000, collin_tol: float = 1e-10
+) -> FitCore[OlsPart]:
     """Estimate OLS with fixed effects on a prepared design."""
     names = design.x_names
     if design.nobs <= len(names):
@@ -46,9 +48,7 @@ def ols_on_demeaned(design: Design, y_dm: np.ndarray, x_dm: np.ndarray, collin_t
     if dropped:
         warnings.warn(f"terms removed: {', '.join(dropped)}", ChipwarWarning, stacklevel=3)
     if kept_idx.size == 0 and names:
-        raise ChipwarError(
-            f"every regressor was removed ({', '.join(dropped)}); nothing is left to estimate"
-        )
+        raise ChipwarError(f"every regressor was removed ({', '.join(dropped)}); nothing is left to estimate")
     x_kept = x_dm if kept_idx.size == len(names) else x_dm[:, kept_idx]
     w = design.weights
     scores = x_kept * (resid if w is None else w * resid)[:, None]

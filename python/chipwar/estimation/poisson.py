@@ -47,15 +47,26 @@ def _offset_values(design: Design, data: object, offset: object) -> np.ndarray |
     return values
 
 
-def fit_poisson(design: Design, offset: np.ndarray | None, options: PoissonOptions,
-                n_separated: int = 0) -> FitCore[PoissonPart]:
+def fit_poisson(
+    design: Design, offset: np.ndarray | None, options: PoissonOptions, n_separated: int = 0
+) -> FitCore[PoissonPart]:
     """Run the IRLS kernel on a prepared (separation-free) design (``n_separated``: observations the separation
     checks dropped before, reported by the result)."""
     names = design.x_names
     tol, maxiter, fixef_maxiter = options.tol, options.maxiter, options.fixef_maxiter
     out = kernels.fit_poisson(
-        design.x, design.y, design.fe_codes, design.n_groups, design.weights, offset,
-        tol, maxiter, options.fixef_tol, fixef_maxiter, options.collin_tol, ABSORBED_TOL,
+        design.x,
+        design.y,
+        design.fe_codes,
+        design.n_groups,
+        design.weights,
+        offset,
+        tol,
+        maxiter,
+        options.fixef_tol,
+        fixef_maxiter,
+        options.collin_tol,
+        ABSORBED_TOL,
     )
     dropped = [f"{n} ({_REASON[s]})" for n, s in zip(names, out.status) if s != kernels.ColumnStatus.kept]
     if dropped:
@@ -99,12 +110,19 @@ def fit_poisson(design: Design, offset: np.ndarray | None, options: PoissonOptio
         fitted=mu,
         dispersion=None,  # Poisson: the inverse Hessian is the variance
         lhs=design.formula.lhs[0],
-        part=PoissonPart(eta=eta, offset=offset, options=options, converged=out.converged, iterations=out.iterations,
-                         deviance=out.deviance, loglik=out.loglik, loglik_null=out.loglik_null,
-                         n_separated=n_separated),
+        part=PoissonPart(
+            eta=eta,
+            offset=offset,
+            options=options,
+            converged=out.converged,
+            iterations=out.iterations,
+            deviance=out.deviance,
+            loglik=out.loglik,
+            loglik_null=out.loglik_null,
+            n_separated=n_separated,
+        ),
         fe_sum=fe_sum,
     )
-
 
 
 def fepois_model(

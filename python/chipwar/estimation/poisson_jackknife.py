@@ -25,7 +25,9 @@ from .demean import ABSORBED_TOL
 from .fit import FitCore, PoissonPart
 
 
-def poisson_leave_out(core: FitCore[PoissonPart], executor: Executor | None = None, progress: bool | None = None) -> LeaveOut:
+def poisson_leave_out(
+    core: FitCore[PoissonPart], executor: Executor | None = None, progress: bool | None = None
+) -> LeaveOut:
     """``b_(-g) - b`` for every cluster g, by refitting the Poisson model of ``core`` without cluster g (the refits
     on ``executor``, in order, with a progress bar when ``progress``)."""
     d = core.design
@@ -38,20 +40,34 @@ def poisson_leave_out(core: FitCore[PoissonPart], executor: Executor | None = No
             keep = codes != g
             sub = restrict_design(d, keep)
             out = kernels.fit_poisson(
-                np.asfortranarray(sub.x[:, kept]), sub.y, sub.fe_codes, sub.n_groups, sub.weights,
-                None if offset is None else np.ascontiguousarray(offset[keep]), opt.tol, opt.maxiter,
-                opt.fixef_tol, opt.fixef_maxiter, opt.collin_tol, ABSORBED_TOL,
+                np.asfortranarray(sub.x[:, kept]),
+                sub.y,
+                sub.fe_codes,
+                sub.n_groups,
+                sub.weights,
+                None if offset is None else np.ascontiguousarray(offset[keep]),
+                opt.tol,
+                opt.maxiter,
+                opt.fixef_tol,
+                opt.fixef_maxiter,
+                opt.collin_tol,
+                ABSORBED_TOL,
             )
             if not out.all_kept:
-                raise LeftOutSingular(g, [name for name, s in zip(core.names, out.status)
-                                          if s != kernels.ColumnStatus.kept])
+                raise LeftOutSingular(
+                    g, [name for name, s in zip(core.names, out.status) if s != kernels.ColumnStatus.kept]
+                )
             return out.coef - core.coef, out.converged
 
         reps = run_tasks(refit, range(n_clusters), executor, progress, desc="CRV3 refits")
         failed = sum(not ok for _, ok in reps)
         if failed:
-            warnings.warn(f"CRV3: {failed} of {n_clusters} leave-one-cluster-out Poisson refits did not converge in "
-                          f"{opt.maxiter} iterations; raise maxiter", ConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"CRV3: {failed} of {n_clusters} leave-one-cluster-out Poisson refits did not converge in "
+                f"{opt.maxiter} iterations; raise maxiter",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
         return np.vstack([delta for delta, _ in reps])
 
     return leave_out

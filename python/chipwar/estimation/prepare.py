@@ -16,12 +16,23 @@ def vcov_spec(vcov: object, cluster: str | None) -> VcovSpec:
 
 
 def prepare(
-    formula: Formula, data: object, vcov: object, cluster: str | None, weights: str | None, fixef_rm: str,
+    formula: Formula,
+    data: object,
+    vcov: object,
+    cluster: str | None,
+    weights: str | None,
+    fixef_rm: str,
     dtype: str = "float64",
 ) -> tuple[VcovSpec, Design]:
     """The variance specification and the design (rows missing a cluster variable are dropped too)."""
     spec = vcov_spec(vcov, cluster)
-    design = build_design(formula, data, weights=weights, extra_columns=spec.cluster_columns,
-                          time_columns=spec.time_columns, fixef_rm=fixef_rm,
-                          dtype=dtype)
+    design = build_design(
+        formula,
+        data,
+        weights=weights,
+        extra_columns=spec.cluster_columns,
+        time_columns=spec.time_columns,
+        fixef_rm=fixef_rm,
+        dtype=dtype,
+    )
     return spec, design

@@ -25,8 +25,13 @@ class RegressionResult(Result):
     method = "OLS"
     t_reference = True  # Student t (OLS, IV); GLMs use the normal
 
-    def __init__(self, fit: FitCore[ModelPart], vcov: object = None, executor: Executor | None = None,
-                 progress: bool | None = None) -> None:
+    def __init__(
+        self,
+        fit: FitCore[ModelPart],
+        vcov: object = None,
+        executor: Executor | None = None,
+        progress: bool | None = None,
+    ) -> None:
         self._fit = fit
         self._set_vcov(vcov, executor, progress)
 
@@ -55,8 +60,9 @@ class RegressionResult(Result):
         part = self._fit.part
         if not isinstance(part, OlsPart):
             return None
-        return ols_leave_out(part.x_demeaned, self._fit.scores, self._fit.design.weights, self._fit.names,
-                             part.collin_tol)
+        return ols_leave_out(
+            part.x_demeaned, self._fit.scores, self._fit.design.weights, self._fit.names, part.collin_tol
+        )
 
     def supports_crv3(self) -> bool:
         """Whether ``vcov={"CRV3": g}`` is available: the model has a leave-one-cluster-out rule (OLS, IV, Poisson)."""
@@ -69,11 +75,13 @@ class RegressionResult(Result):
     def _set_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None) -> None:
         spec = parse_vcov(vcov)
         self._vcov_spec = spec
-        self._vcov_res: VcovResult = compute_vcov(spec, self._vcov_inputs(executor, progress),
-                                                  t_reference=self.t_reference)
+        self._vcov_res: VcovResult = compute_vcov(
+            spec, self._vcov_inputs(executor, progress), t_reference=self.t_reference
+        )
 
-    def with_vcov(self, vcov: object, executor: Executor | None = None, progress: bool | None = None,
-                  data: object = None) -> RegressionResult:
+    def with_vcov(
+        self, vcov: object, executor: Executor | None = None, progress: bool | None = None, data: object = None
+    ) -> RegressionResult:
         """The same fit with another variance estimator (no refit of the model).
 
         Parameters
@@ -103,11 +111,15 @@ class RegressionResult(Result):
         'Clustered (region)'
         """
         spec = parse_vcov(vcov)
-        new = self._with_groups(spec.cluster_columns, data, spec.time_columns)  # shares the fit; only the variance differs
+        new = self._with_groups(
+            spec.cluster_columns, data, spec.time_columns
+        )  # shares the fit; only the variance differs
         new._set_vcov(vcov, executor, progress)
         return new
 
-    def _with_groups(self, columns: tuple[str, ...], data: object, time_columns: tuple[str, ...] = ()) -> RegressionResult:
+    def _with_groups(
+        self, columns: tuple[str, ...], data: object, time_columns: tuple[str, ...] = ()
+    ) -> RegressionResult:
         """A copy of this result whose design also has the grouping ``columns`` (read from ``data`` if given)."""
         new = copy.copy(self)
         if data is not None:
@@ -120,9 +132,18 @@ class RegressionResult(Result):
         new._fit = replace(self._fit, sample=label)
         return new
 
-    def wildboot(self, param: str, cluster: str | None = None, reps: int = 9999, weights: str = "rademacher",
-                 seed: int | None = None, level: float = 0.95, executor: Executor | None = None,
-                 progress: bool | None = None, data: object = None):
+    def wildboot(
+        self,
+        param: str,
+        cluster: str | None = None,
+        reps: int = 9999,
+        weights: str = "rademacher",
+        seed: int | None = None,
+        level: float = 0.95,
+        executor: Executor | None = None,
+        progress: bool | None = None,
+        data: object = None,
+    ):
         """Restricted wild cluster bootstrap p-value and confidence interval of one coefficient (linear models).
 
         See :mod:`chipwar.estimation.wildboot`. ``cluster`` defaults to the model's one-way CRV1 cluster; another
@@ -333,7 +354,11 @@ class RegressionResult(Result):
         head = [
             f"{self.method} estimation, Dep. Var.: {self._lhs}",
             f"Observations: {self.nobs:,}"
-            + (f"   (dropped: {', '.join(f'{v} {k}' for k, v in self.n_dropped.items() if v)})" if any(self.n_dropped.values()) else ""),
+            + (
+                f"   (dropped: {', '.join(f'{v} {k}' for k, v in self.n_dropped.items() if v)})"
+                if any(self.n_dropped.values())
+                else ""
+            ),
         ]
         if d.fe_names:
             head.append("Fixed effects: " + ", ".join(f"{n} ({g:,})" for n, g in zip(d.fe_names, d.n_groups)))

@@ -29,8 +29,8 @@ def separation_checks(separation: object) -> tuple[str, ...]:
     if isinstance(names, Sequence) and all(isinstance(c, str) and c in CHECKS for c in names):
         return tuple(c for c in CHECKS if c in names)
     raise ChipwarError(
-        f"separation={separation!r} is not understood; use True (both checks), False (none), \"fe\" (all-zero "
-        "fixed-effect groups, as fixest), \"ir\" (iterated rectifier) or [\"fe\", \"ir\"]"
+        f'separation={separation!r} is not understood; use True (both checks), False (none), "fe" (all-zero '
+        'fixed-effect groups, as fixest), "ir" (iterated rectifier) or ["fe", "ir"]'
     )
 
 

@@ -58,7 +58,7 @@ def split_samples(frame: pd.DataFrame, split: str | None, fsplit: str | None) ->
     bounds = np.cumsum(np.bincount(codes + 1, minlength=len(levels) + 1))  # code -1 (missing) first
     samples = [Sample("Full sample", frame, None)] if fsplit is not None else []
     for g, level in enumerate(levels):
-        rows = order[bounds[g]:bounds[g + 1]]
+        rows = order[bounds[g] : bounds[g + 1]]
         samples.append(Sample(f"{column} = {_level_label(level)}", frame.iloc[rows], rows))
     return samples
 
@@ -79,18 +79,36 @@ def _fit_one_model(text: str, fit_sample: SampleFit, data: pd.DataFrame) -> Regr
     return fit_sample([text], data, None)[0]
 
 
-def fit_models(fit_sample: SampleFit, texts: list[str], data: object, split: str | None, fsplit: str | None,
-               executor: Executor | None, progress: bool | None) -> FitCollection:
+def fit_models(
+    fit_sample: SampleFit,
+    texts: list[str],
+    data: object,
+    split: str | None,
+    fsplit: str | None,
+    executor: Executor | None,
+    progress: bool | None,
+) -> FitCollection:
     """Every model of ``texts`` on every sample, as one :class:`FitCollection` (sample outermost)."""
     frame = as_pandas(data)
     samples = split_samples(frame, split, fsplit)
     if samples[0].label is None and executor is not None:
         # no split: one task per model; the data go to a dask cluster once, shared by all models
-        fits = run_tasks(partial(_fit_one_model, fit_sample=fit_sample), texts, executor=executor,
-                         progress=progress, desc="models", shared={"data": frame})
+        fits = run_tasks(
+            partial(_fit_one_model, fit_sample=fit_sample),
+            texts,
+            executor=executor,
+            progress=progress,
+            desc="models",
+            shared={"data": frame},
+        )
         return FitCollection(fits)
     if samples[0].label is None:
         return FitCollection(fit_sample(texts, frame, None))
-    per_sample = run_tasks(partial(_fit_one_sample, fit_sample=fit_sample, texts=texts), samples,
-                           executor=executor, progress=progress, desc="samples")
+    per_sample = run_tasks(
+        partial(_fit_one_sample, fit_sample=fit_sample, texts=texts),
+        samples,
+        executor=executor,
+        progress=progress,
+        desc="samples",
+    )
     return FitCollection(fit for fits in per_sample for fit in fits)

@@ -47,28 +47,57 @@ FIXEF_TOL, FIXEF_MAXITER = 1e-8, 10000
 class WildBootResult(Result):
     """``p_value``, ``conf_int`` (test inversion), ``t_stat`` and the bootstrap settings."""
 
-    def __init__(self, param: str, estimate: float, t_stat: float, p_value: float, conf_int: tuple[float, float],
-                 level: float, reps: int, weights: str, cluster: str, n_clusters: int) -> None:
+    def __init__(
+        self,
+        param: str,
+        estimate: float,
+        t_stat: float,
+        p_value: float,
+        conf_int: tuple[float, float],
+        level: float,
+        reps: int,
+        weights: str,
+        cluster: str,
+        n_clusters: int,
+    ) -> None:
         self.param, self.estimate, self.t_stat, self.p_value = param, estimate, t_stat, p_value
         self.conf_int, self.level, self.reps, self.weights = conf_int, level, reps, weights
         self.cluster, self.n_clusters = cluster, n_clusters
 
     def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame({"term": [self.param], "estimate": [self.estimate], "statistic": [self.t_stat],
-                             "p_value": [self.p_value], "conf_low": [self.conf_int[0]], "conf_high": [self.conf_int[1]]})
+        return pd.DataFrame(
+            {
+                "term": [self.param],
+                "estimate": [self.estimate],
+                "statistic": [self.t_stat],
+                "p_value": [self.p_value],
+                "conf_low": [self.conf_int[0]],
+                "conf_high": [self.conf_int[1]],
+            }
+        )
 
     def summary(self) -> str:
         lo, hi = self.conf_int
-        return (f"Wild cluster bootstrap (WCR, {self.weights}, {self.reps} replicates, {self.n_clusters} clusters of "
-                f"{self.cluster})\n{self.param}: estimate {self.estimate:.6g}, t {self.t_stat:.4g}, "
-                f"p-value {self.p_value:.4g}, {self.level:.0%} CI [{lo:.6g}, {hi:.6g}]")
+        return (
+            f"Wild cluster bootstrap (WCR, {self.weights}, {self.reps} replicates, {self.n_clusters} clusters of "
+            f"{self.cluster})\n{self.param}: estimate {self.estimate:.6g}, t {self.t_stat:.4g}, "
+            f"p-value {self.p_value:.4g}, {self.level:.0%} CI [{lo:.6g}, {hi:.6g}]"
+        )
 
 
 class _Problem:
     """The demeaned model of one fit, ready to bootstrap coefficient j under H0: beta_j = r."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, codes: np.ndarray, n_clusters: int, j: int,
-                 project: Callable[[np.ndarray], np.ndarray] | None = None):
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        w: np.ndarray | None,
+        codes: np.ndarray,
+        n_clusters: int,
+        j: int,
+        project: Callable[[np.ndarray], np.ndarray] | None = None,
+    ):
         self.x, self.y, self.codes, self.g, self.j = x, y, codes, n_clusters, j
         self.w = np.ones(len(y)) if w is None else w
         xw = x * self.w[:, None]
@@ -126,8 +155,17 @@ class _Problem:
         return a, c
 
 
-def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: str, seed: int | None,
-                   level: float, executor: Executor | None, progress: bool | None) -> WildBootResult:
+def wild_bootstrap(
+    result,
+    param: str,
+    cluster: str | None,
+    reps: int,
+    weights: str,
+    seed: int | None,
+    level: float,
+    executor: Executor | None,
+    progress: bool | None,
+) -> WildBootResult:
     core = result._fit
     part = core.part
     if not result.supports_wild_bootstrap() or not isinstance(part, OlsPart):
@@ -151,20 +189,27 @@ def wild_bootstrap(result, param: str, cluster: str | None, reps: int, weights: 
         raise ChipwarError(f"wildboot: cluster {cluster!r} has a single group")
     project = None
     if any(not is_nested(design.fe_codes[:, q], codes) for q in range(len(design.fe_names))):
+
         def project(cols: np.ndarray) -> np.ndarray:
-            return demean_design(design, cols, [f"cluster {h}" for h in range(cols.shape[1])], FIXEF_TOL,
-                                 FIXEF_MAXITER)
+            return demean_design(design, cols, [f"cluster {h}" for h in range(cols.shape[1])], FIXEF_TOL, FIXEF_MAXITER)
+
     seed = int(np.random.SeedSequence().entropy % (2**63)) if seed is None else int(seed)
-    prob = _Problem(part.x_demeaned, part.y_demeaned, design.weights, codes, n_clusters,
-                    core.names.index(param), project)
+    prob = _Problem(
+        part.x_demeaned, part.y_demeaned, design.weights, codes, n_clusters, core.names.index(param), project
+    )
 
     def boot_t(r: float) -> np.ndarray:
         a, c = prob.closed_form(r)
         tasks = [(start, min(CHUNK, reps - start)) for start in range(0, reps, CHUNK)]
         if executor is None and progress is None:
             return np.asarray(kernels.wild_bootstrap_t(a, c, 0, reps, weights, seed))
-        parts = run_tasks(lambda t: kernels.wild_bootstrap_t(a, c, t[0], t[1], weights, seed), tasks, executor,
-                          progress, desc="wild bootstrap")
+        parts = run_tasks(
+            lambda t: kernels.wild_bootstrap_t(a, c, t[0], t[1], weights, seed),
+            tasks,
+            executor,
+            progress,
+            desc="wild bootstrap",
+        )
         return np.concatenate([np.asarray(p) for p in parts])
 
     def p_value(r: float) -> float:

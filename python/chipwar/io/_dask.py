@@ -9,6 +9,7 @@ active ``dask.distributed.Client``, or dask's default local one.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -56,7 +57,7 @@ def byte_spans(path: Path, blocksize: int) -> list[tuple[int, int] | None]:
     if len(bounds) <= 1:
         return [None]
     bounds.append(size)
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _line_of(path: Path, offset: int) -> int:

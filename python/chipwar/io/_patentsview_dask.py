@@ -15,7 +15,13 @@ def _table(paths: dict[str, Path], table: str, parse, chunksize: int, blocksize:
     """``table`` as a dask DataFrame of the rows ``parse`` makes of its chunks."""
     wanted, numeric = rows.columns(table, level)
     return read_frame(
-        [paths[table]], parse, wanted, blocksize=blocksize, chunksize=chunksize, sep=rows.SEP, fmt=rows.FMT,
+        [paths[table]],
+        parse,
+        wanted,
+        blocksize=blocksize,
+        chunksize=chunksize,
+        sep=rows.SEP,
+        fmt=rows.FMT,
         numeric=numeric,
     )
 

@@ -38,19 +38,22 @@ def check_dates(con, table: str, column: str, path: str) -> None:
     """Raise ChipwarError naming the table, column and first value that is neither blank nor ``YYYY-MM-DD``."""
     bad = con.execute(
         f"SELECT patent_id, {column} FROM {table} WHERE NOT {_blank(column)} "
-        f"AND try_strptime(trim({column}), '%Y-%m-%d') IS NULL LIMIT 1").fetchall()
+        f"AND try_strptime(trim({column}), '%Y-%m-%d') IS NULL LIMIT 1"
+    ).fetchall()
     if bad:
         bad = bad[0]
-        raise ChipwarError(f"{path}, column {column!r}: {bad[1]!r} (patent {bad[0]!r}) is not a date YYYY-MM-DD; "
-                           "correct or remove that row and build the store again")
+        raise ChipwarError(
+            f"{path}, column {column!r}: {bad[1]!r} (patent {bad[0]!r}) is not a date YYYY-MM-DD; "
+            "correct or remove that row and build the store again"
+        )
 
 
 _PATENTS = f"""
     CREATE OR REPLACE TEMP TABLE patents AS
     SELECT (row_number() OVER ())::INTEGER AS pid, p.patent_id, p.grant_year, f.filing_year
-    FROM (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('patent_date')} AS grant_year FROM g_patent
+    FROM (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of("patent_date")} AS grant_year FROM g_patent
           WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1) p
-    LEFT JOIN (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of('filing_date')} AS filing_year FROM g_application
+    LEFT JOIN (SELECT ltrim(patent_id, ' ') AS patent_id, {_year_of("filing_date")} AS filing_year FROM g_application
                QUALIFY row_number() OVER (PARTITION BY ltrim(patent_id, ' ') ORDER BY file_row_number DESC) = 1) f
     USING (patent_id)"""
 """Non-withdrawn patents with an integer key ``pid`` (the later joins and distincts run on it, not on the text
@@ -59,7 +62,7 @@ ids), their grant year and the filing year of their last g_application row (NULL
 _PATENTS_GRANT_ONLY = f"""
     CREATE OR REPLACE TEMP TABLE patents AS
     SELECT (row_number() OVER ())::INTEGER AS pid, ltrim(patent_id, ' ') AS patent_id,
-           {_year_of('patent_date')} AS grant_year, NULL::BIGINT AS filing_year
+           {_year_of("patent_date")} AS grant_year, NULL::BIGINT AS filing_year
     FROM g_patent WHERE coalesce(try_cast(trim(withdrawn) AS DOUBLE), 0) <> 1"""
 
 
@@ -123,8 +126,9 @@ class PanelBuilder:
 
     def __init__(self, con, filing: bool = True):
         self.con = con
-        duplicate = con.execute("SELECT patent_id FROM g_patent GROUP BY patent_id HAVING count(*) > 1 "
-                                "LIMIT 1").fetchall()
+        duplicate = con.execute(
+            "SELECT patent_id FROM g_patent GROUP BY patent_id HAVING count(*) > 1 LIMIT 1"
+        ).fetchall()
         if duplicate:
             raise ChipwarError(f"g_patent: patent_id {duplicate[0][0]!r} appears twice; each patent needs one row")
         con.execute(_PATENTS if filing else _PATENTS_GRANT_ONLY)
@@ -142,14 +146,15 @@ class PanelBuilder:
             self.con.execute(_SHARES[by])
             self._shares.add(by)
         shares, keys, year_column = f"shares_{by}", _KEYS[by], f"{year}_year"
-        no_owner = self.con.execute(f"SELECT count(DISTINCT pid) FROM codes "
-                                    f"WHERE pid NOT IN (SELECT pid FROM {shares})").fetchall()[0][0]
+        no_owner = self.con.execute(
+            f"SELECT count(DISTINCT pid) FROM codes WHERE pid NOT IN (SELECT pid FROM {shares})"
+        ).fetchall()[0][0]
         no_year = self.con.execute(f"SELECT count(*) FROM patents WHERE {year_column} IS NULL").fetchall()[0][0]
         select = f"""
             SELECT {keys}, c.cpc, p.{year_column}::BIGINT AS year, sum(s.share)::DOUBLE AS patents
             FROM codes c JOIN {shares} s USING (pid) JOIN patents p USING (pid)
             WHERE p.{year_column} IS NOT NULL
-            GROUP BY ALL ORDER BY {', '.join(k + ' NULLS LAST' for k in keys.split(', '))}, c.cpc, year"""
+            GROUP BY ALL ORDER BY {", ".join(k + " NULLS LAST" for k in keys.split(", "))}, c.cpc, year"""
         return select, PanelCounts(int(no_owner), int(no_year))
 
 
@@ -164,8 +169,10 @@ def baci_study_sql(hs6: list[str], complete_zeros: bool = True) -> str:
     """Flows of the products ``hs6`` by exporter x importer x product x year (ISO3 codes), with a zero row for every
     year in which a traded exporter x importer x product triple has no flow (PPML needs the zeros)."""
     codes = ", ".join(f"'{c}'" for c in hs6)
-    flows = (f"SELECT year, exporter_iso3 AS exporter, importer_iso3 AS importer, hs6, sum(value_usd) AS value_usd "
-             f"FROM baci WHERE hs6 IN ({codes}) GROUP BY ALL")
+    flows = (
+        f"SELECT year, exporter_iso3 AS exporter, importer_iso3 AS importer, hs6, sum(value_usd) AS value_usd "
+        f"FROM baci WHERE hs6 IN ({codes}) GROUP BY ALL"
+    )
     if not complete_zeros:
         return flows + " ORDER BY exporter, importer, hs6, year"
     return f"""

@@ -138,10 +138,17 @@ def iter_chunks(
     read = partial(pd.read_csv, sep=sep, encoding=encoding, header=None, names=names, skipinitialspace=True)
     line = first_line
     try:
-        with damaged_file_errors(path), read(
-            source(), skiprows=skip, chunksize=chunksize,
-            dtype=defaultdict(lambda: str, {c: "float64" for c in numeric}), keep_default_na=False, na_values={c: list(MISSING_TOKENS) for c in numeric},
-        ) as reader:
+        with (
+            damaged_file_errors(path),
+            read(
+                source(),
+                skiprows=skip,
+                chunksize=chunksize,
+                dtype=defaultdict(lambda: str, dict.fromkeys(numeric, "float64")),
+                keep_default_na=False,
+                na_values={c: list(MISSING_TOKENS) for c in numeric},
+            ) as reader,
+        ):
             while True:
                 try:
                     chunk = next(reader)
@@ -151,8 +158,12 @@ def iter_chunks(
                     raise
                 except ValueError as err:  # a numeric column holds text: find where, reading that chunk as text
                     text = read(
-                        source(), skiprows=skip + line - first_line, nrows=chunksize, dtype=str,
-                        keep_default_na=False, na_filter=False,
+                        source(),
+                        skiprows=skip + line - first_line,
+                        nrows=chunksize,
+                        dtype=str,
+                        keep_default_na=False,
+                        na_filter=False,
                     )
                     _check_surplus(text[spare], path, line, hint)
                     for column in numeric:

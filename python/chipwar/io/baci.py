@@ -45,7 +45,9 @@ def _baci_files(path: Path) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.glob("BACI_*.csv*") if p.is_file())
         if not files:
-            raise ChipwarError(f"{path}: no BACI_*.csv files in this folder; pass a BACI file or the folder holding them")
+            raise ChipwarError(
+                f"{path}: no BACI_*.csv files in this folder; pass a BACI file or the folder holding them"
+            )
         return files
     return [existing_file(path, "BACI")]
 
@@ -92,15 +94,22 @@ def _read_pandas(files: list[Path], wanted: np.ndarray | None, chunksize: int) -
         for file in files
         for chunk, line in iter_chunks(file, _COLUMNS, chunksize=chunksize, fmt="BACI", numeric=_COLUMNS)
     ]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"]
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["year", "exporter", "importer", "hs6", "value_usd", "quantity"])
     )
 
 
 def _read_dask(files: list[Path], wanted: np.ndarray | None, chunksize: int, blocksize: int) -> pd.DataFrame:
     with settings():
         frame = read_frame(
-            files, partial(_tidy, wanted=wanted), _COLUMNS, blocksize=blocksize, chunksize=chunksize, fmt="BACI",
+            files,
+            partial(_tidy, wanted=wanted),
+            _COLUMNS,
+            blocksize=blocksize,
+            chunksize=chunksize,
+            fmt="BACI",
             numeric=_COLUMNS,
         )
         return frame.compute().reset_index(drop=True)
@@ -118,7 +127,8 @@ def _read_store(path: Path, hs6: Iterable[str] | None) -> pd.DataFrame:
         table = con.execute(
             f"SELECT year::BIGINT AS year, exporter_iso3 AS exporter, importer_iso3 AS importer, hs6, value_usd, "
             f"quantity FROM baci {where} ORDER BY year, exporter, importer, hs6",
-            {} if hs6 is None else {"codes": list(normalize_hs6(list(hs6)))}).df()
+            {} if hs6 is None else {"codes": list(normalize_hs6(list(hs6)))},
+        ).df()
     finally:
         con.close()
     # the dtypes of the text reader: countries as objects, product codes as pandas' inferred text dtype

@@ -23,8 +23,13 @@ _TEXT = {
     "flowDesc": "flow_name",
     "classificationCode": "classification",
 }
-_NUMERIC = {"primaryValue": "value_usd", "fobvalue": "fob_usd", "cifvalue": "cif_usd", "netWgt": "net_weight_kg",
-            "qty": "quantity"}
+_NUMERIC = {
+    "primaryValue": "value_usd",
+    "fobvalue": "fob_usd",
+    "cifvalue": "cif_usd",
+    "netWgt": "net_weight_kg",
+    "qty": "quantity",
+}
 _COLUMNS = ["refYear", *_TEXT, *_NUMERIC]
 
 
@@ -62,7 +67,8 @@ def read_comtrade(path: str | Path, encoding: str = "latin-1", chunksize: int = 
         return read_dataset(open_store(store), "comtrade")
     path = existing_file(path, "Comtrade")
     parts = []
-    for chunk, line in iter_chunks(path, _COLUMNS, encoding=encoding, chunksize=chunksize, fmt="UN Comtrade", numeric=["refYear", *_NUMERIC]
+    for chunk, line in iter_chunks(
+        path, _COLUMNS, encoding=encoding, chunksize=chunksize, fmt="UN Comtrade", numeric=["refYear", *_NUMERIC]
     ):
         part = pd.DataFrame({tidy: chunk[raw].str.strip().to_numpy(dtype=object) for raw, tidy in _TEXT.items()})
         part["year"] = numbers(chunk, "refYear", path, line, integer=True, allow_missing=False)

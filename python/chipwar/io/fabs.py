@@ -38,7 +38,9 @@ def _clean(text: pd.Series) -> pd.Series:
 
 def _number_cells(chunk: pd.DataFrame, column: str, tidy: str, path: Path, first_line: int) -> np.ndarray:
     text = _clean(chunk[column])
-    numbers = text.str.replace(r"(?<=\d),(?=\d{3})", "", regex=True).str.extractall(_NUMBER.get(tidy, r"(\d+(?:\.\d+)?)"))[0]
+    numbers = text.str.replace(r"(?<=\d),(?=\d{3})", "", regex=True).str.extractall(
+        _NUMBER.get(tidy, r"(\d+(?:\.\d+)?)")
+    )[0]
     values = pd.to_numeric(numbers).groupby(level=0).agg(_REDUCE[tidy])
     result = np.full(len(chunk), np.nan)
     # a column without any number gives an empty index of object dtype, which cannot index an array
@@ -92,6 +94,17 @@ def read_fabs(path: str | Path, chunksize: int = DEFAULT_CHUNKSIZE) -> pd.DataFr
     fabs = pd.concat(parts, ignore_index=True)
     fabs.insert(3, "country", fabs["location"].str.split(",").str[-1].str.strip())
     fabs["capacity_200mm"] = fabs["capacity_wpm"] * (fabs["wafer_size_mm"] / 200.0) ** 2
-    order = ["company", "plant", "location", "country", "cost_usd_bn", "start_year", "wafer_size_mm", "node_nm",
-             "capacity_wpm", "capacity_200mm", "products"]
+    order = [
+        "company",
+        "plant",
+        "location",
+        "country",
+        "cost_usd_bn",
+        "start_year",
+        "wafer_size_mm",
+        "node_nm",
+        "capacity_wpm",
+        "capacity_200mm",
+        "products",
+    ]
     return fabs[order]

@@ -32,7 +32,7 @@ def _title_years(path: Path) -> tuple[int, int]:
     title = readme.read_text(encoding="utf-8").lstrip().splitlines()[0]
     found = re.search(r"(\d{4})\s*[\u2013\u2014-]\s*(\d{2,4})\s*$", title)
     if not found:
-        raise ChipwarError(f"{readme}, line 1: no year range such as '1998–2022' in the title {title!r}; pass years=")
+        raise ChipwarError(f"{readme}, line 1: no year range such as '1998–2022' in the title {title!r}; pass years=")  # noqa: RUF001 (NCSES titles use the en dash)
     first, last = found.groups()
     last_year = int(last) if len(last) == 4 else int(first[: 4 - len(last)] + last)
     return int(first), last_year

@@ -112,9 +112,7 @@ def _panel_pandas(paths: dict[str, Path], level: str, year: str, cpc_type: str |
     """The patent sums by (country, cpc, year) and the numbers of patents left out, read chunk by chunk."""
     patents, grant_years = _patents(paths["g_patent"], chunksize)
     years = grant_years if year == "grant" else _filing_years(paths["g_application"], patents, chunksize)
-    shares = _inventor_shares(
-        paths["g_inventor_disambiguated"], paths["g_location_disambiguated"], patents, chunksize
-    )
+    shares = _inventor_shares(paths["g_inventor_disambiguated"], paths["g_location_disambiguated"], patents, chunksize)
     codes = _patent_codes(paths["g_cpc_current"], patents, level, cpc_type, chunksize)
     no_inventor = len(np.setdiff1d(np.unique(codes["patent"]), shares["patent"].to_numpy()))
     joined = codes.merge(shares, on="patent", how="inner")
@@ -207,8 +205,7 @@ def read_patentsview(
         sums, no_inventor, no_year = _panel_pandas(paths, level, year, cpc_type, chunksize)
     if no_inventor or no_year:
         warnings.warn(
-            f"read_patentsview left out {no_inventor} patent(s) without inventors and {no_year} "
-            f"without a {year} date",
+            f"read_patentsview left out {no_inventor} patent(s) without inventors and {no_year} without a {year} date",
             ChipwarWarning,
             stacklevel=2,
         )

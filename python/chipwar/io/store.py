@@ -92,11 +92,15 @@ class Store:
         for name in self.record.get("datasets", {}):
             if name.startswith("patentsview/"):
                 table = name.split("/", 1)[1]
-                con.execute(f"CREATE VIEW {table} AS SELECT * FROM "
-                            f"read_parquet('{self.path / (name + '.parquet')}', file_row_number = true)")
+                con.execute(
+                    f"CREATE VIEW {table} AS SELECT * FROM "
+                    f"read_parquet('{self.path / (name + '.parquet')}', file_row_number = true)"
+                )
         if self.has("baci"):
-            con.execute(f"CREATE VIEW baci AS SELECT * FROM read_parquet('{self.path / 'baci'}/**/*.parquet', "
-                        "hive_partitioning = true)")
+            con.execute(
+                f"CREATE VIEW baci AS SELECT * FROM read_parquet('{self.path / 'baci'}/**/*.parquet', "
+                "hive_partitioning = true)"
+            )
         return con
 
 
@@ -127,12 +131,15 @@ def open_store(path: str | Path) -> Store:
     """
     found = find_store(path)
     if found is None:
-        raise ChipwarError(f"{path}: no chipwar store here (no store.json); build one with "
-                           f"`chipwar data build --dir {path}`")
+        raise ChipwarError(
+            f"{path}: no chipwar store here (no store.json); build one with `chipwar data build --dir {path}`"
+        )
     record = json.loads((found / RECORD).read_text(encoding="utf-8"))
     if record.get("format") != FORMAT_VERSION:
-        raise ChipwarError(f"{found / RECORD}: store format {record.get('format')!r}, but this chipwar reads "
-                           f"{FORMAT_VERSION}; build the store again")
+        raise ChipwarError(
+            f"{found / RECORD}: store format {record.get('format')!r}, but this chipwar reads "
+            f"{FORMAT_VERSION}; build the store again"
+        )
     return Store(found, record)
 
 
@@ -144,12 +151,21 @@ def _warn_left_out(no_owner: int, no_year: int, year: str, owner: str, stackleve
     if no_owner or no_year:
         import warnings
 
-        warnings.warn(f"read_patentsview left out {no_owner} patent(s) without {owner} and {no_year} without a "
-                      f"{year} date", ChipwarWarning, stacklevel=stacklevel)
+        warnings.warn(
+            f"read_patentsview left out {no_owner} patent(s) without {owner} and {no_year} without a {year} date",
+            ChipwarWarning,
+            stacklevel=stacklevel,
+        )
 
 
-def patent_panel(store: Store, level: str = "subclass", year: str = "filing", cpc_type: str | None = None,
-                 by: str = "country", stacklevel: int = 3) -> pd.DataFrame:
+def patent_panel(
+    store: Store,
+    level: str = "subclass",
+    year: str = "filing",
+    cpc_type: str | None = None,
+    by: str = "country",
+    stacklevel: int = 3,
+) -> pd.DataFrame:
     """The patent panel from the store: the built one when it exists, else computed from the Parquet tables.
 
     Warns (ChipwarWarning) when patents were left out for want of inventors (assignees) or a year, as
@@ -163,14 +179,20 @@ def patent_panel(store: Store, level: str = "subclass", year: str = "filing", cp
         frame = pd.read_parquet(store.file(built["file"]))
         _warn_left_out(built["no_owner"], built["no_year"], year, owner, stacklevel + 1)
         return _tidy_patents(frame)
-    needed = ["g_patent", "g_cpc_current", "g_location_disambiguated",
-              "g_inventor_disambiguated" if by == "country" else "g_assignee_disambiguated"]
+    needed = [
+        "g_patent",
+        "g_cpc_current",
+        "g_location_disambiguated",
+        "g_inventor_disambiguated" if by == "country" else "g_assignee_disambiguated",
+    ]
     if year == "filing":
         needed.append("g_application")
     missing = [t for t in needed if not store.has(f"patentsview/{t}")]
     if missing:
-        raise ChipwarError(f"{store.path}: the store has no PatentsView table(s) {missing}; fetch them "
-                           "(`chipwar data fetch patentsview`) and build the store again")
+        raise ChipwarError(
+            f"{store.path}: the store has no PatentsView table(s) {missing}; fetch them "
+            "(`chipwar data fetch patentsview`) and build the store again"
+        )
     con = store.connect()
     try:
         select, counts = patent_panel_sql(con, level, year, cpc_type, by)
@@ -197,8 +219,10 @@ def baci_flows(store: Store, hs6: list[str] | None = None, complete_zeros: bool 
     from ._store_panels import baci_study_sql
 
     if not store.has("baci"):
-        raise ChipwarError(f"{store.path}: the store has no BACI dataset; fetch it (`chipwar data fetch baci`) and "
-                           "build the store again")
+        raise ChipwarError(
+            f"{store.path}: the store has no BACI dataset; fetch it (`chipwar data fetch baci`) and "
+            "build the store again"
+        )
     study = list(codes.controlled_hs6()) + list(codes.comparison_hs6())
     wanted = study if hs6 is None else list(codes.normalize_hs6(list(hs6)))
     built = store.record.get("panels", {}).get("panels/trade_study")

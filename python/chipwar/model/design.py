@@ -103,8 +103,10 @@ def storage_dtype(dtype: object) -> np.dtype:
     """The numpy type of the design buffer from the ``dtype=`` argument ("float64" or "float32")."""
     if isinstance(dtype, str) and dtype in ("float64", "float32"):
         return np.dtype(dtype)
-    raise ChipwarError(f"dtype must be 'float64' or 'float32', got {dtype!r}; use dtype='float32' to halve the memory "
-                       "of the regressors")
+    raise ChipwarError(
+        f"dtype must be 'float64' or 'float32', got {dtype!r}; use dtype='float32' to halve the memory "
+        "of the regressors"
+    )
 
 
 def _level_label(value: object) -> str:
@@ -283,14 +285,15 @@ class Design:
     def with_groups(self, data: object, columns: tuple[str, ...], time_columns: tuple[str, ...] = ()) -> Design:
         """This design with the grouping ``columns`` (``"a^b"`` combines; ``time_columns`` among them hold
         periods) coded from ``data``, the table it was built from; columns it knows already are left as they are."""
-        new = [key for key in map(_group_key, columns)
-               if key not in self.groups and key not in self.formula.fixef]
+        new = [key for key in map(_group_key, columns) if key not in self.groups and key not in self.formula.fixef]
         if not new:
             return self
         frame = as_pandas(data)
         if len(frame) != self.n_input:
-            raise ChipwarError(f"data has {len(frame)} rows but the model was fitted on {self.n_input}; pass the "
-                               "data the model was fitted on")
+            raise ChipwarError(
+                f"data has {len(frame)} rows but the model was fitted on {self.n_input}; pass the "
+                "data the model was fitted on"
+            )
         require_columns(frame, [c for key in new for c in key], role="cluster/grouping column")
         sub = frame.iloc[self.obs_index]
         groups = dict(self.groups)
@@ -441,11 +444,17 @@ def build_design(
             + f" ({n_missing} had missing values in the formula's columns)"
         )
     if n_missing:
-        warnings.warn(f"{n_missing} observation(s) removed because of missing (NaN/Inf) values", ChipwarWarning, stacklevel=3)
+        warnings.warn(
+            f"{n_missing} observation(s) removed because of missing (NaN/Inf) values", ChipwarWarning, stacklevel=3
+        )
     if n_zero_weight:
         warnings.warn(f"{n_zero_weight} observation(s) with zero weight removed", ChipwarWarning, stacklevel=3)
     if n_singletons:
-        warnings.warn(f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)", ChipwarWarning, stacklevel=3)
+        warnings.warn(
+            f"{n_singletons} singleton observation(s) removed (fixed-effect groups of size one)",
+            ChipwarWarning,
+            stacklevel=3,
+        )
 
     yx = np.empty((keep.size, 1 + rhs.values.shape[1]), dtype=storage, order="F")
     yx[:, 0] = y if keep.size == n else y[keep]
@@ -481,6 +490,8 @@ def build_design(
         instruments=instr_kept,
         instrument_names=[] if instr is None else instr.names,
     )
+
+
 def _rows_fortran(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
     """The rows of a 2-d array selected by a bool mask, in a new Fortran-order array: one copy, column by column
     (fancy indexing and a Fortran conversion would copy twice, which matters at 10^8 rows)."""

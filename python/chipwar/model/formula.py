@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Union
 
 from .._errors import ChipwarError
 
@@ -78,7 +77,7 @@ class IEvent:
         return f"i({inner})"
 
 
-Atom = Union[Var, Func, Factor, IEvent]
+Atom = Var | Func | Factor | IEvent
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,9 @@ def _parse_i(args: str, where: str) -> IEvent:
         else:
             positional.append(_identifier(p, where))
     if not 1 <= len(positional) <= 2:
-        raise ChipwarError(f"{where}: i() takes a variable and optionally a 'by' variable, e.g. i(year, treated, ref=2018)")
+        raise ChipwarError(
+            f"{where}: i() takes a variable and optionally a 'by' variable, e.g. i(year, treated, ref=2018)"
+        )
     return IEvent(positional[0], positional[1] if len(positional) == 2 else None, ref)
 
 
@@ -315,21 +316,25 @@ def expand_models(text: str) -> list[str]:
         return [text]  # parse_formula reports the malformed formula
     parts = split_top(text, "|")
     if any(_STEP_ANYWHERE.search(p) for p in parts[1:]):
-        raise ChipwarError(f"formula {text!r}: stepwise terms (sw, csw, sw0, csw0) are supported among the "
-                           "regressors only, not in the fixed effects or the IV part")
+        raise ChipwarError(
+            f"formula {text!r}: stepwise terms (sw, csw, sw0, csw0) are supported among the "
+            "regressors only, not in the fixed effects or the IV part"
+        )
     lhs_text, _, rhs_text = parts[0].partition("~")
     terms = split_top(rhs_text, "+") if rhs_text.strip() else []
     steps = [(i, m) for i, t in enumerate(terms) if (m := _STEP_TERM.match(t))]
     if len(steps) > 1:
         found = ", ".join(terms[i] for i, _ in steps)
-        raise ChipwarError(f"formula {text!r}: only one stepwise term per formula (as fixest), found {found}; "
-                           "combine them into one, e.g. csw(a, b, c)")
+        raise ChipwarError(
+            f"formula {text!r}: only one stepwise term per formula (as fixest), found {found}; "
+            "combine them into one, e.g. csw(a, b, c)"
+        )
     outcomes = split_top(lhs_text, "+")
     if not steps:
         return [text] if len(outcomes) == 1 else [" | ".join([f"{y} ~{rhs_text}", *parts[1:]]) for y in outcomes]
     pos, m = steps[0]
     rhs_variants = []
     for chosen in _stepwise_choices(m.group(1), m.group(2), text):
-        kept = [*terms[:pos], *chosen, *terms[pos + 1:]]
+        kept = [*terms[:pos], *chosen, *terms[pos + 1 :]]
         rhs_variants.append(" + ".join(kept) if kept else "1")
     return [" | ".join([f"{y} ~ {rhs}", *parts[1:]]) for y in outcomes for rhs in rhs_variants]

@@ -18,7 +18,9 @@ def as_pandas(data: Any, what: str = "data") -> pd.DataFrame:
     elif hasattr(data, "to_pandas"):  # polars.DataFrame, pyarrow.Table
         frame = data.to_pandas()
     else:
-        raise ChipwarError(f"{what} must be a pandas DataFrame (or a polars / pyarrow table), got {type(data).__name__}")
+        raise ChipwarError(
+            f"{what} must be a pandas DataFrame (or a polars / pyarrow table), got {type(data).__name__}"
+        )
     duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
     if duplicated:
         raise ChipwarError(f"{what} has duplicate column names {duplicated}; rename them so each column is unique")

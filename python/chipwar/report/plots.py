@@ -58,7 +58,7 @@ def iplot(model: object, level: float = 0.95, ax: object = None):
     suffix = f":{ev.by}" if ev.by else ""
     prefix = f"{ev.var}::"
     terms = [t for t in m.coef.index if t.startswith(prefix) and t.endswith(suffix)]
-    levels = [t[len(prefix):len(t) - len(suffix)] for t in terms]
+    levels = [t[len(prefix) : len(t) - len(suffix)] for t in terms]
     ci = m.confint(level)
     points = [(lev, m.coef[t], ci.loc[t, "conf_low"], ci.loc[t, "conf_high"]) for lev, t in zip(levels, terms)]
     points += [(str(r), 0.0, 0.0, 0.0) for r in ev.ref]

@@ -57,8 +57,9 @@ def etable_frame(models: object, digits: int = 4) -> pd.DataFrame:
     if any(hasattr(m, "pseudo_r2") for m in items):
         rows["Pseudo R2"] = [_fmt(m.pseudo_r2, digits) if hasattr(m, "pseudo_r2") else "" for m in items]
     if any(m.fixef_names and not hasattr(m, "pseudo_r2") for m in items):
-        rows["Within R2"] = [_fmt(m.r2_within, digits) if m.fixef_names and not hasattr(m, "pseudo_r2") else ""
-                             for m in items]
+        rows["Within R2"] = [
+            _fmt(m.r2_within, digits) if m.fixef_names and not hasattr(m, "pseudo_r2") else "" for m in items
+        ]
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
 
 
@@ -80,8 +81,12 @@ def _tex_escape(text: str) -> str:
 
 
 def _latex(frame: pd.DataFrame) -> str:
-    lines = ["\\begin{tabular}{l" + "c" * len(frame.columns) + "}", "\\hline",
-             " & " + " & ".join(frame.columns) + " \\\\", "\\hline"]
+    lines = [
+        "\\begin{tabular}{l" + "c" * len(frame.columns) + "}",
+        "\\hline",
+        " & " + " & ".join(frame.columns) + " \\\\",
+        "\\hline",
+    ]
     for i, r in zip(frame.index, frame.to_numpy()):
         lines.append(_tex_escape(_row_label(str(i))) + " & " + " & ".join(_tex_escape(v) for v in r) + " \\\\")
     lines += ["\\hline", "\\end{tabular}"]
@@ -91,14 +96,17 @@ def _latex(frame: pd.DataFrame) -> str:
 def _html(frame: pd.DataFrame) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     body = "".join(
-        "<tr><td>" + html.escape(_row_label(str(i))) + "</td>" + "".join(f"<td>{html.escape(v)}</td>" for v in r)
+        "<tr><td>"
+        + html.escape(_row_label(str(i)))
+        + "</td>"
+        + "".join(f"<td>{html.escape(v)}</td>" for v in r)
         + "</tr>"
         for i, r in zip(frame.index, frame.to_numpy())
     )
     return f"<table class='chipwar-etable'><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def etable(models: object, type: str = "md", digits: int = 4) -> str | pd.DataFrame:  # noqa: A002 - API name
+def etable(models: object, type: str = "md", digits: int = 4) -> str | pd.DataFrame:
     """Regression table of one or several fitted models (fixest's ``etable``).
 
     Parameters

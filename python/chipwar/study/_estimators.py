@@ -10,9 +10,23 @@ from ..did import att_gt, bacon, did2s, did_imputation, etwfe, honest_did, sun_a
 from ..estimation import feols, fepois
 from ..synthetic import augsynth, sdid, synth
 
-_ESTIMATORS: dict[str, Any] = {f.__name__: f for f in (
-    feols, fepois, att_gt, sun_abraham, did_imputation, did2s, honest_did, bacon, etwfe, synth, sdid, augsynth,
-)}
+_ESTIMATORS: dict[str, Any] = {
+    f.__name__: f
+    for f in (
+        feols,
+        fepois,
+        att_gt,
+        sun_abraham,
+        did_imputation,
+        did2s,
+        honest_did,
+        bacon,
+        etwfe,
+        synth,
+        sdid,
+        augsynth,
+    )
+}
 
 
 def available(name: str) -> bool:

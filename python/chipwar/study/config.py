@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from .._errors import ChipwarError
 
@@ -33,8 +34,10 @@ def _merge(base: dict, update: dict, where: str, source: str) -> dict:
     for key, value in update.items():
         name = f"{where}.{key}" if where else key
         if key not in base:
-            raise ChipwarError(f"{source}: unknown key {name!r}; the keys are those of the default study "
-                               "(see chipwar/study/default.toml)")
+            raise ChipwarError(
+                f"{source}: unknown key {name!r}; the keys are those of the default study "
+                "(see chipwar/study/default.toml)"
+            )
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ChipwarError(f"{source}: {name!r} must be a table ([{name}])")
@@ -48,15 +51,18 @@ def _check(config: dict, source: str) -> None:
     if config["version"] != VERSION:
         raise ChipwarError(f"{source}: version = {config['version']!r}, but this chipwar reads version {VERSION}")
     if config["data"]["source"] not in ("default", "files", "bundled"):
-        raise ChipwarError(f"{source}: data.source must be 'default', 'files' or 'bundled', got "
-                           f"{config['data']['source']!r}")
+        raise ChipwarError(
+            f"{source}: data.source must be 'default', 'files' or 'bundled', got {config['data']['source']!r}"
+        )
     if not isinstance(config["seed"], int):
         raise ChipwarError(f"{source}: seed must be an integer, got {config['seed']!r}")
     for section, allowed in ESTIMATORS.items():
         estimators = config[section]["estimators"]
         unknown = sorted(set(estimators) - allowed) if isinstance(estimators, list) else estimators
         if unknown:
-            raise ChipwarError(f"{source}: {section}.estimators has unknown entries {unknown}; choose from {sorted(allowed)}")
+            raise ChipwarError(
+                f"{source}: {section}.estimators has unknown entries {unknown}; choose from {sorted(allowed)}"
+            )
     for section in ("synthetic_control", "fabs"):
         reps = config[section]["reps"]
         if not isinstance(reps, int) or isinstance(reps, bool) or reps < 2:
@@ -66,7 +72,12 @@ def _check(config: dict, source: str) -> None:
         raise ChipwarError(f"{source}: firms.comparison_k must be a positive integer, got {k!r}")
     for section in ("synthetic_control", "event_study", "fabs", "firms"):
         years = config[section]["years"]
-        if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years) and years[0] < years[1]):
+        if not (
+            isinstance(years, list)
+            and len(years) == 2
+            and all(isinstance(y, int) for y in years)
+            and years[0] < years[1]
+        ):
             raise ChipwarError(f"{source}: {section}.years must be [first, last] years, got {years!r}")
 
 
@@ -103,8 +114,10 @@ def load_config(config: str | Path | dict | None = None, data: str | Path | None
     else:
         path = Path(config)
         if not path.is_file():
-            raise ChipwarError(f"study file {str(path)!r} does not exist; pass the path of a TOML file such as "
-                               "chipwar/study/default.toml")
+            raise ChipwarError(
+                f"study file {str(path)!r} does not exist; pass the path of a TOML file such as "
+                "chipwar/study/default.toml"
+            )
         try:
             update = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
@@ -121,7 +134,9 @@ def load_config(config: str | Path | dict | None = None, data: str | Path | None
     root = merged["data"]["root"]
     if merged["data"]["source"] == "files":
         if not root:
-            raise ChipwarError(f"{source}: data.source = 'files' needs data.root (or --data DIR), the folder of the files")
+            raise ChipwarError(
+                f"{source}: data.source = 'files' needs data.root (or --data DIR), the folder of the files"
+            )
         resolved = (base_dir / root).resolve()
         if not resolved.is_dir():
             raise ChipwarError(f"data folder {str(resolved)!r} does not exist; pass --data with an existing folder")

@@ -86,9 +86,11 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-_CSS = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.45;color:#222}"
-        "table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:2px 8px}"
-        "th{background:#f2f2f2}img{max-width:100%}code{background:#f4f4f4}figcaption,caption{color:#555}")
+_CSS = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.45;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:2px 8px}"
+    "th{background:#f2f2f2}img{max-width:100%}code{background:#f4f4f4}figcaption,caption{color:#555}"
+)
 
 
 def write(title: str, sections: list[Section], preamble: list, out: Path) -> dict[str, Path]:
@@ -116,8 +118,9 @@ def write(title: str, sections: list[Section], preamble: list, out: Path) -> dic
             body.append(f"<p>{_inline_html(block.text)}</p>")
         elif isinstance(block, Table):
             rel = f"tables/{block.name}.csv"
-            (out / rel).write_bytes(block.frame.to_csv(index=False, lineterminator="\n",
-                                                        float_format=FLOAT_FORMAT).encode("utf-8"))
+            (out / rel).write_bytes(
+                block.frame.to_csv(index=False, lineterminator="\n", float_format=FLOAT_FORMAT).encode("utf-8")
+            )
             written[rel] = out / rel
             md += [f"*{block.caption}* ([{rel}]({rel}))", "", markdown_table(block.frame), ""]
             table_html = block.frame.to_html(index=False, na_rep="", float_format=lambda v: f"{v:.4g}", border=0)
@@ -129,11 +132,15 @@ def write(title: str, sections: list[Section], preamble: list, out: Path) -> dic
             written[rel] = out / rel
             md += [f"![{block.caption}]({rel})", "", f"*{block.caption}*", ""]
             encoded = base64.b64encode(data).decode("ascii")
-            body.append(f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{encoded}">'
-                        f"<figcaption>{_inline_html(block.caption)}</figcaption></figure>")
+            body.append(
+                f'<figure><img alt="{html.escape(block.caption)}" src="data:image/png;base64,{encoded}">'
+                f"<figcaption>{_inline_html(block.caption)}</figcaption></figure>"
+            )
     (out / "report.md").write_text("\n".join(md), encoding="utf-8")
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
     (out / "report.html").write_text(page, encoding="utf-8")
     written["report.md"], written["report.html"] = out / "report.md", out / "report.html"
     return written

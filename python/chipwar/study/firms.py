@@ -44,11 +44,14 @@ def firm_sample(inputs, cfg: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     # a cohort needs a pre-listing year and a listed year inside the window
     listed = listed[listed["cohort"].between(years[0] + 1, years[1])]
     if listed.empty:
-        raise ChipwarError(f"no assignee is matched to a group first listed in {years[0] + 1}-{years[1]}; check the "
-                           "crosswalk (cw.entities.read_crosswalk) or the firms.years of the study file")
+        raise ChipwarError(
+            f"no assignee is matched to a group first listed in {years[0] + 1}-{years[1]}; check the "
+            "crosswalk (cw.entities.read_crosswalk) or the firms.years of the study file"
+        )
     first_cohort = int(listed["cohort"].min())
-    chosen = entities.comparison_set(inputs.firm_cpc, listed["assignee_id"], (years[0], first_cohort - 1),
-                                     k=cfg["comparison_k"])
+    chosen = entities.comparison_set(
+        inputs.firm_cpc, listed["assignee_id"], (years[0], first_cohort - 1), k=cfg["comparison_k"]
+    )
     keep = set(chosen["assignee_id"])
     data = inputs.firms[inputs.firms["assignee_id"].isin(keep) & inputs.firms["year"].between(*years)].copy()
     data["cohort"] = data["assignee_id"].map(listed.set_index("assignee_id")["cohort"]).fillna(0).astype(np.int64)
@@ -72,15 +75,22 @@ def _truths(data: pd.DataFrame) -> dict:
 
 
 def _row(name: str, estimate: float, se: float, truth: float) -> dict:
-    return {"estimator": name, "estimate": estimate, "se": se, "conf_low": estimate - Z95 * se,
-            "conf_high": estimate + Z95 * se, "truth": truth}
+    return {
+        "estimator": name,
+        "estimate": estimate,
+        "se": se,
+        "conf_low": estimate - Z95 * se,
+        "conf_high": estimate + Z95 * se,
+        "truth": truth,
+    }
 
 
 def _estimate(data: pd.DataFrame, name: str, seed: int, truths: dict) -> tuple[dict, pd.DataFrame | None]:
     kw = {"unit": "assignee_id", "time": "year", "cohort": "cohort"}
     if name in ("att_gt", "att_gt_notyet"):
-        res = _estimators.get("att_gt")(data, outcome="y", **kw, control="never" if name == "att_gt" else "notyet",
-                                        seed=seed)
+        res = _estimators.get("att_gt")(
+            data, outcome="y", **kw, control="never" if name == "att_gt" else "notyet", seed=seed
+        )
         simple = res.aggregate("simple")
         table = res.aggregate("dynamic").table.rename(columns={"att": "estimate"})[["event_time", "estimate", "se"]]
         return _row(name, simple.att, simple.se, truths["log1p"]), table
@@ -97,21 +107,32 @@ def _estimate(data: pd.DataFrame, name: str, seed: int, truths: dict) -> tuple[d
 
 
 def _by_cohort(data: pd.DataFrame, seed: int, truths: dict) -> pd.DataFrame:
-    res = _estimators.get("att_gt")(data, outcome="y", unit="assignee_id", time="year", cohort="cohort",
-                                    control="never", seed=seed)
+    res = _estimators.get("att_gt")(
+        data, outcome="y", unit="assignee_id", time="year", cohort="cohort", control="never", seed=seed
+    )
     table = res.aggregate("group").table.rename(columns={"att": "estimate"})
     table = table[["cohort", "estimate", "se"]].assign(
-        conf_low=lambda t: t["estimate"] - Z95 * t["se"], conf_high=lambda t: t["estimate"] + Z95 * t["se"])
+        conf_low=lambda t: t["estimate"] - Z95 * t["se"], conf_high=lambda t: t["estimate"] + Z95 * t["se"]
+    )
     table["truth"] = table["cohort"].map(truths["by_cohort"])
     table["covered"] = (table["conf_low"] <= table["truth"]) & (table["truth"] <= table["conf_high"])
     return table
 
 
 def _honest(data: pd.DataFrame, seed: int) -> pd.DataFrame:
-    res = _estimators.get("att_gt")(data, outcome="y", unit="assignee_id", time="year", cohort="cohort",
-                                    control="never", base_period="universal", seed=seed)
-    bounds = _estimators.get("honest_did")(res.aggregate("dynamic"), method="relative_magnitudes",
-                                           grid=[0.0, 0.5, 1.0], breakdown=False)
+    res = _estimators.get("att_gt")(
+        data,
+        outcome="y",
+        unit="assignee_id",
+        time="year",
+        cohort="cohort",
+        control="never",
+        base_period="universal",
+        seed=seed,
+    )
+    bounds = _estimators.get("honest_did")(
+        res.aggregate("dynamic"), method="relative_magnitudes", grid=[0.0, 0.5, 1.0], breakdown=False
+    )
     return bounds
 
 
@@ -126,7 +147,7 @@ def _placebo(data: pd.DataFrame, shift: int, seed: int) -> pd.DataFrame:
         row, _ = _estimate(before, name, seed, {"log1p": 0.0, "proportional": 0.0})
         rows.append({"placebo_cohorts": shifted, **row})
     table = pd.DataFrame(rows).drop(columns="truth")
-    table["covered_zero"] = (table["conf_low"] <= 0) & (0 <= table["conf_high"])
+    table["covered_zero"] = (table["conf_low"] <= 0) & (table["conf_high"] >= 0)
     return table
 
 
@@ -135,9 +156,13 @@ def run(inputs, config: dict) -> Section:
     cfg = config["firms"]
     section = Section("firms", "(e) Firm-level staggered DiD: Entity List firms vs comparable Chinese firms")
     if inputs.firms is None:
-        section.add(Paragraph("Not run: this needs Chinese patent assignees by year and CPC class (the PatentsView "
-                              "tables g_patent, g_application, g_assignee_disambiguated, g_location_disambiguated "
-                              "and g_cpc_current in the data folder), which these inputs do not include."))
+        section.add(
+            Paragraph(
+                "Not run: this needs Chinese patent assignees by year and CPC class (the PatentsView "
+                "tables g_patent, g_application, g_assignee_disambiguated, g_location_disambiguated "
+                "and g_cpc_current in the data folder), which these inputs do not include."
+            )
+        )
         return section
     try:
         data, chosen = firm_sample(inputs, cfg)
@@ -145,11 +170,19 @@ def run(inputs, config: dict) -> Section:
         section.add(Paragraph(f"Not run: {err}."))
         return section
     if not (~chosen["listed"]).any():
-        section.add(Paragraph("Not run: no unlisted assignee shares a listed firm's main CPC class with pre-listing "
-                              "patents, so there is no comparison set."))
+        section.add(
+            Paragraph(
+                "Not run: no unlisted assignee shares a listed firm's main CPC class with pre-listing "
+                "patents, so there is no comparison set."
+            )
+        )
         return section
-    unknown = {"log1p": np.nan, "proportional": np.nan, "by_cohort": pd.Series(dtype=float),
-               "by_event": pd.Series(dtype=float)}
+    unknown = {
+        "log1p": np.nan,
+        "proportional": np.nan,
+        "by_cohort": pd.Series(dtype=float),
+        "by_event": pd.Series(dtype=float),
+    }
     truths = _truths(data) if inputs.simulated else unknown
     rows, dynamic = [], {}
     for name in cfg["estimators"]:
@@ -172,30 +205,55 @@ def run(inputs, config: dict) -> Section:
 
     n_listed = int(chosen["listed"].sum())
     cohorts = data.drop_duplicates("assignee_id").query("cohort > 0")["cohort"].value_counts().sort_index()
-    section.add(Paragraph(
-        f"Units: {data['assignee_id'].nunique()} Chinese assignees, {cfg['years'][0]}-{cfg['years'][1]}: "
-        f"{n_listed} listed (cohorts, first full listed year: "
-        + ", ".join(f"{g}: {n}" for g, n in cohorts.items())
-        + f") and {len(chosen) - n_listed} comparison firms, the {cfg['comparison_k']} unlisted assignees of each "
-        "listed firm's main CPC class with the closest pre-listing patenting (log of mean yearly patents in that "
-        "class before the first listing). Outcome: log(1 + patents) for the linear estimators; patents for "
-        "Poisson ETWFE, reported as the proportional effect log(mean patents / mean counterfactual patents) of the "
-        "treated firm-years."))
+    section.add(
+        Paragraph(
+            f"Units: {data['assignee_id'].nunique()} Chinese assignees, {cfg['years'][0]}-{cfg['years'][1]}: "
+            f"{n_listed} listed (cohorts, first full listed year: "
+            + ", ".join(f"{g}: {n}" for g, n in cohorts.items())
+            + f") and {len(chosen) - n_listed} comparison firms, the {cfg['comparison_k']} unlisted assignees of each "
+            "listed firm's main CPC class with the closest pre-listing patenting (log of mean yearly patents in that "
+            "class before the first listing). Outcome: log(1 + patents) for the linear estimators; patents for "
+            "Poisson ETWFE, reported as the proportional effect log(mean patents / mean counterfactual patents) of the "
+            "treated firm-years."
+        )
+    )
     shown = estimates if inputs.simulated else estimates.drop(columns=["truth", "covered"])
-    section.add(Table("e_estimates", shown, "Overall effect of listing by estimator (truth: the injected effect "
-                      "on each estimator's outcome)"))
-    section.add(Table("e_by_cohort", by_cohort if inputs.simulated else by_cohort.drop(columns=["truth", "covered"]),
-                      "Effect by listing cohort (Callaway-Sant'Anna, never-treated controls): the waves differ"))
+    section.add(
+        Table(
+            "e_estimates",
+            shown,
+            "Overall effect of listing by estimator (truth: the injected effect on each estimator's outcome)",
+        )
+    )
+    section.add(
+        Table(
+            "e_by_cohort",
+            by_cohort if inputs.simulated else by_cohort.drop(columns=["truth", "covered"]),
+            "Effect by listing cohort (Callaway-Sant'Anna, never-treated controls): the waves differ",
+        )
+    )
     section.add(Table("e_event_study", event_table, "Effects by years since the first full listed year"))
-    figure = plot_event_table(event_table, -5, xlabel="years since the firm's first full listed year",
-                              ylabel="effect on log(1 + patents)")
-    section.add(Plot("e_event_study", figure, "Event study of the listed firms' patents; dotted: "
-                     "the true effect"))
-    section.add(Table("e_honest_did", honest, "HonestDiD (relative magnitudes): robust 95% sets for the effect in "
-                      "the first listed year when post-listing trend violations may be Mbar times the largest "
-                      "pre-listing one"))
-    section.add(Table("e_placebo", placebo, f"Placebo listing dates: every cohort moved {cfg['placebo_shift']} "
-                      "years earlier, on the years before the first real listing (the effect should be zero)"))
+    figure = plot_event_table(
+        event_table, -5, xlabel="years since the firm's first full listed year", ylabel="effect on log(1 + patents)"
+    )
+    section.add(Plot("e_event_study", figure, "Event study of the listed firms' patents; dotted: the true effect"))
+    section.add(
+        Table(
+            "e_honest_did",
+            honest,
+            "HonestDiD (relative magnitudes): robust 95% sets for the effect in "
+            "the first listed year when post-listing trend violations may be Mbar times the largest "
+            "pre-listing one",
+        )
+    )
+    section.add(
+        Table(
+            "e_placebo",
+            placebo,
+            f"Placebo listing dates: every cohort moved {cfg['placebo_shift']} "
+            "years earlier, on the years before the first real listing (the effect should be zero)",
+        )
+    )
     section.add(Paragraph(_conclusion(estimates, by_cohort, inputs.simulated)))
     section.summary = estimates.assign(section="e", effect="Listed firms' patents (vs comparable Chinese firms)")
     return section
@@ -203,15 +261,21 @@ def run(inputs, config: dict) -> Section:
 
 def _conclusion(estimates: pd.DataFrame, by_cohort: pd.DataFrame, simulated: bool) -> str:
     main = estimates.iloc[0]
-    text = (f"**Conclusion.** After their listing, the listed firms' patenting changed by "
-            f"{_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points "
-            f"({_text.percent(main['estimate'])}) relative to comparable unlisted Chinese firms ({main['estimator']})")
+    text = (
+        f"**Conclusion.** After their listing, the listed firms' patenting changed by "
+        f"{_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points "
+        f"({_text.percent(main['estimate'])}) relative to comparable unlisted Chinese firms ({main['estimator']})"
+    )
     if simulated:
         text += f"; {_text.verdict(main['truth'], main['conf_low'], main['conf_high'])} (SIMULATED world). "
-        text += (f"By wave the intervals hold the true effect in {int(by_cohort['covered'].sum())} of "
-                 f"{len(by_cohort)} cohorts. ")
+        text += (
+            f"By wave the intervals hold the true effect in {int(by_cohort['covered'].sum())} of "
+            f"{len(by_cohort)} cohorts. "
+        )
     else:
-        text += (". On real data listing is not random: firms were listed for what they did, so this compares "
-                 "them with similar firms, and cannot rule out that their prospects differed. ")
+        text += (
+            ". On real data listing is not random: firms were listed for what they did, so this compares "
+            "them with similar firms, and cannot rule out that their prospects differed. "
+        )
     verb = _text.moved(main["conf_low"], main["conf_high"])
     return text + f"In plain words: the patenting of firms put on the Entity List {verb} after the listing."

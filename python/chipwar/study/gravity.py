@@ -38,7 +38,9 @@ def design(trade: pd.DataFrame, first_year_of_code: pd.Series, importer: str, sa
     to_china = trade["importer"].to_numpy() == importer
     exporter = trade["exporter"].to_numpy()
     with np.errstate(divide="ignore"):
-        log_value = np.where(trade["value_usd"] > 0, np.log(trade["value_usd"].where(trade["value_usd"] > 0, 1.0)), np.nan)
+        log_value = np.where(
+            trade["value_usd"] > 0, np.log(trade["value_usd"].where(trade["value_usd"] > 0, 1.0)), np.nan
+        )
     return trade.assign(
         controlled=controlled.astype(float),
         us_to_china=(controlled & to_china & (exporter == sanctioning)).astype(float),
@@ -56,14 +58,21 @@ def _fit(name: str, data: pd.DataFrame, fixed_effects: str) -> pd.DataFrame:
     if name == "fepois":
         fit = _estimators.get("fepois")(f"value_usd ~ {rhs} | {fixed_effects}", data, vcov="hetero")
     else:
-        fit = _estimators.get("feols")(f"log_value ~ {rhs} | {fixed_effects}", data[data["log_value"].notna()],
-                                       vcov="hetero")
+        fit = _estimators.get("feols")(
+            f"log_value ~ {rhs} | {fixed_effects}", data[data["log_value"].notna()], vcov="hetero"
+        )
     ci = fit.confint()
-    return pd.DataFrame({
-        "estimator": name, "term": list(TERMS), "estimate": fit.coef[list(TERMS)].to_numpy(),
-        "se": fit.se[list(TERMS)].to_numpy(), "conf_low": ci.loc[list(TERMS), "conf_low"].to_numpy(),
-        "conf_high": ci.loc[list(TERMS), "conf_high"].to_numpy(), "nobs": fit.nobs,
-    })
+    return pd.DataFrame(
+        {
+            "estimator": name,
+            "term": list(TERMS),
+            "estimate": fit.coef[list(TERMS)].to_numpy(),
+            "se": fit.se[list(TERMS)].to_numpy(),
+            "conf_low": ci.loc[list(TERMS), "conf_low"].to_numpy(),
+            "conf_high": ci.loc[list(TERMS), "conf_high"].to_numpy(),
+            "nobs": fit.nobs,
+        }
+    )
 
 
 def _truth(data: pd.DataFrame) -> dict[str, float]:
@@ -78,9 +87,15 @@ def _estimators_run(cfg: dict, section: Section) -> list[str]:
         if _estimators.available(public):
             names.append(name)
         else:
-            section.add(Paragraph(_estimators.missing_note(
-                public, "OLS on log values with the same fixed effects stands in (it drops zero flows; in this "
-                "world zeros are structural, constant within pair x product, so the log model is consistent too).")))
+            section.add(
+                Paragraph(
+                    _estimators.missing_note(
+                        public,
+                        "OLS on log values with the same fixed effects stands in (it drops zero flows; in this "
+                        "world zeros are structural, constant within pair x product, so the log model is consistent too).",
+                    )
+                )
+            )
             if "feols_log" not in cfg["estimators"]:
                 names.append("feols_log")
     return names
@@ -100,33 +115,65 @@ def run(inputs, config: dict) -> Section:
     estimates = pd.concat([_fit(n, data, FIXED_EFFECTS) for n in names], ignore_index=True)
     estimates["truth"] = estimates["term"].map(truth)
     estimates["truth_effect"] = estimates["term"].map(TRUTH)
-    estimates["covered"] = (estimates["conf_low"] <= estimates["truth"]) & (estimates["truth"] <= estimates["conf_high"])
+    estimates["covered"] = (estimates["conf_low"] <= estimates["truth"]) & (
+        estimates["truth"] <= estimates["conf_high"]
+    )
     robust = pd.concat([_fit(n, data, TRIPLE_FIXED_EFFECTS) for n in names], ignore_index=True)
     robust["truth"] = robust["term"].map(truth)
     first_real = int(events.first_period(cfg["wave"]))
     placebo_codes = first_year_of_code.where(first_year_of_code <= 0, cfg["placebo_first_year"])
-    placebo = design(inputs.trade[inputs.trade["year"] < first_real], placebo_codes, cfg["treated_importer"],
-                     cfg["sanctioning_exporter"])
+    placebo = design(
+        inputs.trade[inputs.trade["year"] < first_real],
+        placebo_codes,
+        cfg["treated_importer"],
+        cfg["sanctioning_exporter"],
+    )
     placebo_table = pd.concat([_fit(n, placebo, FIXED_EFFECTS) for n in names], ignore_index=True)
-    placebo_table["covered_zero"] = (placebo_table["conf_low"] <= 0) & (0 <= placebo_table["conf_high"])
+    placebo_table["covered_zero"] = (placebo_table["conf_low"] <= 0) & (placebo_table["conf_high"] >= 0)
     controlled = sorted(c for c, y in first_year_of_code.items() if 0 < y <= data["year"].max())
-    section.add(Paragraph(
-        f"Bilateral trade, {data['exporter'].nunique()} exporters x {data['importer'].nunique()} importers x "
-        f"{len(codes)} HS6 codes, {data['year'].min()}-{data['year'].max()} ({int((data['value_usd'] == 0).sum())} "
-        f"zero flows: kept by PPML, dropped by the log model). Treated codes (China-wide controls in the sample): "
-        f"{', '.join(controlled)}; "
-        f"first treated year {first_real} (wave {cfg['wave']}). Fixed effects: `{FIXED_EFFECTS}`."))
+    section.add(
+        Paragraph(
+            f"Bilateral trade, {data['exporter'].nunique()} exporters x {data['importer'].nunique()} importers x "
+            f"{len(codes)} HS6 codes, {data['year'].min()}-{data['year'].max()} ({int((data['value_usd'] == 0).sum())} "
+            f"zero flows: kept by PPML, dropped by the log model). Treated codes (China-wide controls in the sample): "
+            f"{', '.join(controlled)}; "
+            f"first treated year {first_real} (wave {cfg['wave']}). Fixed effects: `{FIXED_EFFECTS}`."
+        )
+    )
     if inputs.simulated:
         section.add(Table("c_estimates", estimates, "Gravity estimates (log points) against the injected effects"))
     else:
-        section.add(Table("c_estimates", estimates.drop(columns=["truth", "truth_effect", "covered"]),
-                          "Gravity estimates (log points), real BACI flows"))
-    section.add(Table("c_triple_difference", robust, f"Robustness: pair-year fixed effects (`{TRIPLE_FIXED_EFFECTS}`), "
-                      "a triple difference within each route and year"))
-    section.add(Table("c_placebo_wave", placebo_table, f"Placebo wave: the same codes 'controlled' from "
-                      f"{cfg['placebo_first_year']}, on the years before {first_real} (the effects should be zero)"))
-    section.add(Plot("c_trade", _plot(data, cfg, first_real), "Exports to China of controlled vs uncontrolled codes "
-                     "(log, relative to 2018): the United States and all other suppliers"))
+        section.add(
+            Table(
+                "c_estimates",
+                estimates.drop(columns=["truth", "truth_effect", "covered"]),
+                "Gravity estimates (log points), real BACI flows",
+            )
+        )
+    section.add(
+        Table(
+            "c_triple_difference",
+            robust,
+            f"Robustness: pair-year fixed effects (`{TRIPLE_FIXED_EFFECTS}`), "
+            "a triple difference within each route and year",
+        )
+    )
+    section.add(
+        Table(
+            "c_placebo_wave",
+            placebo_table,
+            f"Placebo wave: the same codes 'controlled' from "
+            f"{cfg['placebo_first_year']}, on the years before {first_real} (the effects should be zero)",
+        )
+    )
+    section.add(
+        Plot(
+            "c_trade",
+            _plot(data, cfg, first_real),
+            "Exports to China of controlled vs uncontrolled codes "
+            "(log, relative to 2018): the United States and all other suppliers",
+        )
+    )
     section.add(Paragraph(_conclusion(estimates, inputs.simulated)))
     section.summary = estimates.assign(section="c", effect=estimates["term"].map(TERMS))
     return section
@@ -154,19 +201,28 @@ def _plot(data: pd.DataFrame, cfg: dict, first_year: int) -> Figure:
 def _conclusion(estimates: pd.DataFrame, simulated: bool) -> str:
     rows = estimates.drop_duplicates("term").set_index("term")
     us, other = rows.loc["us_to_china"], rows.loc["others_to_china"]
-    check = (f"On this SIMULATED world {_text.verdict(us['truth'], us['conf_low'], us['conf_high'])} for the US "
-             f"collapse and {_text.verdict(other['truth'], other['conf_low'], other['conf_high'])} for diversion."
-             if simulated else "These are real BACI flows: there is no known truth, and BACI reconciles mirror "
-             "statistics, so re-exports through third economies count as those economies' exports.")
-    return (f"**Conclusion.** Controlled US exports to China changed by "
-            f"{_text.estimate(us['estimate'], us['conf_low'], us['conf_high'])} log points "
-            f"({_text.percent(us['estimate'])}) relative to uncontrolled components, and other suppliers' "
-            f"controlled exports to China by {_text.estimate(other['estimate'], other['conf_low'], other['conf_high'])} "
-            f"({_text.percent(other['estimate'])}) ({us['estimator']}). {check} In plain words: "
-            f"US sales of controlled products to China {_text.moved(us['conf_low'], us['conf_high'])}, and other "
-            f"suppliers' sales {_text.moved(other['conf_low'], other['conf_high'])}"
-            + (", so China replaced part of what it lost from the US." if _text.direction(us["conf_low"], us["conf_high"]) < 0
-               and _text.direction(other["conf_low"], other["conf_high"]) > 0 else "."))
+    check = (
+        f"On this SIMULATED world {_text.verdict(us['truth'], us['conf_low'], us['conf_high'])} for the US "
+        f"collapse and {_text.verdict(other['truth'], other['conf_low'], other['conf_high'])} for diversion."
+        if simulated
+        else "These are real BACI flows: there is no known truth, and BACI reconciles mirror "
+        "statistics, so re-exports through third economies count as those economies' exports."
+    )
+    return (
+        f"**Conclusion.** Controlled US exports to China changed by "
+        f"{_text.estimate(us['estimate'], us['conf_low'], us['conf_high'])} log points "
+        f"({_text.percent(us['estimate'])}) relative to uncontrolled components, and other suppliers' "
+        f"controlled exports to China by {_text.estimate(other['estimate'], other['conf_low'], other['conf_high'])} "
+        f"({_text.percent(other['estimate'])}) ({us['estimator']}). {check} In plain words: "
+        f"US sales of controlled products to China {_text.moved(us['conf_low'], us['conf_high'])}, and other "
+        f"suppliers' sales {_text.moved(other['conf_low'], other['conf_high'])}"
+        + (
+            ", so China replaced part of what it lost from the US."
+            if _text.direction(us["conf_low"], us["conf_high"]) < 0
+            and _text.direction(other["conf_low"], other["conf_high"]) > 0
+            else "."
+        )
+    )
 
 
 def _run_reporters(inputs, config: dict, section: Section) -> Section:
@@ -181,36 +237,58 @@ def _run_reporters(inputs, config: dict, section: Section) -> Section:
     big = exports.groupby("unit")["value_usd"].agg(["min", "size"])
     keep = big.index[(big["size"] == n_years) & (big["min"] >= cfg["min_exports_usd"])]
     data = exports[exports["unit"].isin(keep)]
-    panel = pd.DataFrame({"unit": data["unit"], "year": data["year"], "y": np.log(data["value_usd"]),
-                          "y_cf": np.log(data["value_usd"])}).reset_index(drop=True)
-    result = single_unit.analyse(panel, cfg["treated_reporter"], first_year,
-                                 config["synthetic_control"]["estimators"], config["seed"],
-                                 [cfg["placebo_first_year"]], simulated=False,
-                                 reps=config["synthetic_control"]["reps"])
-    section.add(Paragraph(
-        f"Real data: UN Comtrade HS 8542 exports to the world, {exports['year'].min()}-{exports['year'].max()}, "
-        f"{exports['unit'].nunique()} reporters, of which {len(keep) - 1} exported at least "
-        f"{cfg['min_exports_usd']:,.0f} USD in every year and serve as the comparison for "
-        f"{cfg['treated_reporter']} from {first_year}."))
+    panel = pd.DataFrame(
+        {"unit": data["unit"], "year": data["year"], "y": np.log(data["value_usd"]), "y_cf": np.log(data["value_usd"])}
+    ).reset_index(drop=True)
+    result = single_unit.analyse(
+        panel,
+        cfg["treated_reporter"],
+        first_year,
+        config["synthetic_control"]["estimators"],
+        config["seed"],
+        [cfg["placebo_first_year"]],
+        simulated=False,
+        reps=config["synthetic_control"]["reps"],
+    )
+    section.add(
+        Paragraph(
+            f"Real data: UN Comtrade HS 8542 exports to the world, {exports['year'].min()}-{exports['year'].max()}, "
+            f"{exports['unit'].nunique()} reporters, of which {len(keep) - 1} exported at least "
+            f"{cfg['min_exports_usd']:,.0f} USD in every year and serve as the comparison for "
+            f"{cfg['treated_reporter']} from {first_year}."
+        )
+    )
     for note in result.notes:
         section.add(Paragraph(note))
     china = exports[exports["unit"] == cfg["treated_reporter"]].set_index("year")["value_usd"]
-    section.add(Table("c_china_exports", china.rename("value_usd").reset_index(),
-                      f"{cfg['treated_reporter']}'s HS 8542 exports to the world (USD, UN Comtrade)"))
+    section.add(
+        Table(
+            "c_china_exports",
+            china.rename("value_usd").reset_index(),
+            f"{cfg['treated_reporter']}'s HS 8542 exports to the world (USD, UN Comtrade)",
+        )
+    )
     section.add(Table("c_estimates", result.estimates, "China's log chip exports against other exporters"))
     section.add(Table("c_placebo_wave", result.placebos, "Placebo wave before the October 2022 rule"))
-    section.add(Plot("c_trade", single_unit.plot(result, first_year, "log HS 8542 exports (USD)",
-                                                 cfg["treated_reporter"]),
-                     "China's chip exports against other large exporters (real UN Comtrade data)"))
+    section.add(
+        Plot(
+            "c_trade",
+            single_unit.plot(result, first_year, "log HS 8542 exports (USD)", cfg["treated_reporter"]),
+            "China's chip exports against other large exporters (real UN Comtrade data)",
+        )
+    )
     main = result.estimates.iloc[0]
-    section.add(Paragraph(
-        f"**What these real data show.** China's HS 8542 exports to the world went from {china.get(2018, np.nan) / 1e9:.0f} "
-        f"bn USD in 2018 to {china.iloc[-1] / 1e9:.0f} bn in {china.index.max()}; relative to other large exporters "
-        f"they changed by {_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points after "
-        f"{first_year} (placebo p-value {main['p_value']:.3f}). **What they do not show:** the controls restrict "
-        "exports *to* China of advanced chips and tools, and these data have no partner detail (exports to the "
-        "world) and no HS6 split, so they cannot measure US exports to China, diversion to other suppliers, or "
-        "controlled vs uncontrolled products; China's own chip exports are mostly mature-node and assembled "
-        "products and respond to the global chip cycle. Bilateral HS6 data (CEPII BACI) are needed for that."))
+    section.add(
+        Paragraph(
+            f"**What these real data show.** China's HS 8542 exports to the world went from {china.get(2018, np.nan) / 1e9:.0f} "
+            f"bn USD in 2018 to {china.iloc[-1] / 1e9:.0f} bn in {china.index.max()}; relative to other large exporters "
+            f"they changed by {_text.estimate(main['estimate'], main['conf_low'], main['conf_high'])} log points after "
+            f"{first_year} (placebo p-value {main['p_value']:.3f}). **What they do not show:** the controls restrict "
+            "exports *to* China of advanced chips and tools, and these data have no partner detail (exports to the "
+            "world) and no HS6 split, so they cannot measure US exports to China, diversion to other suppliers, or "
+            "controlled vs uncontrolled products; China's own chip exports are mostly mature-node and assembled "
+            "products and respond to the global chip cycle. Bilateral HS6 data (CEPII BACI) are needed for that."
+        )
+    )
     section.summary = result.estimates.assign(section="c", effect="China's HS 8542 exports (real)")
     return section

@@ -84,10 +84,14 @@ class Inputs:
 def _country_panel(patents: pd.DataFrame) -> pd.DataFrame:
     """Semiconductor (H01L, H10) and all patents by economy and year, observed and counterfactual."""
     semis = codes.is_semiconductor_cpc(patents["cpc"])
-    frame = pd.DataFrame({
-        "unit": patents["country"], "year": patents["year"],
-        "semiconductor": np.where(semis, patents["patents"], 0.0), "total": patents["patents"].astype(float),
-    })
+    frame = pd.DataFrame(
+        {
+            "unit": patents["country"],
+            "year": patents["year"],
+            "semiconductor": np.where(semis, patents["patents"], 0.0),
+            "total": patents["patents"].astype(float),
+        }
+    )
     cf = _truth.counterfactual(patents["patents"], patents["effect"])
     frame["semiconductor_cf"] = np.where(semis, cf, 0.0)
     frame["total_cf"] = cf
@@ -103,16 +107,29 @@ def from_default() -> Inputs:
     trade["effect"] = _truth.log_effect(trade, world.truth, "trade")
     fabs = world.fabs.rename(columns={"economy": "unit"})
     effect = _truth.log_effect(world.fabs, world.truth, "fab_capacity")
-    fabs = pd.DataFrame({"unit": fabs["unit"], "year": fabs["year"], "additions_200mm": fabs["additions_200mm"],
-                         "additions_cf": _truth.counterfactual(fabs["additions_200mm"], effect)})
+    fabs = pd.DataFrame(
+        {
+            "unit": fabs["unit"],
+            "year": fabs["year"],
+            "additions_200mm": fabs["additions_200mm"],
+            "additions_cf": _truth.counterfactual(fabs["additions_200mm"], effect),
+        }
+    )
     firm_cpc = world.firms.drop(columns="simulated")
     firm_cpc["effect"] = _truth.log_effect(firm_cpc, world.firm_truth, "firm_patents")
     # one effect per firm-year: the same in each of its classes
     firms = firm_cpc.groupby(["assignee_id", "year"], as_index=False).agg(
-        patents=("patents", "sum"), claims=("claims", "sum"), citations=("citations", "sum"), effect=("effect", "max"))
+        patents=("patents", "sum"), claims=("claims", "sum"), citations=("citations", "sum"), effect=("effect", "max")
+    )
     return Inputs(
-        simulated=True, patents=patents, country_patents=_country_panel(patents), trade=trade, fabs=fabs,
-        firms=firms, firm_cpc=firm_cpc, firm_assignees=world.firm_assignees[["assignee_id", "assignee"]],
+        simulated=True,
+        patents=patents,
+        country_patents=_country_panel(patents),
+        trade=trade,
+        fabs=fabs,
+        firms=firms,
+        firm_cpc=firm_cpc,
+        firm_assignees=world.firm_assignees[["assignee_id", "assignee"]],
         firm_listings=world.firm_listings,
         files={f"default world: {name}": path for name, path in world.paths.items()},
     )
@@ -145,8 +162,9 @@ def fab_panel(fab_list: pd.DataFrame, years: list[int]) -> pd.DataFrame:
     """Capacity added per country and year (200 mm equivalents) from a fab list; years without a new fab add 0."""
     fab_list = fab_list.dropna(subset=["start_year", "capacity_200mm", "country"])
     added = fab_list.groupby(["country", fab_list["start_year"].astype(int)])["capacity_200mm"].sum()
-    grid = pd.MultiIndex.from_product([sorted(fab_list["country"].unique()), range(years[0], years[1] + 1)],
-                                      names=["unit", "year"])
+    grid = pd.MultiIndex.from_product(
+        [sorted(fab_list["country"].unique()), range(years[0], years[1] + 1)], names=["unit", "year"]
+    )
     added.index.names = ["unit", "year"]
     frame = added.reindex(grid, fill_value=0.0).rename("additions_200mm").reset_index()
     frame["additions_cf"] = frame["additions_200mm"]
@@ -174,8 +192,10 @@ def _baci_trade(folder: Path, files: list[Path]) -> pd.DataFrame:
     (value 0) in the years it was not traded, as PPML needs."""
     country_files = sorted(folder.glob("country_codes*.csv"))
     if not country_files:
-        raise ChipwarError(f"{folder}: BACI files {files[0].name}... found but no country_codes_V<ver>.csv; put BACI's "
-                           "country codes file of the same release next to them (it turns numeric codes into ISO3)")
+        raise ChipwarError(
+            f"{folder}: BACI files {files[0].name}... found but no country_codes_V<ver>.csv; put BACI's "
+            "country codes file of the same release next to them (it turns numeric codes into ISO3)"
+        )
     wanted = list(codes.controlled_hs6()) + list(codes.comparison_hs6())
     trade = pd.concat([io.read_baci(f, country_codes=country_files[-1], hs6=wanted) for f in files], ignore_index=True)
     keys = ["exporter", "importer", "hs6"]
@@ -183,8 +203,9 @@ def _baci_trade(folder: Path, files: list[Path]) -> pd.DataFrame:
     triples = flows.index.droplevel("year").unique()
     years = np.sort(trade["year"].unique())
     grid = pd.MultiIndex.from_arrays(
-        [np.repeat(triples.get_level_values(k).to_numpy(), len(years)) for k in keys]
-        + [np.tile(years, len(triples))], names=keys + ["year"])
+        [np.repeat(triples.get_level_values(k).to_numpy(), len(years)) for k in keys] + [np.tile(years, len(triples))],
+        names=keys + ["year"],
+    )
     full = flows.reindex(grid, fill_value=0.0).reset_index()
     full["effect"] = np.nan  # unknown on real data
     return full[["year", "exporter", "importer", "hs6", "value_usd", "effect"]]
@@ -242,13 +263,18 @@ def from_files(config: dict) -> Inputs:
     patentsview = _patentsview_tables(folders["patentsview"]) if "patentsview" in folders else {}
     baci = sorted(folders["baci"].glob("BACI_*.csv*")) if "baci" in folders else []
     firm_folder = folders.get("patentsview")
-    has_firms = firm_folder is not None and firm_folder.is_dir() and entities.RawFiles(firm_folder).has(
-        "g_assignee_disambiguated")
+    has_firms = (
+        firm_folder is not None
+        and firm_folder.is_dir()
+        and entities.RawFiles(firm_folder).has("g_assignee_disambiguated")
+    )
     if not found and not patentsview and not baci and not has_firms:
         looked = ", ".join(f"{name} = {str(path)!r}" for name, path in wanted.items())
-        raise ChipwarError(f"no input file found under {str(root)!r}: looked for {looked}, PatentsView tables "
-                           f"({', '.join(_PATENTSVIEW)}) and BACI_*.csv files; put the files there or set [data.files] "
-                           "in the study file")
+        raise ChipwarError(
+            f"no input file found under {str(root)!r}: looked for {looked}, PatentsView tables "
+            f"({', '.join(_PATENTSVIEW)}) and BACI_*.csv files; put the files there or set [data.files] "
+            "in the study file"
+        )
     inputs = Inputs(simulated=False, files=dict(found))
     inputs.files.update({f"patentsview: {name}": path for name, path in patentsview.items()})
     inputs.files.update({f"baci: {path.name}": path for path in baci})
@@ -257,29 +283,38 @@ def from_files(config: dict) -> Inputs:
             inputs.notes.append(f"`{name}` file {path} is absent: the analyses that need it are skipped.")
     if "ncses_semiconductor" in found:
         total = found.get("ncses_total")
-        inputs.country_patents = ncses_panel(io.read_ncses(found["ncses_semiconductor"]),
-                                             None if total is None else io.read_ncses(total))
+        inputs.country_patents = ncses_panel(
+            io.read_ncses(found["ncses_semiconductor"]), None if total is None else io.read_ncses(total)
+        )
     if patentsview and has_firms and "g_inventor_disambiguated" not in patentsview:
         # assignee tables without inventor tables: the firm section runs, the country x class one cannot
-        inputs.notes.append(f"PatentsView inventor table g_inventor_disambiguated is absent from "
-                            f"{folders['patentsview']}: the event study over technology classes is skipped.")
+        inputs.notes.append(
+            f"PatentsView inventor table g_inventor_disambiguated is absent from "
+            f"{folders['patentsview']}: the event study over technology classes is skipped."
+        )
     elif patentsview:
         # a partial set raises, naming the missing table
         inputs.patents = patentsview_patents(folders["patentsview"])
     elif "patentsview" in folders:
-        inputs.notes.append(f"PatentsView grant tables ({', '.join(t + '.tsv' for t in _PATENTSVIEW)}, or .tsv.zip) "
-                            f"are absent from {folders['patentsview']}: the event study over technology classes is "
-                            "skipped.")
+        inputs.notes.append(
+            f"PatentsView grant tables ({', '.join(t + '.tsv' for t in _PATENTSVIEW)}, or .tsv.zip) "
+            f"are absent from {folders['patentsview']}: the event study over technology classes is "
+            "skipped."
+        )
     if baci:
         inputs.trade = _baci_trade(folders["baci"], baci)
         if "comtrade" in found:
             del inputs.files["comtrade"]
-            inputs.notes.append(f"Both BACI files and the Comtrade file {found['comtrade']} are present: the trade "
-                                "section uses BACI (bilateral, by HS6) and does not read the Comtrade file.")
+            inputs.notes.append(
+                f"Both BACI files and the Comtrade file {found['comtrade']} are present: the trade "
+                "section uses BACI (bilateral, by HS6) and does not read the Comtrade file."
+            )
     else:
         if "baci" in folders:
-            inputs.notes.append(f"BACI yearly files (BACI_HS17_Y<year>_V<ver>.csv) are absent from {folders['baci']}: "
-                                "the gravity model by HS6 is skipped.")
+            inputs.notes.append(
+                f"BACI yearly files (BACI_HS17_Y<year>_V<ver>.csv) are absent from {folders['baci']}: "
+                "the gravity model by HS6 is skipped."
+            )
         if "comtrade" in found:
             inputs.reporter_exports = reporter_exports(io.read_comtrade(found["comtrade"]))
     if "fabs" in found:
@@ -290,8 +325,9 @@ def from_files(config: dict) -> Inputs:
         crosswalk = root / listed["entity_crosswalk"] if listed.get("entity_crosswalk") else None
         _firm_inputs(inputs, firm_source, config, crosswalk if crosswalk is not None and crosswalk.is_file() else None)
         if inputs.firm_crosswalk is None:
-            inputs.notes.append("No reviewed entity crosswalk (`entity_crosswalk` in [data.files]): section (e) uses "
-                                "the matcher's accepted candidates; review them with cw.entities.write_crosswalk.")
+            inputs.notes.append(
+                "No reviewed entity crosswalk (`entity_crosswalk` in [data.files]): section (e) uses "
+                "the matcher's accepted candidates; review them with cw.entities.write_crosswalk."
+            )
     inputs.sources = [describe(root, path) for path in inputs.files.values()]
     return inputs
-

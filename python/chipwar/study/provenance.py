@@ -21,8 +21,15 @@ def _version(package: str) -> str | None:
         return None
 
 
-def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, Path], available: dict[str, bool],
-          sources: list[dict] | None = None, store: dict | None = None) -> dict:
+def write(
+    path: Path,
+    config: dict,
+    files: dict[str, Path],
+    outputs: dict[str, Path],
+    available: dict[str, bool],
+    sources: list[dict] | None = None,
+    store: dict | None = None,
+) -> dict:
     """Write ``provenance.json`` and return its content.
 
     Parameters
@@ -51,7 +58,9 @@ def write(path: Path, config: dict, files: dict[str, Path], outputs: dict[str, P
         "seed": config["seed"],
         "study_file": config["_source"],
         "config": _config.public(config),
-        "inputs": {name: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())},
+        "inputs": {
+            name: {"path": str(p), "sha256": sha256(p), "bytes": p.stat().st_size} for name, p in sorted(files.items())
+        },
         "raw_files": list(sources or []),
         "store": store,
         "outputs": {name: sha256(p) for name, p in sorted(outputs.items()) if name.startswith("tables/")},

@@ -77,31 +77,66 @@ def _did(panel: pd.DataFrame, treated_unit: str, first_year: int) -> tuple[dict,
     # gaps of every unit against the mean of the other donors, each centred on its own pre-period mean
     others = (donors.sum() - donors) / (len(donors) - 1)
     donor_gaps = (donors - others).sub((donors - others).loc[:, pre].mean(axis=1), axis=0).T
-    row = {"estimator": "did", "estimate": estimate, "se": se, "conf_low": estimate - Z95 * se,
-           "conf_high": estimate + Z95 * se, "p_value": p_value}
+    row = {
+        "estimator": "did",
+        "estimate": estimate,
+        "se": se,
+        "conf_low": estimate - Z95 * se,
+        "conf_high": estimate + Z95 * se,
+        "p_value": p_value,
+    }
     return row, donor_gaps
 
 
 def _synth(panel: pd.DataFrame, treated_unit: str, first_year: int) -> dict:
     """ADH synthetic control; it has no standard error, so inference is the placebo-in-space p-value only."""
-    sc = _estimators.get("synth")(panel, outcome="y", unit="unit", time="year", treated_unit=treated_unit,
-                                  treatment_time=first_year)
+    sc = _estimators.get("synth")(
+        panel, outcome="y", unit="unit", time="year", treated_unit=treated_unit, treatment_time=first_year
+    )
     placebo = sc.placebo("space")
-    return {"estimator": "synth", "estimate": float(sc.att), "se": np.nan, "conf_low": np.nan, "conf_high": np.nan,
-            "p_value": float(placebo.p_value)}
+    return {
+        "estimator": "synth",
+        "estimate": float(sc.att),
+        "se": np.nan,
+        "conf_low": np.nan,
+        "conf_high": np.nan,
+        "p_value": float(placebo.p_value),
+    }
 
 
 def _sdid(panel: pd.DataFrame, treated_unit: str, first_year: int, seed: int, reps: int) -> dict:
     data = panel.assign(treat=((panel["unit"] == treated_unit) & (panel["year"] >= first_year)).astype(int))
-    est = _estimators.get("sdid")(data, outcome="y", unit="unit", time="year", treated="treat", estimator="sdid",
-                                  se="placebo", reps=reps, seed=seed)
+    est = _estimators.get("sdid")(
+        data,
+        outcome="y",
+        unit="unit",
+        time="year",
+        treated="treat",
+        estimator="sdid",
+        se="placebo",
+        reps=reps,
+        seed=seed,
+    )
     ci = est.confint()
-    return {"estimator": "sdid", "estimate": float(est.estimate), "se": float(est.se),
-            "conf_low": float(ci["conf_low"].iloc[0]), "conf_high": float(ci["conf_high"].iloc[0]), "p_value": est.pvalue}
+    return {
+        "estimator": "sdid",
+        "estimate": float(est.estimate),
+        "se": float(est.se),
+        "conf_low": float(ci["conf_low"].iloc[0]),
+        "conf_high": float(ci["conf_high"].iloc[0]),
+        "p_value": est.pvalue,
+    }
 
 
-def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int, reps: int,
-              notes: list[str]) -> tuple[list[dict], pd.DataFrame | None]:
+def _estimate(
+    panel: pd.DataFrame,
+    treated_unit: str,
+    first_year: int,
+    estimators: list[str],
+    seed: int,
+    reps: int,
+    notes: list[str],
+) -> tuple[list[dict], pd.DataFrame | None]:
     rows, donor_gaps = [], None
     for name in estimators:
         if name == "did":
@@ -118,8 +153,16 @@ def _estimate(panel: pd.DataFrame, treated_unit: str, first_year: int, estimator
     return rows, donor_gaps
 
 
-def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators: list[str], seed: int,
-            placebo_waves: list[int], simulated: bool, reps: int = 200) -> SingleUnitResult:
+def analyse(
+    panel: pd.DataFrame,
+    treated_unit: str,
+    first_year: int,
+    estimators: list[str],
+    seed: int,
+    placebo_waves: list[int],
+    simulated: bool,
+    reps: int = 200,
+) -> SingleUnitResult:
     """Estimate the effect on ``treated_unit`` from ``first_year`` on.
 
     Parameters
@@ -147,10 +190,14 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     SingleUnitResult
     """
     if treated_unit not in set(panel["unit"]):
-        raise ChipwarError(f"treated unit {treated_unit!r} is not in the panel (units: {sorted(panel['unit'].unique())[:10]}...)")
+        raise ChipwarError(
+            f"treated unit {treated_unit!r} is not in the panel (units: {sorted(panel['unit'].unique())[:10]}...)"
+        )
     years = panel["year"]
     if not (years.min() < first_year <= years.max()):
-        raise ChipwarError(f"first treated year {first_year} must lie inside the panel's years {years.min()}-{years.max()}")
+        raise ChipwarError(
+            f"first treated year {first_year} must lie inside the panel's years {years.min()}-{years.max()}"
+        )
     notes: list[str] = []
     treated = panel[panel["unit"] == treated_unit].set_index("year").sort_index()
     true_gap = treated["y"] - treated["y_cf"]
@@ -167,22 +214,25 @@ def analyse(panel: pd.DataFrame, treated_unit: str, first_year: int, estimators:
     for fake in placebo_waves:
         before = panel[panel["year"] < first_year]
         if not (before["year"].min() < fake <= before["year"].max()):
-            raise ChipwarError(f"placebo wave {fake} must lie inside the pre-treatment years "
-                               f"{before['year'].min()}-{before['year'].max()}")
+            raise ChipwarError(
+                f"placebo wave {fake} must lie inside the pre-treatment years "
+                f"{before['year'].min()}-{before['year'].max()}"
+            )
         # the estimators with an interval: synth's in-space placebo refits every donor and adds no interval to test
-        fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, reps,
-                                 notes)
+        fake_rows, _ = _estimate(before, treated_unit, fake, [e for e in estimators if e != "synth"], seed, reps, notes)
         placebo_rows += [{"first_year": fake, **row} for row in fake_rows]
-    placebos = pd.DataFrame(placebo_rows, columns=["first_year", "estimator", "estimate", "se", "conf_low",
-                                                   "conf_high", "p_value"])
-    covered = (placebos["conf_low"] <= 0) & (0 <= placebos["conf_high"])
+    placebos = pd.DataFrame(
+        placebo_rows, columns=["first_year", "estimator", "estimate", "se", "conf_low", "conf_high", "p_value"]
+    )
+    covered = (placebos["conf_low"] <= 0) & (placebos["conf_high"] >= 0)
     placebos["covered_zero"] = covered.astype(object).where(placebos["conf_low"].notna(), None)
 
     donors = panel[panel["unit"] != treated_unit].groupby("year")["y"].mean()
     pre = treated.index < first_year
     shift = (treated["y"] - donors)[pre].mean()
-    path = pd.DataFrame({"year": treated.index, "treated": treated["y"].to_numpy(),
-                         "comparison": (donors + shift).to_numpy()})
+    path = pd.DataFrame(
+        {"year": treated.index, "treated": treated["y"].to_numpy(), "comparison": (donors + shift).to_numpy()}
+    )
     path["gap"] = path["treated"] - path["comparison"]
     if simulated:
         path["true_gap"] = true_gap.to_numpy()

@@ -29,7 +29,8 @@ NCSES_TABLES = {"ncses_semiconductor": "10557", "ncses_total": "10551"}
 _SECTIONS_ELSEWHERE = (
     "Sections (b) (PatentsView), (c) (BACI or UN Comtrade) and (d) (a fab list) need files chipwar does not ship: "
     "`chipwar data fetch patentsview baci --dir DIR`, `chipwar data build --dir DIR`, then "
-    "`chipwar study --data DIR` (a fab list in Wikipedia's columns at DIR/fabs/fab_list.csv runs section d).")
+    "`chipwar study --data DIR` (a fab list in Wikipedia's columns at DIR/fabs/fab_list.csv runs section d)."
+)
 
 
 def _table_id(relative: str) -> str:
@@ -40,9 +41,12 @@ def _table_id(relative: str) -> str:
 
 def _store_summary(store: Store) -> dict:
     keys = ("built_at", "chipwar", "duckdb", "pyarrow", "memory_limit", "threads")
-    return {"path": str(store.path), **{k: store.record.get(k) for k in keys},
-            "datasets": {name: {"rows": d["rows"], "files": d["files"]} for name, d in store.record["datasets"].items()},
-            "panels": store.record.get("panels", {})}
+    return {
+        "path": str(store.path),
+        **{k: store.record.get(k) for k in keys},
+        "datasets": {name: {"rows": d["rows"], "files": d["files"]} for name, d in store.record["datasets"].items()},
+        "panels": store.record.get("panels", {}),
+    }
 
 
 def _store_sources(store: Store, datasets: list[str]) -> list[dict]:
@@ -65,8 +69,9 @@ def from_store(config: dict, store: Store) -> Inputs:
         inputs.patents = patentsview_patents(store.path)  # a partial set of tables raises, naming what is missing
         used += [d for d in store.datasets() if d.startswith("patentsview/")]
     else:
-        inputs.notes.append(f"The store {store.path} has no PatentsView tables: the event study over technology "
-                            "classes is skipped.")
+        inputs.notes.append(
+            f"The store {store.path} has no PatentsView tables: the event study over technology classes is skipped."
+        )
     tables = {}
     for key, default_id in NCSES_TABLES.items():
         table_id = _table_id(listed[key]) if listed.get(key) else default_id
@@ -80,8 +85,10 @@ def from_store(config: dict, store: Store) -> Inputs:
     if "ncses_semiconductor" in tables:
         inputs.country_patents = ncses_panel(tables["ncses_semiconductor"], tables.get("ncses_total"))
     else:
-        inputs.notes.append("No NCSES semiconductor patent table (10557) in the store or at "
-                            f"{listed.get('ncses_semiconductor')}: the synthetic control is skipped.")
+        inputs.notes.append(
+            "No NCSES semiconductor patent table (10557) in the store or at "
+            f"{listed.get('ncses_semiconductor')}: the synthetic control is skipped."
+        )
     raw_comtrade = root / listed["comtrade"] if listed.get("comtrade") else None
     if store.has("baci"):
         inputs.trade = baci_flows(store).assign(effect=np.nan)
@@ -93,15 +100,18 @@ def from_store(config: dict, store: Store) -> Inputs:
         inputs.reporter_exports = reporter_exports(io.read_comtrade(raw_comtrade))
         inputs.files["comtrade"] = raw_comtrade
     else:
-        inputs.notes.append("No BACI or Comtrade data in the store or at data.files.comtrade: the trade section is "
-                            "skipped.")
+        inputs.notes.append(
+            "No BACI or Comtrade data in the store or at data.files.comtrade: the trade section is skipped."
+        )
     fabs = root / listed["fabs"] if listed.get("fabs") else None
     if fabs is not None and fabs.is_file():
         inputs.fabs = fab_panel(io.read_fabs(fabs), config["fabs"]["years"])
         inputs.files["fabs"] = fabs
     else:
-        inputs.notes.append(f"No fab list at {fabs}: the fab-capacity section is skipped (no fetched source "
-                            "provides one; put a list in Wikipedia's columns there).")
+        inputs.notes.append(
+            f"No fab list at {fabs}: the fab-capacity section is skipped (no fetched source "
+            "provides one; put a list in Wikipedia's columns there)."
+        )
     inputs.sources = _store_sources(store, used) + [describe(root, p) for k, p in inputs.files.items() if k != "store"]
     return inputs
 
@@ -115,18 +125,29 @@ def from_bundled(config: dict) -> Inputs:
     other sections need."""
     index = bundled.ncses_index().set_index("table_id")
     inputs = Inputs(simulated=False)
-    inputs.country_patents = ncses_panel(bundled.ncses_table("10557").drop(columns="table_id"),
-                                         bundled.ncses_table("10551").drop(columns="table_id"))
+    inputs.country_patents = ncses_panel(
+        bundled.ncses_table("10557").drop(columns="table_id"), bundled.ncses_table("10551").drop(columns="table_id")
+    )
     for key, table_id in NCSES_TABLES.items():
         path = _bundled_file(index.loc[table_id, "file"])
         inputs.files[f"bundled: NCSES {table_id}"] = path
         row = index.loc[table_id]
-        inputs.sources.append({"path": f"chipwar/data/ncses/{row['file']}", "bytes": path.stat().st_size,
-                               "sha256": describe(path.parent, path)["sha256"], "url": row["url"],
-                               "version": row["sources"], "converted_from_sha256": row["original_sha256"],
-                               "citation": row["citation"], "dataset": key})
-    inputs.notes.append("Bundled real data (`chipwar study --real`): NCSES Science and Engineering Indicators tables "
-                        "10557 (USPTO semiconductor patents by economy, 1998-2022) and 10551 (all USPTO patents by "
-                        "economy, 2000-22), US federal statistics shipped with chipwar; they cover section (a) only. "
-                        + _SECTIONS_ELSEWHERE)
+        inputs.sources.append(
+            {
+                "path": f"chipwar/data/ncses/{row['file']}",
+                "bytes": path.stat().st_size,
+                "sha256": describe(path.parent, path)["sha256"],
+                "url": row["url"],
+                "version": row["sources"],
+                "converted_from_sha256": row["original_sha256"],
+                "citation": row["citation"],
+                "dataset": key,
+            }
+        )
+    inputs.notes.append(
+        "Bundled real data (`chipwar study --real`): NCSES Science and Engineering Indicators tables "
+        "10557 (USPTO semiconductor patents by economy, 1998-2022) and 10551 (all USPTO patents by "
+        "economy, 2000-22), US federal statistics shipped with chipwar; they cover section (a) only. "
+        + _SECTIONS_ELSEWHERE
+    )
     return inputs

@@ -36,7 +36,9 @@ def log_effect(table: pd.DataFrame, truth: pd.DataFrame, name: str) -> np.ndarra
     effect = np.zeros(len(table))
     rows = truth[truth["table"] == name]
     if rows.empty:
-        raise ChipwarError(f"world.truth has no effect on table {name!r}; tables with effects: {sorted(set(truth['table']))}")
+        raise ChipwarError(
+            f"world.truth has no effect on table {name!r}; tables with effects: {sorted(set(truth['table']))}"
+        )
     # one vectorised query per injected effect (a handful), not per row
     for query, value in zip(rows["treated"], rows["log_effect"]):
         effect += np.where(table.eval(query).to_numpy(dtype=bool), float(value), 0.0)

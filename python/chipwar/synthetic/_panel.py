@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..model.checks import finite_scale, period_value, time_values
 from .._errors import ChipwarError
+from ..model.checks import finite_scale, period_value, time_values
 from ..model.frame import as_pandas, numeric_column, require_columns
 
 
@@ -35,7 +35,9 @@ def long_panel(data: Any, outcome: str, unit: str, time: str, extra: list[str] |
     out = pd.DataFrame(columns_out)  # built at once: inserting column by column costs more than the checks here
     for key in (unit, time):
         if out[key].isna().any():
-            raise ChipwarError(f"column {key!r} has missing values in {int(out[key].isna().sum())} rows; drop those rows")
+            raise ChipwarError(
+                f"column {key!r} has missing values in {int(out[key].isna().sum())} rows; drop those rows"
+            )
     dup = out.duplicated([unit, time], keep=False)
     if dup.any():
         pairs = out.loc[dup, [unit, time]].drop_duplicates().itertuples(index=False, name=None)
@@ -96,7 +98,9 @@ def resolve_donors(panel: pd.DataFrame, unit: str, treated_unit: Any, donors: An
     """Donor list for one treated unit (default: every other unit), checked against the data."""
     units = sorted(panel[unit].unique().tolist())
     if treated_unit not in units:
-        raise ChipwarError(f"treated unit {treated_unit!r} not found in column {unit!r}; units include {_describe(units)}")
+        raise ChipwarError(
+            f"treated unit {treated_unit!r} not found in column {unit!r}; units include {_describe(units)}"
+        )
     if donors is None:
         chosen = [u for u in units if u != treated_unit]
     else:
@@ -110,8 +114,9 @@ def resolve_donors(panel: pd.DataFrame, unit: str, treated_unit: Any, donors: An
     return chosen
 
 
-def adoption_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str,
-                    estimator: str) -> tuple[list, list, dict]:
+def adoption_design(
+    panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: str, treated: str, estimator: str
+) -> tuple[list, list, dict]:
     """Never-treated controls, treated units and each treated unit's adoption period from the 0/1 column
     ``treated`` (absorbing, at least two pre-periods; ``estimator`` names the caller in the messages)."""
     missing = int(panel[treated].isna().sum())
@@ -132,7 +137,7 @@ def adoption_design(panel: pd.DataFrame, wide: pd.DataFrame, unit: str, time: st
         raise ChipwarError(f"no unit has {treated!r} == 1; mark the treated unit-periods with 1")
     check_donors(controls, unit)
     first_on = values.argmax(axis=1)
-    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, first_on[i]:].all()]
+    not_absorbing = [u for i, u in enumerate(wide.index) if ever[i] and not values[i, first_on[i] :].all()]
     if not_absorbing:
         raise ChipwarError(
             f"treatment in {treated!r} switches off again for {_describe(not_absorbing)}; {estimator} needs treatment "

@@ -15,10 +15,17 @@ def _axes(ax: Any) -> Any:
     return ax
 
 
-def plot_trajectories(treated: pd.Series, synthetic: pd.Series, treatment_time: Any, ax: Any = None,
-                      labels: tuple[str, str] = ("treated", "synthetic"), title: str = "",
-                      period_weights: pd.Series | None = None, band: pd.DataFrame | None = None,
-                      band_label: str = "conformal interval") -> Any:
+def plot_trajectories(
+    treated: pd.Series,
+    synthetic: pd.Series,
+    treatment_time: Any,
+    ax: Any = None,
+    labels: tuple[str, str] = ("treated", "synthetic"),
+    title: str = "",
+    period_weights: pd.Series | None = None,
+    band: pd.DataFrame | None = None,
+    band_label: str = "conformal interval",
+) -> Any:
     """Treated and synthetic outcome paths with the treatment time marked (optionally time weights and a band)."""
     ax = _axes(ax)
     ax.plot(treated.index, treated.to_numpy(), color="black", label=labels[0])
@@ -29,7 +36,9 @@ def plot_trajectories(treated: pd.Series, synthetic: pd.Series, treatment_time: 
         # Time weights as bars along the bottom, scaled to a tenth of the plotted range.
         low, high = ax.get_ylim()
         heights = period_weights / period_weights.max() * (high - low) / 10
-        ax.bar(period_weights.index, heights.to_numpy(), bottom=low, color="tab:orange", alpha=0.6, label="time weights")
+        ax.bar(
+            period_weights.index, heights.to_numpy(), bottom=low, color="tab:orange", alpha=0.6, label="time weights"
+        )
     ax.axvline(treatment_time, color="grey", linestyle=":")
     ax.set_title(title)
     ax.legend()

@@ -53,8 +53,16 @@ class ScpiData:
         return self.c.shape[1]
 
 
-def scpi_data(data: Any, outcome: str, unit: str, time: str, treated: str, features: list[str] | None,
-              constant: bool, cointegrated: bool) -> list[ScpiData]:
+def scpi_data(
+    data: Any,
+    outcome: str,
+    unit: str,
+    time: str,
+    treated: str,
+    features: list[str] | None,
+    constant: bool,
+    cointegrated: bool,
+) -> list[ScpiData]:
     """Validate the panel and build scpi's matrices for every treated unit (scpi_pkg's ``scdataMulti``): each
     against the never-treated donors over its own pre-period (before its first treated period) and post-period
     (from it to the panel's end); features default to the outcome alone, unscaled."""
@@ -65,12 +73,25 @@ def scpi_data(data: Any, outcome: str, unit: str, time: str, treated: str, featu
     wide = wide_outcome(panel, outcome, unit, time)
     donors, treated_units, starts = adoption_design(panel, wide, unit, time, treated, "scpi")
     values = {f: wide if f == outcome else wide_outcome(panel, f, unit, time, need_complete=False) for f in features}
-    return [_unit_data(wide, values, features, outcome, unit, time, u, starts[u], donors, constant, cointegrated)
-            for u in treated_units]
+    return [
+        _unit_data(wide, values, features, outcome, unit, time, u, starts[u], donors, constant, cointegrated)
+        for u in treated_units
+    ]
 
 
-def _unit_data(wide: pd.DataFrame, values: dict[str, pd.DataFrame], features: list[str], outcome: str, unit: str,
-               time: str, treated_unit: Any, start: Any, donors: list, constant: bool, cointegrated: bool) -> ScpiData:
+def _unit_data(
+    wide: pd.DataFrame,
+    values: dict[str, pd.DataFrame],
+    features: list[str],
+    outcome: str,
+    unit: str,
+    time: str,
+    treated_unit: Any,
+    start: Any,
+    donors: list,
+    constant: bool,
+    cointegrated: bool,
+) -> ScpiData:
     pre = wide.columns[wide.columns < start]
     post = wide.columns[wide.columns >= start]
     units = donors + [treated_unit]
@@ -97,11 +118,21 @@ def _unit_data(wide: pd.DataFrame, values: dict[str, pd.DataFrame], features: li
     p = np.hstack([post_donors, np.ones((len(post), 1))]) if constant else post_donors
     outcome_index = features.index(outcome) if outcome in features else None
     return ScpiData(
-        a=a, b=b, c=c, p=p, features=features, feature_rows=rows,
-        outcome_rows=rows[outcome_index] if outcome_index is not None else slice(0, 0), donors=donors,
-        treated_unit=treated_unit, pre_periods=pre, post_periods=post,
+        a=a,
+        b=b,
+        c=c,
+        p=p,
+        features=features,
+        feature_rows=rows,
+        outcome_rows=rows[outcome_index] if outcome_index is not None else slice(0, 0),
+        donors=donors,
+        treated_unit=treated_unit,
+        pre_periods=pre,
+        post_periods=post,
         y_pre=wide.loc[treated_unit, pre].to_numpy(dtype=np.float64),
         y_post=wide.loc[treated_unit, post].to_numpy(dtype=np.float64),
-        pre_donor_outcomes=wide.loc[donors, pre].to_numpy(dtype=np.float64).T, constant=constant,
-        cointegrated=cointegrated, outcome_in_features=outcome_index is not None,
+        pre_donor_outcomes=wide.loc[donors, pre].to_numpy(dtype=np.float64).T,
+        constant=constant,
+        cointegrated=cointegrated,
+        outcome_in_features=outcome_index is not None,
     )

@@ -42,7 +42,7 @@ def _lag_within(matrix: np.ndarray, rows: list[slice], lag: int) -> np.ndarray:
     for block in rows:
         size = block.stop - block.start
         if lag < size:
-            out[block.start + lag:block.stop] = matrix[block.start:block.stop - lag]
+            out[block.start + lag : block.stop] = matrix[block.start : block.stop - lag]
     return out
 
 
@@ -72,8 +72,12 @@ def choose_rho(res: np.ndarray, b: np.ndarray, w: np.ndarray, n_extra: int, rho:
     return float(value)
 
 
-def local_geometry(constraint: WeightConstraint, w: np.ndarray, rho: float, rho_max: float,
-                   ) -> tuple[np.ndarray, WeightConstraint]:
+def local_geometry(
+    constraint: WeightConstraint,
+    w: np.ndarray,
+    rho: float,
+    rho_max: float,
+) -> tuple[np.ndarray, WeightConstraint]:
     """Active donors and the constraint set of the simulated problems (scpi's ``local_geom`` / ``localgeom2step``):
     weights below rho keep their value as lower bound (simplex, L1-L2); a nearly binding norm constraint is relaxed
     by rho (lasso: L1 norm; ridge / L1-L2: the squared L2 norm against Q, with the threshold min(2 ||w|| rho,
@@ -95,7 +99,7 @@ def local_geometry(constraint: WeightConstraint, w: np.ndarray, rho: float, rho_
             q = norm + rho
     elif name in ("ridge", "L1-L2"):
         radius = q if name == "ridge" else q2
-        norm = float((w ** 2).sum())
+        norm = float((w**2).sum())
         if norm - radius > -min(2 * np.sqrt(norm) * rho, rho_max):
             radius = norm + rho
         q, q2 = (radius, q2) if name == "ridge" else (q, radius)
@@ -117,7 +121,7 @@ def degrees_of_freedom(units: list[UnitFit]) -> float:
     (simplex; the 1 once, as scpi_pkg subtracts it), the ridge's effective degrees of freedom sum d^2 / (d^2 +
     lambda) over the singular values of each unit's B (ridge, L1-L2; scpi_pkg uses the last unit's lambda); plus KM."""
     name = units[0].constraint.name
-    weights = np.concatenate([u.coef[:u.data.n_donors] for u in units])
+    weights = np.concatenate([u.coef[: u.data.n_donors] for u in units])
     if name == "ols":
         df = float(len(weights))
     elif name == "lasso":
@@ -128,7 +132,7 @@ def degrees_of_freedom(units: list[UnitFit]) -> float:
         lam = units[-1].constraint.lam
         d = np.concatenate([np.linalg.svd(u.data.b, compute_uv=False) for u in units])
         d = d[d > 0]
-        df = float(np.sum(d ** 2 / (d ** 2 + lam)))
+        df = float(np.sum(d**2 / (d**2 + lam)))
     return df + sum(u.data.n_extra for u in units)
 
 
@@ -142,8 +146,9 @@ class UnitFit:
     active: np.ndarray
 
 
-def _residual_design(unit: UnitFit, u_order: int, u_lags: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray,
-                                                                           np.ndarray, np.ndarray]:
+def _residual_design(
+    unit: UnitFit, u_order: int, u_lags: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, np.ndarray]:
     """scpi's ``u_des_prep`` for one unit on its rows with a complete design: (design, flexible design, columns
     of the donor part, residuals, Z, kept rows). The donor part (active donors, in first differences for
     cointegrated data, a constant, lags) is interacted with feature dummies in the flexible design; C is not."""
@@ -170,8 +175,13 @@ def _residual_design(unit: UnitFit, u_order: int, u_lags: int) -> tuple[np.ndarr
     return design, flex, n_b, res[keep], z[keep], keep
 
 
-def pseudo_residuals(units: list[UnitFit], u_missp: bool, u_sigma: str, u_order: int, u_lags: int,
-                     ) -> list[PseudoResiduals]:
+def pseudo_residuals(
+    units: list[UnitFit],
+    u_missp: bool,
+    u_sigma: str,
+    u_order: int,
+    u_lags: int,
+) -> list[PseudoResiduals]:
     """E[u|H] by least squares on the design H, then Sigma = Z' diag((u - E[u|H])^2 vc) Z / T^2 with HC weights vc
     (scpi_pkg's ``scpi``). Several treated units are pooled as scpi_pkg pools them: T, the degrees of freedom of
     HC1 and the choice of design (the mean alone when T - 10 does not exceed the columns of all units' designs)
@@ -203,8 +213,11 @@ def pseudo_residuals(units: list[UnitFit], u_missp: bool, u_sigma: str, u_order:
             leverage = np.diag(z_k @ np.linalg.pinv(z_k.T @ z_k) @ z_k.T)
             vc = 1 / (1 - leverage) if u_sigma == "HC2" else 1 / (1 - leverage) ** 2
         omega = (res_k - u_mean) ** 2 * vc
-        out.append(PseudoResiduals(q=z_k.T @ z_k / n_rows, sigma=(z_k.T * omega) @ z_k / n_rows ** 2, n_rows=n_rows,
-                                   degrees_of_freedom=df))
+        out.append(
+            PseudoResiduals(
+                q=z_k.T @ z_k / n_rows, sigma=(z_k.T * omega) @ z_k / n_rows**2, n_rows=n_rows, degrees_of_freedom=df
+            )
+        )
     return out
 
 
@@ -240,9 +253,9 @@ def _raw_out_of_sample_design(unit: UnitFit, e_order: int) -> tuple[np.ndarray, 
         if data.cointegrated:
             b_diff = data.b - _lag_within(data.b, data.feature_rows, 1)
             x0 = np.hstack([b_diff, data.c])[rows][:, columns]
-            post = data.p[:, :data.n_donors]
+            post = data.p[:, : data.n_donors]
             p_diff = np.vstack([post[:1] - data.b[rows][-1:], np.diff(post, axis=0)])
-            x1 = np.hstack([p_diff[:, active], data.p[:, data.n_donors:]])
+            x1 = np.hstack([p_diff[:, active], data.p[:, data.n_donors :]])
         else:
             x0 = z[rows][:, columns]
             x1 = data.p[:, columns]
@@ -274,8 +287,11 @@ def out_of_sample_designs(units: list[UnitFit], e_order: int) -> list[OutOfSampl
     return designs
 
 
-def out_of_sample_bounds(designs: list[OutOfSampleDesign], method: str, alpha: float,
-                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+def out_of_sample_bounds(
+    designs: list[OutOfSampleDesign],
+    method: str,
+    alpha: float,
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Lower and upper bounds of each unit's post-period error at level alpha on each side (scpi's ``scpi_out`` on
     the units' block-diagonal design: the regressions are each unit's own; the quantiles of the location-scale
     method and of the design-free quantile method are taken over all units' residuals)."""
@@ -284,13 +300,15 @@ def out_of_sample_bounds(designs: list[OutOfSampleDesign], method: str, alpha: f
             pooled = np.concatenate([d.e_res for d in designs])
             low, high = np.quantile(pooled, alpha), np.quantile(pooled, 1 - alpha)
             return [(np.full(len(d.x1), low), np.full(len(d.x1), high)) for d in designs]
-        return [(d.x1 @ quantile_regression(d.e_res, d.x0, alpha), d.x1 @ quantile_regression(d.e_res, d.x0, 1 - alpha))
-                for d in designs]
+        return [
+            (d.x1 @ quantile_regression(d.e_res, d.x0, alpha), d.x1 @ quantile_regression(d.e_res, d.x0, 1 - alpha))
+            for d in designs
+        ]
     moments = []
     for d in designs:
         coef = _lstsq_fit(d.e_res, d.x0)
         e_mean, resid = d.x1 @ coef, d.e_res - d.x0 @ coef
-        var_coef = _lstsq_fit(np.log(resid ** 2), d.x0)
+        var_coef = _lstsq_fit(np.log(resid**2), d.x0)
         iqr = np.abs(d.x1 @ quantile_regression(resid, d.x0, 0.75) - d.x1 @ quantile_regression(resid, d.x0, 0.25))
         e_sig = np.minimum(np.sqrt(np.exp(d.x1 @ var_coef)), iqr / 1.34)
         moments.append((e_mean, e_sig, resid / np.sqrt(np.exp(d.x0 @ var_coef))))

@@ -84,15 +84,20 @@ def resolve_constraint(w_constr: str, data: ScpiData, q: float | None, q2: float
     if w_constr in ("simplex", "lasso"):
         return WeightConstraint(w_constr, q=1.0 if q is None else float(q))
     z = data.z
-    rules = [_ridge_q(data.a[rows], z[rows], data.n_donors, data.n_extra)
-             for rows in data.feature_rows if rows.stop - rows.start >= 5]
+    rules = [
+        _ridge_q(data.a[rows], z[rows], data.n_donors, data.n_extra)
+        for rows in data.feature_rows
+        if rows.stop - rows.start >= 5
+    ]
     if not rules:
         rules = [_ridge_q(data.a, z, data.n_donors, data.n_extra)]
     default_q = max(min(r[0] for r in rules), 0.5)
     lam = rules[-1][1]  # scpi keeps the penalty of the last feature examined
     if w_constr == "ridge":
         return WeightConstraint("ridge", q=default_q if q is None else float(q), lam=lam)
-    return WeightConstraint("L1-L2", q=1.0 if q is None else float(q), q2=default_q if q2 is None else float(q2), lam=lam)
+    return WeightConstraint(
+        "L1-L2", q=1.0 if q is None else float(q), q2=default_q if q2 is None else float(q2), lam=lam
+    )
 
 
 def fit_weights(data: ScpiData, constraint: WeightConstraint) -> np.ndarray:

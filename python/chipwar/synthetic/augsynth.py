@@ -39,22 +39,31 @@ class AugsynthResult(Result):
         return self.att
 
     def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame({"unit": self.weights.index, "weight": self.weights.to_numpy(),
-                             "sc_weight": self.sc_weights.to_numpy()})
+        return pd.DataFrame(
+            {"unit": self.weights.index, "weight": self.weights.to_numpy(), "sc_weight": self.sc_weights.to_numpy()}
+        )
 
     def summary(self) -> str:
-        return "\n".join([
-            f"Ridge-augmented synthetic control for {self.treated_unit!r} at {self.treatment_time!r} "
-            f"(ridge {self.ridge:.4g}{', cross-validated' if self.cross_validated else ''})",
-            f"ATT {self.att:.6g} (SC alone {self.sc_att:.6g}); pre-period RMSPE {self.pre_rmspe:.6g} "
-            f"(SC alone {self.sc_pre_rmspe:.6g})",
-        ])
+        return "\n".join(
+            [
+                f"Ridge-augmented synthetic control for {self.treated_unit!r} at {self.treatment_time!r} "
+                f"(ridge {self.ridge:.4g}{', cross-validated' if self.cross_validated else ''})",
+                f"ATT {self.att:.6g} (SC alone {self.sc_att:.6g}); pre-period RMSPE {self.pre_rmspe:.6g} "
+                f"(SC alone {self.sc_pre_rmspe:.6g})",
+            ]
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Treated vs augmented synthetic outcome."""
         path = self.path.set_index("time")
-        return plot_trajectories(path["treated"], path["synthetic"], self.treatment_time, ax=ax,
-                                 labels=(str(self.treated_unit), "augmented synthetic"), title="Augmented SC")
+        return plot_trajectories(
+            path["treated"],
+            path["synthetic"],
+            self.treatment_time,
+            ax=ax,
+            labels=(str(self.treated_unit), "augmented synthetic"),
+            title="Augmented SC",
+        )
 
 
 def ridge_augmented_weights(y0_pre: np.ndarray, y1_pre: np.ndarray, sc_weights: np.ndarray, ridge: float) -> np.ndarray:
@@ -146,7 +155,13 @@ def augsynth(
     return AugsynthResult(
         weights=pd.Series(weights, index=pd.Index(donors, name=unit), name="weight"),
         sc_weights=pd.Series(gamma, index=pd.Index(donors, name=unit), name="sc_weight"),
-        path=path, att=float(gap[n_pre:].mean()), pre_rmspe=float(np.sqrt(np.mean(gap[:n_pre] ** 2))),
-        sc_att=float(sc_gap[n_pre:].mean()), sc_pre_rmspe=float(np.sqrt(np.mean(sc_gap[:n_pre] ** 2))),
-        ridge=float(ridge), cross_validated=cross_validated, treated_unit=treated_unit, treatment_time=treatment_time,
+        path=path,
+        att=float(gap[n_pre:].mean()),
+        pre_rmspe=float(np.sqrt(np.mean(gap[:n_pre] ** 2))),
+        sc_att=float(sc_gap[n_pre:].mean()),
+        sc_pre_rmspe=float(np.sqrt(np.mean(sc_gap[:n_pre] ** 2))),
+        ridge=float(ridge),
+        cross_validated=cross_validated,
+        treated_unit=treated_unit,
+        treatment_time=treatment_time,
     )

@@ -64,13 +64,17 @@ class ScpiResult(Result):
         band = self.intervals[method]
         effect = self.effects["effect"]
         periods = list(effect.index)
-        return pd.DataFrame({
-            "term": ["ATT"] + [f"effect::{t}" for t in periods],
-            "estimate": np.concatenate([[self.estimate], effect.to_numpy()]),
-            "std_error": np.nan, "statistic": np.nan, "p_value": np.nan,
-            "conf_low": np.concatenate([[np.nan], self.effects["treated"].to_numpy() - band["upper"].to_numpy()]),
-            "conf_high": np.concatenate([[np.nan], self.effects["treated"].to_numpy() - band["lower"].to_numpy()]),
-        })
+        return pd.DataFrame(
+            {
+                "term": ["ATT"] + [f"effect::{t}" for t in periods],
+                "estimate": np.concatenate([[self.estimate], effect.to_numpy()]),
+                "std_error": np.nan,
+                "statistic": np.nan,
+                "p_value": np.nan,
+                "conf_low": np.concatenate([[np.nan], self.effects["treated"].to_numpy() - band["upper"].to_numpy()]),
+                "conf_high": np.concatenate([[np.nan], self.effects["treated"].to_numpy() - band["lower"].to_numpy()]),
+            }
+        )
 
     def summary(self) -> str:
         top = self.weights[self.weights.abs() > 1e-6].sort_values(ascending=False).head(6)
@@ -78,13 +82,17 @@ class ScpiResult(Result):
         radius = f", Q {self.constraint.q:.4g}" if np.isfinite(self.constraint.q) else ""
         covered = int(((self.effects["treated"] >= band["lower"]) & (self.effects["treated"] <= band["upper"])).sum())
         lines = [
-            (f"Synthetic control (scpi, {self.constraint.name} weights{radius}) for {self.treated_unit!r} from "
-             f"{self.treatment_time!r}: {len(self.weights)} donors, {len(self.synthetic) - len(self.effects)} pre- "
-             f"and {len(self.effects)} post-periods"),
+            (
+                f"Synthetic control (scpi, {self.constraint.name} weights{radius}) for {self.treated_unit!r} from "
+                f"{self.treatment_time!r}: {len(self.weights)} donors, {len(self.synthetic) - len(self.effects)} pre- "
+                f"and {len(self.effects)} post-periods"
+            ),
             f"Average post-period effect {self.estimate:.6g}; pre-period RMSE {self.pre_rmse:.6g}",
-            (f"Prediction intervals ({self.interval_method}, u_alpha {self.u_alpha:g}, e_alpha {self.e_alpha:g}, "
-             f"{self.sims} simulations, rho {self.rho:.4g}): the treated outcome lies inside in {covered} of "
-             f"{len(self.effects)} post-periods"),
+            (
+                f"Prediction intervals ({self.interval_method}, u_alpha {self.u_alpha:g}, e_alpha {self.e_alpha:g}, "
+                f"{self.sims} simulations, rho {self.rho:.4g}): the treated outcome lies inside in {covered} of "
+                f"{len(self.effects)} post-periods"
+            ),
             "Top weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
         ]
         return "\n".join(lines)
@@ -93,9 +101,14 @@ class ScpiResult(Result):
         """Treated against synthetic outcome, with the prediction band of ``method`` over the post-period."""
         method = self.interval_method if method is None else method
         return plot_trajectories(
-            self.synthetic["treated"], self.synthetic["synthetic"], self.treatment_time, ax=ax,
-            labels=("treated", "synthetic control"), title=f"scpi ({self.constraint.name}): {method} intervals",
-            band=self.intervals[method], band_label=f"{method} prediction interval",
+            self.synthetic["treated"],
+            self.synthetic["synthetic"],
+            self.treatment_time,
+            ax=ax,
+            labels=("treated", "synthetic control"),
+            title=f"scpi ({self.constraint.name}): {method} intervals",
+            band=self.intervals[method],
+            band_label=f"{method} prediction interval",
         )
 
     def plot_weights(self, ax: Any = None) -> Any:
@@ -120,15 +133,28 @@ class ScpiMultiResult(Result):
         rows = []
         for name, result in self.units.items():
             table = result.tidy(method).iloc[1:].copy()
-            table["term"] = [f"effect::{name}::{t[len('effect::'):]}" for t in table["term"]]
+            table["term"] = [f"effect::{name}::{t[len('effect::') :]}" for t in table["term"]]
             rows.append(table)
-        head = pd.DataFrame({"term": ["ATT"], "estimate": [self.estimate], "std_error": [np.nan], "statistic": [np.nan],
-                             "p_value": [np.nan], "conf_low": [np.nan], "conf_high": [np.nan]})
+        head = pd.DataFrame(
+            {
+                "term": ["ATT"],
+                "estimate": [self.estimate],
+                "std_error": [np.nan],
+                "statistic": [np.nan],
+                "p_value": [np.nan],
+                "conf_low": [np.nan],
+                "conf_high": [np.nan],
+            }
+        )
         return pd.concat([head, *rows], ignore_index=True)
 
     def summary(self) -> str:
-        lines = [(f"Synthetic control (scpi) for {len(self.units)} treated units; average effect over treated "
-                 f"unit-periods {self.estimate:.6g}")]
+        lines = [
+            (
+                f"Synthetic control (scpi) for {len(self.units)} treated units; average effect over treated "
+                f"unit-periods {self.estimate:.6g}"
+            )
+        ]
         lines += ["  " + r.summary().splitlines()[0] for r in self.units.values()]
         return "\n".join(lines)
 
@@ -150,15 +176,28 @@ def _bounds_chunk(task: tuple) -> tuple[np.ndarray, np.ndarray, int]:
     return kernels.scpi_insample_bounds(q, beta, draws, p_rows, name, n_weights, q1, q2, lower)
 
 
-def _check_options(w_constr: str, e_method: str, u_sigma: str, u_order: int, e_order: int, u_lags: int, e_lags: int,
-                   sims: int, level: float, u_alpha: float | None, e_alpha: float | None) -> tuple[float, float]:
+def _check_options(
+    w_constr: str,
+    e_method: str,
+    u_sigma: str,
+    u_order: int,
+    e_order: int,
+    u_lags: int,
+    e_lags: int,
+    sims: int,
+    level: float,
+    u_alpha: float | None,
+    e_alpha: float | None,
+) -> tuple[float, float]:
     if e_method not in (*E_METHODS, "all"):
         raise ChipwarError(f"e_method must be one of {(*E_METHODS, 'all')}, got {e_method!r}")
     if u_sigma not in U_SIGMAS:
         raise ChipwarError(f"u_sigma must be one of {U_SIGMAS}, got {u_sigma!r}")
     for name, value in (("u_order", u_order), ("e_order", e_order)):
         if value not in (0, 1):
-            raise ChipwarError(f"{name} must be 0 or 1 (scpi's higher polynomial orders are not supported yet), got {value!r}")
+            raise ChipwarError(
+                f"{name} must be 0 or 1 (scpi's higher polynomial orders are not supported yet), got {value!r}"
+            )
     if not isinstance(u_lags, (int, np.integer)) or u_lags < 0:
         raise ChipwarError(f"u_lags must be a nonnegative integer, got {u_lags!r}")
     if e_lags != 0:
@@ -268,14 +307,15 @@ def scpi(
     >>> round(float(fit.weights.sum()), 6), list(fit.intervals)
     (1.0, ['insample', 'gaussian', 'ls', 'qreg'])
     """
-    u_alpha, e_alpha = _check_options(w_constr, e_method, u_sigma, u_order, e_order, u_lags, e_lags, sims, level,
-                                      u_alpha, e_alpha)
+    u_alpha, e_alpha = _check_options(
+        w_constr, e_method, u_sigma, u_order, e_order, u_lags, e_lags, sims, level, u_alpha, e_alpha
+    )
     prepared = scpi_data(data, outcome, unit, time, treated, features, constant, cointegrated_data)
     units, rhos, geometries = [], [], []
     for one in prepared:  # weights, rho and local geometry unit by unit (V = I makes the weight problems separate)
         constraint = resolve_constraint(w_constr, one, Q, Q2)
         coef = fit_weights(one, constraint)
-        w = coef[:one.n_donors]
+        w = coef[: one.n_donors]
         rhos.append(choose_rho(one.a - one.z @ coef, one.b, w, one.n_extra, rho, rho_max))
         active, geometry = local_geometry(constraint, w, rhos[-1], rho_max)
         units.append(UnitFit(one, constraint, coef, active))
@@ -286,38 +326,77 @@ def scpi(
     chunks = replicate_chunks(sims, executor, progress)
     tasks = []
     for k, (unit_fit, geometry, moment) in enumerate(zip(units, geometries, moments)):
-        draws = sigma_root(moment.sigma) @ normals[first[k]:first[k + 1]]  # each unit's rows of one draw matrix
+        draws = sigma_root(moment.sigma) @ normals[first[k] : first[k + 1]]  # each unit's rows of one draw matrix
         q1, q2, lower = geometry._core_args(unit_fit.data.n_donors)
-        tasks += [(draws[:, chunk], moment.q, unit_fit.coef, unit_fit.data.p, geometry.name, unit_fit.data.n_donors,
-                   q1, q2, lower) for chunk in chunks]
+        tasks += [
+            (
+                draws[:, chunk],
+                moment.q,
+                unit_fit.coef,
+                unit_fit.data.p,
+                geometry.name,
+                unit_fit.data.n_donors,
+                q1,
+                q2,
+                lower,
+            )
+            for chunk in chunks
+        ]
     outputs = run_tasks(_bounds_chunk, tasks, executor=executor, progress=progress, desc="scpi simulations")
     problems = 2 * sims * sum(u.data.p.shape[0] for u in units)
     failed = int(sum(o[2] for o in outputs))
     if failed > 0.1 * problems:
-        warnings.warn(f"scpi: {failed} of {problems} simulated problems had no finite solution (their bounds are "
-                      "left out)", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            f"scpi: {failed} of {problems} simulated problems had no finite solution (their bounds are left out)",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     designs = out_of_sample_designs(units, e_order)
     methods = E_METHODS if e_method == "all" else (e_method,)
     e_bounds = {m: out_of_sample_bounds(designs, m, e_alpha / 2) for m in methods}
     results = []
     for k, unit_fit in enumerate(units):
-        mine = outputs[k * len(chunks):(k + 1) * len(chunks)]
+        mine = outputs[k * len(chunks) : (k + 1) * len(chunks)]
         lower_sims, upper_sims = np.vstack([o[0] for o in mine]), np.vstack([o[1] for o in mine])
-        results.append(_result(unit_fit, rhos[k], lower_sims, upper_sims, {m: b[k] for m, b in e_bounds.items()},
-                               e_method, e_alpha, u_alpha, sims, moments[k]))
+        results.append(
+            _result(
+                unit_fit,
+                rhos[k],
+                lower_sims,
+                upper_sims,
+                {m: b[k] for m, b in e_bounds.items()},
+                e_method,
+                e_alpha,
+                u_alpha,
+                sims,
+                moments[k],
+            )
+        )
     return results[0] if len(results) == 1 else ScpiMultiResult(units={r.treated_unit: r for r in results})
 
 
-def _result(unit_fit: UnitFit, rho: float, lower_sims: np.ndarray, upper_sims: np.ndarray,
-            e_bounds: dict[str, tuple[np.ndarray, np.ndarray]], e_method: str, e_alpha: float, u_alpha: float,
-            sims: int, moments: Any) -> ScpiResult:
+def _result(
+    unit_fit: UnitFit,
+    rho: float,
+    lower_sims: np.ndarray,
+    upper_sims: np.ndarray,
+    e_bounds: dict[str, tuple[np.ndarray, np.ndarray]],
+    e_method: str,
+    e_alpha: float,
+    u_alpha: float,
+    sims: int,
+    moments: Any,
+) -> ScpiResult:
     prepared, constraint, coef = unit_fit.data, unit_fit.constraint, unit_fit.coef
     w_lb = np.nanquantile(lower_sims, u_alpha / 2, axis=0)
     w_ub = np.nanquantile(upper_sims, 1 - u_alpha / 2, axis=0)
     post, pre = prepared.post_periods, prepared.pre_periods
     fit_post = prepared.p @ coef
-    fit_pre = prepared.z[prepared.outcome_rows] @ coef if prepared.outcome_in_features else (
-        np.hstack([prepared.pre_donor_outcomes, prepared.c[:len(pre)]]) @ coef)
+    fit_pre = (
+        prepared.z[prepared.outcome_rows] @ coef
+        if prepared.outcome_in_features
+        else (np.hstack([prepared.pre_donor_outcomes, prepared.c[: len(pre)]]) @ coef)
+    )
     intervals = {"insample": pd.DataFrame({"lower": fit_post + w_lb, "upper": fit_post + w_ub}, index=post)}
     for method, (e_lb, e_ub) in e_bounds.items():
         intervals[method] = pd.DataFrame({"lower": fit_post + w_lb + e_lb, "upper": fit_post + w_ub + e_ub}, index=post)
@@ -327,15 +406,36 @@ def _result(unit_fit: UnitFit, rho: float, lower_sims: np.ndarray, upper_sims: n
     names = [*prepared.donors, *(["constant"] if prepared.constant else [])]
     return ScpiResult(
         estimate=float(effect.mean()),
-        weights=pd.Series(coef[:prepared.n_donors], index=pd.Index(prepared.donors), name="weight"),
-        coefficients=pd.Series(coef, index=names, name="coefficient"), constraint=constraint,
-        synthetic=pd.DataFrame({"treated": np.concatenate([prepared.y_pre, prepared.y_post]),
-                                "synthetic": np.concatenate([fit_pre, fit_post])}, index=pre.append(post)),
+        weights=pd.Series(coef[: prepared.n_donors], index=pd.Index(prepared.donors), name="weight"),
+        coefficients=pd.Series(coef, index=names, name="coefficient"),
+        constraint=constraint,
+        synthetic=pd.DataFrame(
+            {
+                "treated": np.concatenate([prepared.y_pre, prepared.y_post]),
+                "synthetic": np.concatenate([fit_pre, fit_post]),
+            },
+            index=pre.append(post),
+        ),
         intervals=intervals,
-        effects=pd.DataFrame({"treated": prepared.y_post, "synthetic": fit_post, "effect": effect,
-                              "conf_low": prepared.y_post - band["upper"].to_numpy(),
-                              "conf_high": prepared.y_post - band["lower"].to_numpy()}, index=post),
-        interval_method=interval_method, treated_unit=prepared.treated_unit, treatment_time=post[0], rho=rho,
-        u_alpha=u_alpha, e_alpha=e_alpha, sims=sims, insample_draws=(lower_sims, upper_sims), sigma=moments.sigma,
-        pre_rmse=float(np.sqrt(np.mean((prepared.y_pre - fit_pre) ** 2))), data=prepared,
+        effects=pd.DataFrame(
+            {
+                "treated": prepared.y_post,
+                "synthetic": fit_post,
+                "effect": effect,
+                "conf_low": prepared.y_post - band["upper"].to_numpy(),
+                "conf_high": prepared.y_post - band["lower"].to_numpy(),
+            },
+            index=post,
+        ),
+        interval_method=interval_method,
+        treated_unit=prepared.treated_unit,
+        treatment_time=post[0],
+        rho=rho,
+        u_alpha=u_alpha,
+        e_alpha=e_alpha,
+        sims=sims,
+        insample_draws=(lower_sims, upper_sims),
+        sigma=moments.sigma,
+        pre_rmse=float(np.sqrt(np.mean((prepared.y_pre - fit_pre) ** 2))),
+        data=prepared,
     )

@@ -123,9 +123,20 @@ def sdid(
         # imported here: the staggered estimator builds on this module's helpers
         from .sdid_staggered import staggered_sdid
 
-        return staggered_sdid(wide, controls, starts, estimator=estimator, se=se, reps=reps, seed=seed,
-                              covariate_coef=beta, executor=executor, progress=progress, outcome=outcome,
-                              level=level)
+        return staggered_sdid(
+            wide,
+            controls,
+            starts,
+            estimator=estimator,
+            se=se,
+            reps=reps,
+            seed=seed,
+            covariate_coef=beta,
+            executor=executor,
+            progress=progress,
+            outcome=outcome,
+            level=level,
+        )
     start = starts[treated_units[0]]
     y = wide.loc[controls + treated_units].to_numpy(dtype=np.float64)
     n0, n = len(controls), y.shape[0]
@@ -138,7 +149,9 @@ def sdid(
     if se == "placebo" and n0 <= n1:
         raise ChipwarError(f"the placebo SE needs more control than treated units ({n0} vs {n1}); use se='bootstrap'")
     if se == "jackknife" and n1 < 2:
-        raise ChipwarError("the jackknife SE is undefined with a single treated unit (synthdid returns NA); use se='placebo'")
+        raise ChipwarError(
+            "the jackknife SE is undefined with a single treated unit (synthdid returns NA); use se='placebo'"
+        )
     rng = np.random.default_rng(seed)
     designs = _replicate_designs(se, n0, n, reps, rng)
     rep_opts = dict(opts)
@@ -150,8 +163,9 @@ def sdid(
         offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).tolist()
         tasks.append((t0, rep_opts, omega, lam, np.concatenate(rows).tolist(), offsets, [designs[i][1] for i in chunk]))
     # the panel is shared by every chunk: sent once to a dask cluster, not once per chunk
-    outputs = run_tasks(_replicate_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}",
-                        shared={"y": y})
+    outputs = run_tasks(
+        _replicate_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}", shared={"y": y}
+    )
     replicates = np.concatenate([o[0] for o in outputs])
     converged = converged and all(o[1] for o in outputs)
     std_error = replicate_se(se, replicates)
@@ -159,9 +173,20 @@ def sdid(
         warn_not_converged(stacklevel=2)
     time_weights = pd.Series(lam, index=wide.columns[:t0], name="time_weight")
     return SdidResult(
-        estimate=float(estimate), se=std_error, se_method=se, reps=len(replicates), estimator=estimator,
+        estimate=float(estimate),
+        se=std_error,
+        se_method=se,
+        reps=len(replicates),
+        estimator=estimator,
         unit_weights=pd.Series(omega, index=pd.Index(controls, name=unit), name="unit_weight"),
-        time_weights=time_weights.rename_axis(time), replicates=replicates, converged=bool(converged),
-        treated_units=treated_units, treatment_time=start, n_treated=n1, n_post=t1, covariate_coef=beta,
-        outcomes=wide, level=level,
+        time_weights=time_weights.rename_axis(time),
+        replicates=replicates,
+        converged=bool(converged),
+        treated_units=treated_units,
+        treatment_time=start,
+        n_treated=n1,
+        n_post=t1,
+        covariate_coef=beta,
+        outcomes=wide,
+        level=level,
     )

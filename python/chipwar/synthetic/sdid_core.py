@@ -19,8 +19,11 @@ from ._plots import plot_trajectories
 
 _ESTIMATORS = ("sdid", "sc", "did")
 _SE_METHODS = ("placebo", "bootstrap", "jackknife")
-ESTIMATOR_NAMES = {"sdid": "Synthetic difference-in-differences", "sc": "Synthetic control (synthdid)",
-                   "did": "Difference-in-differences"}
+ESTIMATOR_NAMES = {
+    "sdid": "Synthetic difference-in-differences",
+    "sc": "Synthetic control (synthdid)",
+    "did": "Difference-in-differences",
+}
 # sdid needs every cell; these estimators of the package fill the missing ones from a factor model
 
 
@@ -50,8 +53,9 @@ class SdidResult(Result):
         (``level``: the fit's ``level`` unless given)."""
         level = self.level if level is None else level
         z = float(kernels.normal_quantile(0.5 + level / 2))
-        return pd.DataFrame({"conf_low": [self.estimate - z * self.se], "conf_high": [self.estimate + z * self.se]},
-                            index=["ATT"])
+        return pd.DataFrame(
+            {"conf_low": [self.estimate - z * self.se], "conf_high": [self.estimate + z * self.se]}, index=["ATT"]
+        )
 
     @property
     def pvalue(self) -> float:
@@ -95,23 +99,33 @@ class SdidResult(Result):
             gap = (treated - synthetic).loc[self.time_weights.index] @ self.time_weights
             synthetic = synthetic + gap
         return plot_trajectories(
-            treated, synthetic, self.treatment_time, ax=ax, labels=("treated", "synthetic control"),
-            title=f"{self.estimator.upper()} estimate {self.estimate:.3g}", period_weights=self.time_weights,
+            treated,
+            synthetic,
+            self.treatment_time,
+            ax=ax,
+            labels=("treated", "synthetic control"),
+            title=f"{self.estimator.upper()} estimate {self.estimate:.3g}",
+            period_weights=self.time_weights,
         )
 
 
-def _residualise(panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: str, time: str, covariates: list[str],
-                 controls: list) -> tuple[pd.DataFrame, pd.Series]:
+def _residualise(
+    panel: pd.DataFrame, wide: pd.DataFrame, outcome: str, unit: str, time: str, covariates: list[str], controls: list
+) -> tuple[pd.DataFrame, pd.Series]:
     """Outcome net of covariates: beta from a two-way fixed-effects regression on the control units only."""
     blocks = [wide_outcome(panel, c, unit, time) for c in covariates]
+
     def twoway_demean(m: np.ndarray) -> np.ndarray:
         return m - m.mean(axis=1, keepdims=True) - m.mean(axis=0, keepdims=True) + m.mean()
+
     y = twoway_demean(wide.loc[controls].to_numpy()).ravel()
     x = np.column_stack([twoway_demean(b.loc[controls].to_numpy()).ravel() for b in blocks])
     kept, coef, _, _ = kernels.ols(x, y, None, 1e-10)
     dropped = [c for c, k in zip(covariates, kept) if not k]
     if dropped:
-        raise ChipwarError(f"covariates {dropped} have no variation within units and periods among the controls (or are collinear); drop them")
+        raise ChipwarError(
+            f"covariates {dropped} have no variation within units and periods among the controls (or are collinear); drop them"
+        )
     beta = pd.Series(coef, index=covariates)
     adjusted = wide - sum(b * beta[c] for c, b in zip(covariates, blocks))
     return adjusted, beta
@@ -122,10 +136,19 @@ def fit_options(y: np.ndarray, n0: int, t0: int, estimator: str, outcome: str) -
     n1, t1 = y.shape[0] - n0, y.shape[1] - t0
     noise = float(np.std(np.diff(y[:n0, :t0], axis=1), ddof=1))
     if not noise > 0:
-        raise ChipwarError(f"{outcome!r} has no variation over the pre-period among the controls; sdid cannot weight them")
+        raise ChipwarError(
+            f"{outcome!r} has no variation over the pre-period among the controls; sdid cannot weight them"
+        )
     opts = dict(
-        zeta_omega=(n1 * t1) ** 0.25 * noise, zeta_lambda=1e-6 * noise, omega_intercept=True, lambda_intercept=True,
-        update_omega=True, update_lambda=True, min_decrease=1e-5 * noise, max_iter=10000, max_iter_pre_sparsify=100,
+        zeta_omega=(n1 * t1) ** 0.25 * noise,
+        zeta_lambda=1e-6 * noise,
+        omega_intercept=True,
+        lambda_intercept=True,
+        update_omega=True,
+        update_lambda=True,
+        min_decrease=1e-5 * noise,
+        max_iter=10000,
+        max_iter_pre_sparsify=100,
         sparsify=True,
     )
     omega0, lambda0 = np.empty(0), np.empty(0)
@@ -164,11 +187,14 @@ def warn_not_converged(stacklevel: int) -> None:
     warnings.warn(
         "sdid: Frank-Wolfe reached max_iter=10000 before its objective stopped decreasing by min_decrease^2 (as "
         "synthdid's defaults often do; the published synthdid numbers are these iterates)",
-        ConvergenceWarning, stacklevel=stacklevel + 1,
+        ConvergenceWarning,
+        stacklevel=stacklevel + 1,
     )
 
 
-def _replicate_designs(method: str, n0: int, n: int, reps: int, rng: np.random.Generator) -> list[tuple[np.ndarray, int]]:
+def _replicate_designs(
+    method: str, n0: int, n: int, reps: int, rng: np.random.Generator
+) -> list[tuple[np.ndarray, int]]:
     """Row subsets (controls first) and their number of controls, drawn as synthdid's placebo / bootstrap / jackknife."""
     n1 = n - n0
     if method == "placebo":

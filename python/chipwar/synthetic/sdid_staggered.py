@@ -90,26 +90,36 @@ class StaggeredSdidResult(SdidResult):
         with np.errstate(divide="ignore", invalid="ignore"):
             statistic = np.where(std_error > 0, estimate / std_error, np.nan)
         p_value = 2 * (1 - np.asarray(kernels.normal_cdf(np.abs(statistic)), dtype=float))
-        return pd.DataFrame({
-            "term": ["ATT"] + [f"cohort::{c}" for c in self.cohorts.index],
-            "estimate": estimate, "std_error": std_error, "statistic": statistic, "p_value": p_value,
-            "conf_low": estimate - z * std_error, "conf_high": estimate + z * std_error,
-        })
+        return pd.DataFrame(
+            {
+                "term": ["ATT"] + [f"cohort::{c}" for c in self.cohorts.index],
+                "estimate": estimate,
+                "std_error": std_error,
+                "statistic": statistic,
+                "p_value": p_value,
+                "conf_low": estimate - z * std_error,
+                "conf_high": estimate + z * std_error,
+            }
+        )
 
     def summary(self) -> str:
         names = ESTIMATOR_NAMES
         table = self.tidy()
         lines = [
-            (f"{names[self.estimator]}, staggered adoption: {self.n_treated} treated units in {len(self.cohorts)} "
-             f"cohorts, {len(self.unit_weights)} never-treated controls; aggregated by treated unit-periods "
-             "(Clarke et al.'s Stata sdid)"),
+            (
+                f"{names[self.estimator]}, staggered adoption: {self.n_treated} treated units in {len(self.cohorts)} "
+                f"cohorts, {len(self.unit_weights)} never-treated controls; aggregated by treated unit-periods "
+                "(Clarke et al.'s Stata sdid)"
+            ),
             f"SE: {self.se_method}, {self.reps} replicates; intervals at {self.level:.0%}",
             f"{'term':>16} {'estimate':>11} {'SE':>10} {'low':>11} {'high':>11} {'weight':>7}",
         ]
         weights = [1.0, *self.cohorts["weight"]]
         for row, w in zip(table.itertuples(), weights):
-            lines.append(f"{row.term:>16} {row.estimate:>11.5g} {row.std_error:>10.5g} {row.conf_low:>11.5g} "
-                         f"{row.conf_high:>11.5g} {w:>7.3f} {significance_stars(row.p_value)}")
+            lines.append(
+                f"{row.term:>16} {row.estimate:>11.5g} {row.std_error:>10.5g} {row.conf_low:>11.5g} "
+                f"{row.conf_high:>11.5g} {w:>7.3f} {significance_stars(row.p_value)}"
+            )
         return "\n".join(lines)
 
     def cohort(self, start: Any) -> SdidResult:
@@ -121,12 +131,22 @@ class StaggeredSdidResult(SdidResult):
         t0 = int(row["n_pre"])
         position = list(self.cohorts.index).index(start)
         return SdidResult(
-            estimate=float(row["estimate"]), se=float(row["std_error"]), se_method=self.se_method, reps=self.reps,
-            estimator=self.estimator, unit_weights=self.unit_weights[start].rename("unit_weight"),
+            estimate=float(row["estimate"]),
+            se=float(row["std_error"]),
+            se_method=self.se_method,
+            reps=self.reps,
+            estimator=self.estimator,
+            unit_weights=self.unit_weights[start].rename("unit_weight"),
             time_weights=self.time_weights[start].iloc[:t0].rename("time_weight"),
-            replicates=self.cohort_replicates[:, position], converged=self.converged, treated_units=units,
-            treatment_time=start, n_treated=len(units), n_post=int(row["n_post"]), covariate_coef=self.covariate_coef,
-            outcomes=self.outcomes.loc[list(self.unit_weights.index) + units], level=self.level,
+            replicates=self.cohort_replicates[:, position],
+            converged=self.converged,
+            treated_units=units,
+            treatment_time=start,
+            n_treated=len(units),
+            n_post=int(row["n_post"]),
+            covariate_coef=self.covariate_coef,
+            outcomes=self.outcomes.loc[list(self.unit_weights.index) + units],
+            level=self.level,
         )
 
     def plot(self, cohort: Any = None, ax: Any = None) -> Any:
@@ -138,8 +158,15 @@ class StaggeredSdidResult(SdidResult):
         table = self.tidy()
         rows = table.iloc[1:]
         x = np.arange(len(rows))
-        ax.errorbar(x, rows["estimate"], yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
-                    fmt="o", capsize=3, color="tab:blue", label="cohort estimate")
+        ax.errorbar(
+            x,
+            rows["estimate"],
+            yerr=[rows["estimate"] - rows["conf_low"], rows["conf_high"] - rows["estimate"]],
+            fmt="o",
+            capsize=3,
+            color="tab:blue",
+            label="cohort estimate",
+        )
         ax.axhspan(table["conf_low"].iloc[0], table["conf_high"].iloc[0], color="tab:orange", alpha=0.2)
         ax.axhline(self.estimate, color="tab:orange", label=f"aggregate ATT {self.estimate:.3g}")
         ax.axhline(0.0, color="grey", linewidth=0.8)
@@ -159,7 +186,9 @@ def _cohort_chunk(task: tuple, y: np.ndarray) -> tuple[list[np.ndarray], bool]:
     """Each cohort's estimates on its replicate row subsets: one C++ call per cohort over all of the chunk's replicates."""
     outputs, converged = [], True
     for t0, opts, omega, lam, index, offsets, n0s in task:
-        values, ok = kernels.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s) if n0s else (np.empty(0), True)
+        values, ok = (
+            kernels.sdid_replicates(y, t0, opts, omega, lam, index, offsets, n0s) if n0s else (np.empty(0), True)
+        )
         outputs.append(values)
         converged = converged and ok
     return outputs, converged
@@ -178,9 +207,20 @@ def _check_se_design(se: str, n0: int, labels: np.ndarray, starts: list) -> None
             )
 
 
-def staggered_sdid(wide: pd.DataFrame, controls: list, starts: dict, estimator: str, se: str, reps: int,
-                   seed: int | None, covariate_coef: pd.Series | None, executor: Executor | None,
-                   progress: bool | None, outcome: str, level: float = 0.95) -> StaggeredSdidResult:
+def staggered_sdid(
+    wide: pd.DataFrame,
+    controls: list,
+    starts: dict,
+    estimator: str,
+    se: str,
+    reps: int,
+    seed: int | None,
+    covariate_coef: pd.Series | None,
+    executor: Executor | None,
+    progress: bool | None,
+    outcome: str,
+    level: float = 0.95,
+) -> StaggeredSdidResult:
     """Cohort-by-cohort SDID on the (balanced, possibly residualised) units x periods matrix ``wide``.
 
     Rows of the working matrix: the controls, then the treated units by adoption period and unit. A replicate is
@@ -221,8 +261,12 @@ def staggered_sdid(wide: pd.DataFrame, controls: list, starts: dict, estimator: 
         task, chunk_positions = [], []
         for c, cohort in enumerate(cohorts):
             members = [i for i in chunk if (replicate_labels[i] == c).any()]
-            rows = [np.concatenate([designs[i][0][:designs[i][1]],
-                                    designs[i][0][designs[i][1]:][replicate_labels[i] == c]]) for i in members]
+            rows = [
+                np.concatenate(
+                    [designs[i][0][: designs[i][1]], designs[i][0][designs[i][1] :][replicate_labels[i] == c]]
+                )
+                for i in members
+            ]
             offsets = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(int).tolist()
             opts = dict(cohort.opts)
             if se == "jackknife":  # synthdid's and Stata's jackknife keep the fitted weights
@@ -233,8 +277,7 @@ def staggered_sdid(wide: pd.DataFrame, controls: list, starts: dict, estimator: 
         tasks.append(task)
         positions.append(chunk_positions)
     # the panel is shared by every chunk: sent once to a dask cluster, not once per chunk
-    outputs = run_tasks(_cohort_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}",
-                        shared={"y": y})
+    outputs = run_tasks(_cohort_chunk, tasks, executor=executor, progress=progress, desc=f"sdid {se}", shared={"y": y})
     cohort_replicates = np.full((len(designs), len(cohorts)), np.nan)
     for (values, ok), chunk_positions in zip(outputs, positions):
         converged = converged and ok
@@ -243,26 +286,48 @@ def staggered_sdid(wide: pd.DataFrame, controls: list, starts: dict, estimator: 
     counts = np.array([np.bincount(lab, minlength=len(cohorts)) for lab in replicate_labels])
     replicate_shares = cohort_shares(counts, n_post)
     replicates = np.nansum(replicate_shares * np.nan_to_num(cohort_replicates), axis=1)
-    cohort_se = [replicate_se(se, cohort_replicates[~np.isnan(cohort_replicates[:, c]), c])
-                 for c in range(len(cohorts))]
+    cohort_se = [
+        replicate_se(se, cohort_replicates[~np.isnan(cohort_replicates[:, c]), c]) for c in range(len(cohorts))
+    ]
     if not converged:
         warn_not_converged(stacklevel=3)  # staggered_sdid is called by sdid, whose caller the warning names
 
     time_index = wide.columns
     time_weights = pd.DataFrame(
-        {c.start: np.concatenate([c.lam, np.full(n_periods - c.t0, np.nan)]) for c in cohorts}, index=time_index)
+        {c.start: np.concatenate([c.lam, np.full(n_periods - c.t0, np.nan)]) for c in cohorts}, index=time_index
+    )
     time_weights.columns.name = "cohort"
     unit_weights = pd.DataFrame({c.start: c.omega for c in cohorts}, index=pd.Index(controls, name=wide.index.name))
     unit_weights.columns.name = "cohort"
-    table = pd.DataFrame({
-        "estimate": [c.estimate for c in cohorts], "std_error": cohort_se, "n_treated": n_treated,
-        "n_pre": [c.t0 for c in cohorts], "n_post": n_post, "weight": shares,
-    }, index=pd.Index(cohort_starts, name="cohort"))
+    table = pd.DataFrame(
+        {
+            "estimate": [c.estimate for c in cohorts],
+            "std_error": cohort_se,
+            "n_treated": n_treated,
+            "n_pre": [c.t0 for c in cohorts],
+            "n_post": n_post,
+            "weight": shares,
+        },
+        index=pd.Index(cohort_starts, name="cohort"),
+    )
     return StaggeredSdidResult(
-        estimate=estimate, se=replicate_se(se, replicates), se_method=se, reps=len(replicates), estimator=estimator,
-        cohorts=table, unit_weights=unit_weights, time_weights=time_weights, replicates=replicates,
-        cohort_replicates=cohort_replicates, converged=bool(converged), treated_units=treated_units,
-        adoption=pd.Series(starts).loc[treated_units].rename("adoption"), treatment_time=cohort_starts[0],
-        n_treated=len(treated_units), n_post=int(n_post.max()), covariate_coef=covariate_coef, outcomes=wide,
+        estimate=estimate,
+        se=replicate_se(se, replicates),
+        se_method=se,
+        reps=len(replicates),
+        estimator=estimator,
+        cohorts=table,
+        unit_weights=unit_weights,
+        time_weights=time_weights,
+        replicates=replicates,
+        cohort_replicates=cohort_replicates,
+        converged=bool(converged),
+        treated_units=treated_units,
+        adoption=pd.Series(starts).loc[treated_units].rename("adoption"),
+        treatment_time=cohort_starts[0],
+        n_treated=len(treated_units),
+        n_post=int(n_post.max()),
+        covariate_coef=covariate_coef,
+        outcomes=wide,
         level=level,
     )

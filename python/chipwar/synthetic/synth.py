@@ -39,7 +39,9 @@ class _Spec:
         sd = x.std(axis=1, ddof=1)
         flat = [str(p) for p, s in zip(self.raw.index, sd) if not s > 0]
         if flat:
-            raise ChipwarError(f"predictors {flat} take the same value for every unit; drop them (they cannot be weighted)")
+            raise ChipwarError(
+                f"predictors {flat} take the same value for every unit; drop them (they cannot be weighted)"
+            )
         x = x / sd[:, None]  # rows standardised, as Synth does
         z = self.wide.loc[units, self.window].to_numpy(dtype=np.float64).T
         return (x[:, 1:], x[:, 0], z[:, 1:], z[:, 0])
@@ -50,8 +52,14 @@ def _fit_chunk(task: tuple) -> list[kernels.AdhFit]:
     return kernels.adh_fit_many(problems, fixed_v, _MAX_ITER, _RANDOM_STARTS, v_search)
 
 
-def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, executor: Executor | None,
-              progress: bool | None, desc: str) -> list[kernels.AdhFit]:
+def _fit_many(
+    problems: list[tuple],
+    v: np.ndarray | None,
+    v_search: str,
+    executor: Executor | None,
+    progress: bool | None,
+    desc: str,
+) -> list[kernels.AdhFit]:
     """ADH fits of many problems, in C++ (OpenMP) chunks, optionally on an executor and with a progress bar."""
     fixed = [np.empty(0) if v is None else v for _ in problems]
     chunks = np.array_split(np.arange(len(problems)), min(len(problems), 10)) if problems else []
@@ -62,8 +70,9 @@ def _fit_many(problems: list[tuple], v: np.ndarray | None, v_search: str, execut
 class PlaceboResult(Result):
     """Placebo (permutation) inference: ratios of post- to pre-period RMSPE, gap paths and the p-value."""
 
-    def __init__(self, kind: str, ratios: pd.Series, gaps: pd.DataFrame, actual: Any, treatment_time: Any,
-                 pre_mspe: pd.Series) -> None:
+    def __init__(
+        self, kind: str, ratios: pd.Series, gaps: pd.DataFrame, actual: Any, treatment_time: Any, pre_mspe: pd.Series
+    ) -> None:
         self.kind, self.ratios, self.gaps, self.actual, self.treatment_time = kind, ratios, gaps, actual, treatment_time
         self.pre_mspe = pre_mspe
         ranked = ratios.rank(ascending=False, method="max")
@@ -71,13 +80,20 @@ class PlaceboResult(Result):
         self.p_value = self.rank / len(ratios)
 
     def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame({"placebo": self.ratios.index, "ratio": self.ratios.to_numpy(),
-                             "pre_mspe": self.pre_mspe.reindex(self.ratios.index).to_numpy(),
-                             "is_actual": self.ratios.index == self.actual})
+        return pd.DataFrame(
+            {
+                "placebo": self.ratios.index,
+                "ratio": self.ratios.to_numpy(),
+                "pre_mspe": self.pre_mspe.reindex(self.ratios.index).to_numpy(),
+                "is_actual": self.ratios.index == self.actual,
+            }
+        )
 
     def summary(self) -> str:
-        return (f"{self.kind} placebo: actual ratio {self.ratios[self.actual]:.4g}, rank {self.rank} of "
-                f"{len(self.ratios)}, p = {self.p_value:.4g}")
+        return (
+            f"{self.kind} placebo: actual ratio {self.ratios[self.actual]:.4g}, rank {self.rank} of "
+            f"{len(self.ratios)}, p = {self.p_value:.4g}"
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Gap paths of every placebo with the actual one highlighted."""
@@ -115,36 +131,60 @@ class SynthResult(Result):
 
     def summary(self) -> str:
         top = self.weights[self.weights > 0].sort_values(ascending=False)
-        return "\n".join([
-            f"Synthetic control for {self.treated_unit!r} treated at {self.treatment_time!r}: {len(self.weights)} donors",
-            f"ATT (mean post-period gap) {self.att:.6g}; pre-period RMSPE {self.pre_rmspe:.6g}",
-            "Weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
-            "V: " + ", ".join(f"{k} {v:.3f}" for k, v in self.v.items()),
-        ])
+        return "\n".join(
+            [
+                f"Synthetic control for {self.treated_unit!r} treated at {self.treatment_time!r}: {len(self.weights)} donors",
+                f"ATT (mean post-period gap) {self.att:.6g}; pre-period RMSPE {self.pre_rmspe:.6g}",
+                "Weights: " + ", ".join(f"{k} {v:.3f}" for k, v in top.items()),
+                "V: " + ", ".join(f"{k} {v:.3f}" for k, v in self.v.items()),
+            ]
+        )
 
     def balance(self) -> pd.DataFrame:
         """Predictor balance: treated, synthetic (weighted donors) and the donors' simple mean (unscaled values)."""
         raw = self._spec.raw
         donors = raw[self.weights.index]
-        return pd.DataFrame({"treated": raw[self.treated_unit], "synthetic": donors @ self.weights,
-                             "donor_mean": donors.mean(axis=1), "v": self.v.to_numpy()})
+        return pd.DataFrame(
+            {
+                "treated": raw[self.treated_unit],
+                "synthetic": donors @ self.weights,
+                "donor_mean": donors.mean(axis=1),
+                "v": self.v.to_numpy(),
+            }
+        )
 
     def plot(self, ax: Any = None, kind: str = "path") -> Any:
         """``kind="path"``: treated vs synthetic; ``"gap"``: the gap; ``"weights"``: donor weights."""
         path = self.path.set_index("time")
         if kind == "path":
-            return plot_trajectories(path["treated"], path["synthetic"], self.treatment_time, ax=ax,
-                                     labels=(str(self.treated_unit), "synthetic"), title="Synthetic control")
+            return plot_trajectories(
+                path["treated"],
+                path["synthetic"],
+                self.treatment_time,
+                ax=ax,
+                labels=(str(self.treated_unit), "synthetic"),
+                title="Synthetic control",
+            )
         if kind == "gap":
-            return plot_gaps(path[["gap"]].rename(columns={"gap": self.treated_unit}), self.treatment_time,
-                             highlight=self.treated_unit, ax=ax, title="Gap")
+            return plot_gaps(
+                path[["gap"]].rename(columns={"gap": self.treated_unit}),
+                self.treatment_time,
+                highlight=self.treated_unit,
+                ax=ax,
+                title="Gap",
+            )
         if kind == "weights":
             return plot_weights(self.weights, ax=ax)
         raise ChipwarError(f"kind must be 'path', 'gap' or 'weights', got {kind!r}")
 
     # --- inference -------------------------------------------------------------------------------------------------
-    def placebo(self, kind: str = "space", exclude_mspe_multiple: float | None = None,
-                executor: Executor | None = None, progress: bool | None = None) -> PlaceboResult:
+    def placebo(
+        self,
+        kind: str = "space",
+        exclude_mspe_multiple: float | None = None,
+        executor: Executor | None = None,
+        progress: bool | None = None,
+    ) -> PlaceboResult:
         """Permutation inference (Abadie, Diamond & Hainmueller 2010).
 
         ``"space"``: every donor in turn is the treated unit (donors: the other donors), refitted the same way;
@@ -227,8 +267,14 @@ class SynthResult(Result):
         paths = {d: wide.loc[[o for o in donors if o != d]].T @ fit.w for d, fit in zip(dropped, fits)}
         return pd.DataFrame(paths).rename_axis(columns="dropped")
 
-    def conformal(self, alpha: float | None = None, grid_size: int = 201, executor: Executor | None = None,
-                  progress: bool | None = None, level: float | None = None) -> pd.DataFrame:
+    def conformal(
+        self,
+        alpha: float | None = None,
+        grid_size: int = 201,
+        executor: Executor | None = None,
+        progress: bool | None = None,
+        level: float | None = None,
+    ) -> pd.DataFrame:
         """Per-period conformal intervals (Chernozhukov, Wuthrich & Zhu 2021) for the effect in each post-period.
 
         For each post-period t and each effect theta on a grid, the null is imposed on the treated outcome, simplex
@@ -243,12 +289,23 @@ class SynthResult(Result):
         pre = [p for p in periods if p < self.treatment_time]
         post = [p for p in periods if p >= self.treatment_time]
         if not 1.0 / (len(pre) + 1) <= alpha < 1:
-            raise ChipwarError(f"level must be at most pre-periods / (pre-periods + 1) = {len(pre) / (len(pre) + 1):.4g} "
-                               "for bounded intervals")
+            raise ChipwarError(
+                f"level must be at most pre-periods / (pre-periods + 1) = {len(pre) / (len(pre) + 1):.4g} "
+                "for bounded intervals"
+            )
         donors = list(self.weights.index)
         gaps = self.path.set_index("time")["gap"]
-        tasks = [(wide.loc[donors, pre + [t]].to_numpy().T, wide.loc[self.treated_unit, pre + [t]].to_numpy(),
-                  float(gaps[t]), self.pre_rmspe, alpha, grid_size) for t in post]
+        tasks = [
+            (
+                wide.loc[donors, pre + [t]].to_numpy().T,
+                wide.loc[self.treated_unit, pre + [t]].to_numpy(),
+                float(gaps[t]),
+                self.pre_rmspe,
+                alpha,
+                grid_size,
+            )
+            for t in post
+        ]
         rows = run_tasks(_conformal_interval, tasks, executor=executor, progress=progress, desc="conformal")
         out = pd.DataFrame(rows, columns=["lower", "upper", "step"])
         out.insert(0, "gap", gaps[post].to_numpy())
@@ -398,8 +455,10 @@ def synth(
             raise ChipwarError(f"predictor {var!r}: periods {_describe(absent)} are not in the panel's {time!r}")
         row = _predictor_row(panel, var, prd, unit, time, used)
         if row.isna().any():
-            raise ChipwarError(f"predictor {var!r} over {_label(var, prd)} is missing for units {_describe(row.index[row.isna()])}; "
-                               "choose periods where it is observed")
+            raise ChipwarError(
+                f"predictor {var!r} over {_label(var, prd)} is missing for units {_describe(row.index[row.isna()])}; "
+                "choose periods where it is observed"
+            )
         rows[_label(var, prd)] = row
     raw = pd.DataFrame(rows).T
     spec = _Spec(wide, raw, window, outcome)
@@ -410,24 +469,44 @@ def synth(
             fixed_v = np.asarray(v, dtype=np.float64)
         except (TypeError, ValueError):
             fixed_v = np.full(0, np.nan)  # not numbers: refused below
-        if fixed_v.shape != (len(items),) or not np.isfinite(fixed_v).all() or (fixed_v < 0).any() \
-                or not fixed_v.sum() > 0:
-            raise ChipwarError(f"v must have {len(items)} finite, non-negative entries (one per predictor), not all "
-                               f"zero; got {v!r}")
-    fit = kernels.adh_fit_many([problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER,
-                             _RANDOM_STARTS, v_search)[0]
+        if (
+            fixed_v.shape != (len(items),)
+            or not np.isfinite(fixed_v).all()
+            or (fixed_v < 0).any()
+            or not fixed_v.sum() > 0
+        ):
+            raise ChipwarError(
+                f"v must have {len(items)} finite, non-negative entries (one per predictor), not all zero; got {v!r}"
+            )
+    fit = kernels.adh_fit_many(
+        [problem], [np.empty(0) if fixed_v is None else fixed_v], _MAX_ITER, _RANDOM_STARTS, v_search
+    )[0]
     if not fit.converged:
-        warnings.warn("synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2)
+        warnings.warn(
+            "synth: the simplex QP hit its iteration cap (weights may be inexact)", ConvergenceWarning, stacklevel=2
+        )
     weights = pd.Series(fit.w, index=pd.Index(donors, name=unit), name="weight")
     synthetic = wide.loc[donors].T @ weights
     treated_path = wide.loc[treated_unit]
     gap = treated_path - synthetic
-    path = pd.DataFrame({"time": periods, "treated": treated_path.to_numpy(), "synthetic": synthetic.to_numpy(),
-                         "gap": gap.to_numpy()})
+    path = pd.DataFrame(
+        {"time": periods, "treated": treated_path.to_numpy(), "synthetic": synthetic.to_numpy(), "gap": gap.to_numpy()}
+    )
     post = np.arange(len(periods)) >= n_pre
     return SynthResult(
-        weights=weights, v=pd.Series(fit.v, index=raw.index, name="v"), path=path,
-        att=float(gap[post].mean()), pre_rmspe=float(np.sqrt((gap[~post] ** 2).mean())), mspe=float(fit.mspe),
-        treated_unit=treated_unit, treatment_time=treatment_time, v_search=v_search, _spec=spec, _fixed_v=fixed_v,
-        _predictors=items, _panel=panel, _unit=unit, _time=time,
+        weights=weights,
+        v=pd.Series(fit.v, index=raw.index, name="v"),
+        path=path,
+        att=float(gap[post].mean()),
+        pre_rmspe=float(np.sqrt((gap[~post] ** 2).mean())),
+        mspe=float(fit.mspe),
+        treated_unit=treated_unit,
+        treatment_time=treatment_time,
+        v_search=v_search,
+        _spec=spec,
+        _fixed_v=fixed_v,
+        _predictors=items,
+        _panel=panel,
+        _unit=unit,
+        _time=time,
     )

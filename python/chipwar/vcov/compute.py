@@ -87,7 +87,8 @@ def compute_vcov(spec: VcovSpec, inp: VcovInputs, t_reference: bool = True) -> V
         cluster_codes[c] = inp.codes_of(c)
     # fixed effects nested in any of the clusters are not counted in K (fixest's fixef.K = "nested")
     nested = [
-        q for q in range(inp.fe_codes.shape[1])
+        q
+        for q in range(inp.fe_codes.shape[1])
         if any(is_nested(inp.fe_codes[:, q], codes) for codes, _ in cluster_codes.values())
     ]
     sizes = inp.fe_sizes

@@ -17,9 +17,9 @@ import numpy as np
 
 from .._errors import ChipwarError
 from ..model.checks import require_clusters
-from .jackknife import LeftOutSingular
 from .clusters import is_nested
 from .inputs import VcovInputs, VcovResult
+from .jackknife import LeftOutSingular
 from .spec import VcovSpec
 
 

@@ -29,8 +29,9 @@ def hac_vcov(spec: VcovSpec, inp: VcovInputs, k_total: int, t_reference: bool) -
         meat = kernels.newey_west_meat(scores, panel, period, spec.lags)
     else:
         by_period = kernels.group_sums(scores, period, n_periods)
-        meat = kernels.newey_west_meat(by_period, np.zeros(n_periods, np.int32), np.arange(n_periods, dtype=np.int32),
-                                     spec.lags)
+        meat = kernels.newey_west_meat(
+            by_period, np.zeros(n_periods, np.int32), np.arange(n_periods, dtype=np.int32), spec.lags
+        )
     n = inp.n
     adj = n_periods / (n_periods - 1) * (n - 1) / (n - k_total)
     v = adj * inp.bread @ meat @ inp.bread

@@ -58,8 +58,7 @@ def unidentified_columns(scaled: np.ndarray, tol: float) -> list[int]:
     return bad
 
 
-def solve_left_out(full: np.ndarray, left_out: np.ndarray, rhs: np.ndarray, names: list[str],
-                   tol: float) -> np.ndarray:
+def solve_left_out(full: np.ndarray, left_out: np.ndarray, rhs: np.ndarray, names: list[str], tol: float) -> np.ndarray:
     """``left_out[g]^{-1} rhs[g]`` for every cluster g (G x p x p and G x p x m), where ``left_out[g]`` is the
     full-sample Gram matrix ``full`` without cluster g's part.
 
@@ -83,15 +82,16 @@ def solve_left_out(full: np.ndarray, left_out: np.ndarray, rhs: np.ndarray, name
     return np.linalg.solve(scaled, rhs / scale[None, :, None]) / scale[None, :, None]
 
 
-def ols_leave_out(x: np.ndarray, scores: np.ndarray, weights: np.ndarray | None, names: list[str],
-                  collin_tol: float) -> LeaveOut:
+def ols_leave_out(
+    x: np.ndarray, scores: np.ndarray, weights: np.ndarray | None, names: list[str], collin_tol: float
+) -> LeaveOut:
     """Least squares on demeaned regressors ``x`` (n x k, named ``names``) whose ``scores`` are ``x w e`` (n x k),
     or the scores of m equations with the same regressors side by side (n x m k, as the first stages of IV):
     ``b_(-g) - b = -(X'WX - X_g'W X_g)^{-1} X_g' W e_g`` per equation; a cluster without which a regressor is
     not identified (by the fit's ``collin_tol``) raises :class:`LeftOutSingular`."""
 
     def leave_out(codes: np.ndarray, n_clusters: int) -> np.ndarray:
-        n, k = x.shape
+        _n, k = x.shape
         m = scores.shape[1] // k
         xw = x if weights is None else x * weights[:, None]
         xtx_g = cluster_cross_products(xw, x, codes, n_clusters)
@@ -104,8 +104,16 @@ def ols_leave_out(x: np.ndarray, scores: np.ndarray, weights: np.ndarray | None,
     return leave_out
 
 
-def tsls_leave_out(z: np.ndarray, x: np.ndarray, y: np.ndarray, weights: np.ndarray | None, coef: np.ndarray,
-                   z_names: list[str], x_names: list[str], collin_tol: float) -> LeaveOut:
+def tsls_leave_out(
+    z: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    coef: np.ndarray,
+    z_names: list[str],
+    x_names: list[str],
+    collin_tol: float,
+) -> LeaveOut:
     """2SLS of demeaned ``y`` on demeaned regressors ``x`` (n x k: endogenous and exogenous, named ``x_names``)
     with the demeaned instruments ``z`` (n x l: exogenous regressors and excluded instruments, ``z_names``):
     ``b_(-g) = (A' C^{-1} A)^{-1} A' C^{-1} c`` with ``A = Z'WX``, ``C = Z'WZ`` and ``c = Z'Wy``, each minus
@@ -117,11 +125,12 @@ def tsls_leave_out(z: np.ndarray, x: np.ndarray, y: np.ndarray, weights: np.ndar
         l, k = z.shape[1], x.shape[1]
         total = zw.T @ rest
         parts = total[None, :, :] - cluster_cross_products(zw, rest, codes, n_clusters)  # G x l x (l + k + 1)
-        zz, zx, zy = parts[:, :, :l], parts[:, :, l:l + k], parts[:, :, l + k:]
+        zz, zx, zy = parts[:, :, :l], parts[:, :, l : l + k], parts[:, :, l + k :]
         # A' C^{-1} [A | c] for every cluster, then the normal equations of the second stage
-        full_zz, full_zx = total[:, :l], total[:, l:l + k]
-        proj = np.einsum("gla,glb->gab", zx, solve_left_out(full_zz, zz, np.concatenate([zx, zy], axis=2), z_names,
-                                                             collin_tol))
+        full_zz, full_zx = total[:, :l], total[:, l : l + k]
+        proj = np.einsum(
+            "gla,glb->gab", zx, solve_left_out(full_zz, zz, np.concatenate([zx, zy], axis=2), z_names, collin_tol)
+        )
         full_proj = full_zx.T @ np.linalg.solve(full_zz, full_zx)
         b = solve_left_out(full_proj, proj[:, :, :k], proj[:, :, k:], x_names, collin_tol)[:, :, 0]
         return b - coef[None, :]

@@ -68,7 +68,7 @@ def parse_vcov(vcov: object, default_cluster: str | None = None) -> VcovSpec:
     if isinstance(vcov, dict) and ("NW" in vcov or "DK" in vcov):
         return parse_hac(vcov)
     if isinstance(vcov, dict) and len(vcov) == 1:
-        (kind, arg), = vcov.items()
+        ((kind, arg),) = vcov.items()
         if kind in ("CRV1", "CRV3"):
             if not isinstance(arg, str):
                 raise ChipwarError(f"vcov={{'{kind}': ...}} takes the cluster column(s) as a string, e.g. 'state'")
